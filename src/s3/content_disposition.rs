@@ -1,0 +1,316 @@
+//! `Content-Disposition` values for downloads (RFC 6266 with RFC 5987 encoding).
+//!
+//! A presigned GET can carry `response-content-disposition`, so the browser
+//! saves a signed PDF under a readable name instead of the object key. Names
+//! come from document titles, which are often not ASCII, so we send both forms:
+//!
+//! * `filename="…"`: an ASCII fallback for old clients, which treat the
+//!   quoted string as Latin-1 at best;
+//! * `filename*=UTF-8''…`: the real name, percent-encoded. Every current browser
+//!   prefers it when present.
+
+use crate::error::{invalid, ErrorCode, Result};
+
+/// Whether the browser should save the file or show it in the tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Disposition {
+    /// Save to disk (`attachment`).
+    #[default]
+    Attachment,
+    /// Display in the browser when it can (`inline`).
+    Inline,
+}
+
+impl Disposition {
+    /// The header token: `"attachment"` or `"inline"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Attachment => "attachment",
+            Disposition::Inline => "inline",
+        }
+    }
+
+    /// Parses `"attachment"` or `"inline"` (any case), as JS callers send it.
+    pub fn from_name(name: &str) -> Result<Self> {
+        if name.eq_ignore_ascii_case("attachment") {
+            Ok(Disposition::Attachment)
+        } else if name.eq_ignore_ascii_case("inline") {
+            Ok(Disposition::Inline)
+        } else {
+            Err(invalid(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "disposition must be 'attachment' or 'inline', not '{}'",
+                    name.escape_debug()
+                ),
+            ))
+        }
+    }
+}
+
+/// Used when nothing printable is left of the given name.
+const FALLBACK_NAME: &str = "download";
+
+/// Builds a `Content-Disposition` value such as
+/// `attachment; filename="Vertrag.pdf"; filename*=UTF-8''Vertr%C3%A4g.pdf`.
+///
+/// Control characters and path separators are removed first (a name must never
+/// smuggle in a directory or a header break). `filename*` is left out when the
+/// name is plain ASCII that survives the quoted form unchanged. Never fails:
+/// an empty name becomes `download`.
+pub fn content_disposition(filename: &str, disposition: Disposition) -> String {
+    let cleaned = clean(filename);
+    let name = if cleaned.is_empty() {
+        FALLBACK_NAME
+    } else {
+        cleaned.as_str()
+    };
+    let fallback = ascii_fallback(name);
+    let mut value = format!(
+        "{}; filename=\"{}\"",
+        disposition.as_str(),
+        quote_escape(&fallback)
+    );
+    let plain = name == fallback && name.bytes().all(|b| is_attr_char(b) || b == b' ');
+    if !plain {
+        value.push_str("; filename*=UTF-8''");
+        value.push_str(&percent_encode(name));
+    }
+    value
+}
+
+/// Drops control characters (C0, DEL, C1) and path separators, then trims the
+/// whitespace and leading dots that would make a hidden or odd-looking file.
+fn clean(filename: &str) -> String {
+    let kept: String = filename
+        .chars()
+        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+        .collect();
+    kept.trim().trim_start_matches('.').trim_start().to_string()
+}
+
+/// ASCII-only version of an already cleaned name. Common accented Latin
+/// letters lose their accent (`é` → `e`); anything else becomes `_`, with runs
+/// collapsed so a CJK title does not turn into a row of underscores.
+fn ascii_fallback(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else if let Some(t) = transliterate(c) {
+            out.push_str(t);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    // `_.pdf` says nothing; `download.pdf` at least says what to expect.
+    let (stem, ext) = match out.rfind('.') {
+        Some(dot) if dot > 0 => out.split_at(dot),
+        _ => (out.as_str(), ""),
+    };
+    if !stem.bytes().any(|b| b.is_ascii_alphanumeric()) {
+        let ext_ok = ext.len() > 1 && ext[1..].bytes().all(|b| b.is_ascii_alphanumeric());
+        return format!("{FALLBACK_NAME}{}", if ext_ok { ext } else { "" });
+    }
+    out
+}
+
+/// ASCII stand-ins for the non-ASCII characters titles most often contain.
+fn transliterate(c: char) -> Option<&'static str> {
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    let t = match lower {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'ç' | 'ć' | 'č' => "c",
+        'ď' | 'đ' | 'ð' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => "e",
+        'ğ' => "g",
+        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'ı' => "i",
+        'ł' | 'ľ' => "l",
+        'ñ' | 'ń' | 'ň' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
+        'ř' => "r",
+        'ś' | 'š' | 'ş' => "s",
+        'ť' | 'ţ' => "t",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => "u",
+        'ý' | 'ÿ' => "y",
+        'ź' | 'ż' | 'ž' => "z",
+        'ß' => "ss",
+        'æ' => "ae",
+        'œ' => "oe",
+        'þ' => "th",
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{2032}' => "'",
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '«' | '»' => "'",
+        '\u{2010}'..='\u{2015}' => "-",
+        '\u{2026}' => "...",
+        '\u{00A0}' | '\u{2002}'..='\u{200A}' => " ",
+        _ => return None,
+    };
+    // Upper-case input gets an upper-case stand-in (`É` → `E`, `Æ` → `AE`).
+    if c != lower {
+        return Some(match t {
+            "a" => "A",
+            "c" => "C",
+            "d" => "D",
+            "e" => "E",
+            "g" => "G",
+            "i" => "I",
+            "l" => "L",
+            "n" => "N",
+            "o" => "O",
+            "r" => "R",
+            "s" => "S",
+            "t" => "T",
+            "u" => "U",
+            "y" => "Y",
+            "z" => "Z",
+            "ae" => "AE",
+            "oe" => "OE",
+            "th" => "TH",
+            other => other,
+        });
+    }
+    Some(t)
+}
+
+/// Backslash-escapes `"` and `\` for an RFC 7230 quoted-string.
+fn quote_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// RFC 5987 `attr-char`: the bytes that may appear unencoded in `filename*`.
+fn is_attr_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#' | b'$' | b'&' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+        )
+}
+
+/// Percent-encodes every UTF-8 byte that is not an `attr-char`, upper-case hex.
+fn percent_encode(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if is_attr_char(b) {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 0x0f) as usize] as char);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attach(name: &str) -> String {
+        content_disposition(name, Disposition::Attachment)
+    }
+
+    #[test]
+    fn plain_ascii_needs_only_filename() {
+        assert_eq!(attach("report.pdf"), "attachment; filename=\"report.pdf\"");
+        assert_eq!(
+            content_disposition("Service Agreement.pdf", Disposition::Inline),
+            "inline; filename=\"Service Agreement.pdf\""
+        );
+    }
+
+    #[test]
+    fn accented_latin_is_transliterated() {
+        assert_eq!(
+            attach("Résumé Müller.pdf"),
+            "attachment; filename=\"Resume Muller.pdf\"; \
+             filename*=UTF-8''R%C3%A9sum%C3%A9%20M%C3%BCller.pdf"
+        );
+        assert_eq!(
+            attach("ÉTÉ Straße.pdf"),
+            "attachment; filename=\"ETE Strasse.pdf\"; \
+             filename*=UTF-8''%C3%89T%C3%89%20Stra%C3%9Fe.pdf"
+        );
+    }
+
+    #[test]
+    fn cjk_and_emoji_fall_back_to_underscores_or_download() {
+        assert_eq!(
+            attach("契約書.pdf"),
+            "attachment; filename=\"download.pdf\"; \
+             filename*=UTF-8''%E5%A5%91%E7%B4%84%E6%9B%B8.pdf"
+        );
+        assert_eq!(
+            attach("Contract 🎉 final.pdf"),
+            "attachment; filename=\"Contract _ final.pdf\"; \
+             filename*=UTF-8''Contract%20%F0%9F%8E%89%20final.pdf"
+        );
+        assert_eq!(
+            attach("🎉"),
+            "attachment; filename=\"download\"; filename*=UTF-8''%F0%9F%8E%89"
+        );
+    }
+
+    #[test]
+    fn quotes_are_escaped_and_encoded() {
+        assert_eq!(
+            attach("My \"best\" deal.pdf"),
+            "attachment; filename=\"My \\\"best\\\" deal.pdf\"; \
+             filename*=UTF-8''My%20%22best%22%20deal.pdf"
+        );
+        assert_eq!(
+            attach("O\u{2019}Brien.pdf"),
+            "attachment; filename=\"O'Brien.pdf\"; filename*=UTF-8''O%E2%80%99Brien.pdf"
+        );
+    }
+
+    #[test]
+    fn strips_controls_and_path_separators() {
+        assert_eq!(
+            attach("../../etc/passwd"),
+            "attachment; filename=\"etcpasswd\""
+        );
+        assert_eq!(
+            attach("a\r\nSet-Cookie: x.pdf"),
+            "attachment; filename=\"aSet-Cookie: x.pdf\"; filename*=UTF-8''aSet-Cookie%3A%20x.pdf"
+        );
+        assert_eq!(
+            attach("C:\\docs\\a.pdf"),
+            "attachment; filename=\"C:docsa.pdf\"; filename*=UTF-8''C%3Adocsa.pdf"
+        );
+    }
+
+    #[test]
+    fn empty_becomes_download() {
+        assert_eq!(attach(""), "attachment; filename=\"download\"");
+        assert_eq!(attach(" \t/\\ "), "attachment; filename=\"download\"");
+    }
+
+    #[test]
+    fn percent_sign_is_encoded() {
+        assert_eq!(
+            attach("100%.pdf"),
+            "attachment; filename=\"100%.pdf\"; filename*=UTF-8''100%25.pdf"
+        );
+    }
+
+    #[test]
+    fn parses_disposition_names() {
+        assert_eq!(Disposition::from_name("INLINE"), Ok(Disposition::Inline));
+        assert_eq!(
+            Disposition::from_name("attachment"),
+            Ok(Disposition::Attachment)
+        );
+        assert_eq!(
+            Disposition::from_name("form-data").unwrap_err().code(),
+            ErrorCode::InvalidArgument
+        );
+    }
+}
