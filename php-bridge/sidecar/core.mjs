@@ -1,0 +1,218 @@
+// Loads the wps3 wasm core (the only place that signs, hashes or decrypts)
+// and keeps the sidecar's corrected clock.
+//
+// The core is a wasm-bindgen "nodejs" build: CommonJS that instantiates the
+// module synchronously on require, so it is loaded once with createRequire.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { SidecarError } from './errors.mjs';
+import { log } from './log.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+const require = createRequire(import.meta.url);
+
+const REQUIRED = [
+  'version', 'resolveEndpoint', 'signRequest', 'presignUrl', 'presignPost', 'renderKey', 'contentDisposition',
+  'encryptSecret', 'decryptSecret', 'parseS3Error', 'sha256Hex', 'PayloadHasher',
+];
+
+// WPS3_PKG_DIR, else a copy bundled next to the sidecar (plugin zips ship
+// it there), else the repo's build output.
+export function resolvePkgDir(env = process.env) {
+  if (env.WPS3_PKG_DIR) return path.resolve(env.WPS3_PKG_DIR);
+  const bundled = path.join(here, 'wasm');
+  if (fs.existsSync(path.join(bundled, 'wps3.js'))) return bundled;
+  return path.join(repoRoot, 'pkg', 'node');
+}
+
+let core = null;
+let coreFile = null;
+
+export function loadCore(env = process.env) {
+  const file = path.join(resolvePkgDir(env), 'wps3.js');
+  if (!fs.existsSync(file)) {
+    throw new Error(`wasm core not found at ${file} (build it with tools/build-wasm.sh or set WPS3_PKG_DIR)`);
+  }
+  const mod = require(file);
+  const missing = REQUIRED.filter((name) => typeof mod[name] !== 'function');
+  if (missing.length) throw new Error(`wasm core at ${file} lacks: ${missing.join(', ')}`);
+  core = mod;
+  coreFile = file;
+  return core;
+}
+
+export function getCore() {
+  return core ?? loadCore();
+}
+
+// A wasm trap (a Rust panic under panic=abort) can leave the instance's
+// memory inconsistent; drop it and instantiate a fresh one.
+function reloadCore() {
+  try {
+    delete require.cache[require.resolve(coreFile)];
+    loadCore();
+    log('warn', 'wasm core reloaded after a trap');
+  } catch (e) {
+    log('error', 'wasm core reload failed', { err: String(e) });
+  }
+}
+
+// Maps anything the core throws to a SidecarError. The core throws Errors
+// with a stable `code`; a value without one is either a bad argument shape
+// rejected by the bindings (a string) or a trap.
+export function coreError(e) {
+  if (e instanceof SidecarError) return e;
+  if (e instanceof WebAssembly.RuntimeError) {
+    log('error', 'wasm trap', { err: String(e.stack ?? e) });
+    reloadCore();
+    return new SidecarError('INTERNAL', 'the crypto core failed on this input (details in the sidecar log)');
+  }
+  const code = typeof e?.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(e.code) ? e.code : null;
+  const message = typeof e === 'string' ? e : String(e?.message ?? e);
+  if (code) return new SidecarError(code, message);
+  if (typeof e === 'string') return new SidecarError('INVALID_ARGUMENT', message);
+  log('error', 'uncoded core error', { err: String(e?.stack ?? e) });
+  return new SidecarError('INVALID_ARGUMENT', message);
+}
+
+// Calls one core function, translating its errors.
+export function callCore(name, ...args) {
+  const c = getCore();
+  try {
+    return c[name](...args);
+  } catch (e) {
+    throw coreError(e);
+  }
+}
+
+export function coreVersion() {
+  return callCore('version');
+}
+
+// ---- payload hashing (always the core's SHA-256) ----
+
+// wasm-bindgen copies a Uint8Array into linear memory on every call; feeding
+// the hasher bounded slices keeps the wasm heap from growing to the size of
+// the largest buffer ever hashed.
+const HASH_SLICE = 1 << 20;
+
+export function newHasher() {
+  const c = getCore();
+  let h;
+  try {
+    h = new c.PayloadHasher();
+  } catch (e) {
+    throw coreError(e);
+  }
+  let done = false;
+  return {
+    update(bytes) {
+      try {
+        for (let off = 0; off < bytes.length; off += HASH_SLICE) {
+          h.update(bytes.subarray(off, Math.min(off + HASH_SLICE, bytes.length)));
+        }
+      } catch (e) {
+        throw coreError(e);
+      }
+    },
+    finish() {
+      done = true;
+      try {
+        return h.finish();
+      } catch (e) {
+        throw coreError(e);
+      }
+    },
+    // Frees the wasm object when the hash was abandoned (finish() consumes it).
+    dispose() {
+      if (done) return;
+      done = true;
+      try { h.free(); } catch { /* already consumed */ }
+    },
+  };
+}
+
+export function sha256Hex(bytes) {
+  const h = newHasher();
+  try {
+    h.update(bytes);
+    return h.finish();
+  } finally {
+    h.dispose();
+  }
+}
+
+let emptyHash = null;
+export function emptyPayloadHash() {
+  emptyHash ??= sha256Hex(new Uint8Array(0));
+  return emptyHash;
+}
+
+// ---- the corrected clock ----
+//
+// The core never reads a clock: every signature gets `now` from here. The
+// offset starts at WPS3_CLOCK_OFFSET_SECONDS (tests use it to fake a wrong
+// clock) and is replaced by the server's opinion when S3 says we are skewed.
+
+export const clock = {
+  offsetMs: Number.isFinite(Number(process.env.WPS3_CLOCK_OFFSET_SECONDS))
+    ? Number(process.env.WPS3_CLOCK_OFFSET_SECONDS || 0) * 1000
+    : 0,
+  nowMs() {
+    return Date.now() + this.offsetMs;
+  },
+  nowSeconds() {
+    return Math.floor(this.nowMs() / 1000);
+  },
+  // serverMs: the server's time when it answered (ms since epoch).
+  correctTo(serverMs, why) {
+    const before = this.offsetMs;
+    this.offsetMs = serverMs - Date.now();
+    log('warn', 'clock offset corrected', { why, fromSeconds: Math.round(before / 1000), toSeconds: Math.round(this.offsetMs / 1000) });
+  },
+};
+
+// ---- credentials ----
+
+// Accepts { accessKeyId, secretAccessKey, sessionToken? } or
+// { accessKeyId, sealedSecret: { envelope, keyMaterial, context } } and
+// returns the plain shape the core's signers take. The decrypted secret
+// lives only in this object for the duration of one op.
+export function resolveCredentials(creds) {
+  if (!creds || typeof creds !== 'object' || Array.isArray(creds)) {
+    throw new SidecarError('BAD_REQUEST', 'credentials must be an object');
+  }
+  const { accessKeyId, secretAccessKey, sessionToken, sealedSecret } = creds;
+  if (typeof accessKeyId !== 'string' || accessKeyId === '') {
+    throw new SidecarError('BAD_REQUEST', 'credentials.accessKeyId must be a non-empty string');
+  }
+  if (sessionToken !== undefined && sessionToken !== null && typeof sessionToken !== 'string') {
+    throw new SidecarError('BAD_REQUEST', 'credentials.sessionToken must be a string');
+  }
+  let secret = secretAccessKey;
+  if (secret === undefined || secret === null) {
+    if (!sealedSecret || typeof sealedSecret !== 'object') {
+      throw new SidecarError('BAD_REQUEST', 'credentials need secretAccessKey or sealedSecret');
+    }
+    for (const f of ['envelope', 'keyMaterial', 'context']) {
+      if (typeof sealedSecret[f] !== 'string') {
+        throw new SidecarError('BAD_REQUEST', `credentials.sealedSecret.${f} must be a string`);
+      }
+    }
+    secret = callCore('decryptSecret', {
+      keyMaterial: sealedSecret.keyMaterial,
+      context: sealedSecret.context,
+      envelope: sealedSecret.envelope,
+    });
+  }
+  if (typeof secret !== 'string' || secret === '') {
+    throw new SidecarError('BAD_REQUEST', 'credentials.secretAccessKey must be a non-empty string');
+  }
+  const out = { accessKeyId, secretAccessKey: secret };
+  if (sessionToken) out.sessionToken = sessionToken;
+  return out;
+}

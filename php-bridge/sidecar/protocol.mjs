@@ -1,0 +1,119 @@
+// The sidecar's HTTP protocol (docs/CONTRACTS.md section 2): routing,
+// request validation, op dispatch and error shaping. No I/O setup here;
+// server.mjs owns sockets and lifecycle.
+
+import { SidecarError, bad, httpStatusFor, toWireError } from './errors.mjs';
+import { callCore, clock, coreVersion, resolveCredentials } from './core.mjs';
+import { uploadFile } from './upload.mjs';
+import { headObject, deleteObject, testConnection } from './objects.mjs';
+import { log } from './log.mjs';
+
+export const BODY_LIMIT = 1024 * 1024;
+export const MAX_BATCH_OPS = 1000;
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+// `now` defaults to the sidecar's corrected clock for every op that takes it.
+const withNow = (a) => (a.now === undefined || a.now === null ? { ...a, now: clock.nowSeconds() } : a);
+const withCreds = (a) => ({ ...a, credentials: resolveCredentials(a.credentials) });
+const str = (v, name) => {
+  if (typeof v !== 'string') throw bad(`${name} must be a string`);
+  return v;
+};
+
+export function createProtocol(state) {
+  const health = () => ({
+    ok: true,
+    version: coreVersion(),
+    pid: process.pid,
+    uptimeSeconds: Math.round((Date.now() - state.startedAt) / 1000),
+    inFlight: state.inFlight,
+  });
+
+  const OPS = {
+    health: () => health(),
+    sign: (a) => callCore('signRequest', withNow(withCreds(a))),
+    presign: (a) => callCore('presignUrl', withNow(withCreds(a))),
+    'post-policy': (a) => callCore('presignPost', withNow(withCreds(a))),
+    'render-key': (a) => ({ key: callCore('renderKey', withNow(a)) }),
+    'content-disposition': (a) => {
+      const filename = str(a.filename, 'filename');
+      const d = a.disposition === undefined || a.disposition === null ? undefined : str(a.disposition, 'disposition');
+      return { value: callCore('contentDisposition', filename, d) };
+    },
+    encrypt: (a) => ({ envelope: callCore('encryptSecret', a) }),
+    decrypt: (a) => ({ plaintext: callCore('decryptSecret', a) }),
+    'parse-error': (a) => callCore('parseS3Error', withNow(a)),
+    'upload-file': uploadFile,
+    'head-object': headObject,
+    'delete-object': deleteObject,
+    'test-connection': testConnection,
+  };
+
+  // Runs one op; always resolves to { ok, result } or { ok: false, error }.
+  async function runOp(name, args) {
+    const t0 = Date.now();
+    let out;
+    try {
+      if (typeof name !== 'string' || !Object.hasOwn(OPS, name)) {
+        throw new SidecarError('UNKNOWN_OP', `unknown op ${JSON.stringify(String(name)).slice(0, 80)}`);
+      }
+      if (args === undefined || args === null) args = {};
+      if (!isObject(args)) throw bad('args must be a JSON object');
+      out = { ok: true, result: await OPS[name](args) };
+    } catch (e) {
+      out = { ok: false, error: toWireError(e, log) };
+    }
+    log(out.ok ? 'debug' : 'info', 'op', { op: String(name).slice(0, 40), ok: out.ok, code: out.error?.code, s3Code: out.error?.s3Code, ms: Date.now() - t0 });
+    return out;
+  }
+
+  async function handle(method, url, body) {
+    const path = url.split('?')[0];
+    if (path === '/v1/health') {
+      if (method !== 'GET' && method !== 'HEAD') throw new SidecarError('METHOD_NOT_ALLOWED', 'use GET /v1/health');
+      return { status: 200, json: health() };
+    }
+    if (path === '/v1/batch' || path.startsWith('/v1/op/')) {
+      if (method !== 'POST') throw new SidecarError('METHOD_NOT_ALLOWED', `use POST ${path}`);
+      const parsed = parseJson(body);
+      if (path === '/v1/batch') return { status: 200, json: await batch(parsed) };
+      let name;
+      try {
+        name = decodeURIComponent(path.slice('/v1/op/'.length));
+      } catch {
+        throw new SidecarError('UNKNOWN_OP', 'op name is not valid percent-encoding');
+      }
+      const out = await runOp(name, parsed);
+      return { status: out.ok ? 200 : httpStatusFor(out.error.code), json: out };
+    }
+    throw new SidecarError('NOT_FOUND', `no route ${path.slice(0, 100)}; see docs/CONTRACTS.md section 2`);
+  }
+
+  async function batch(env) {
+    if (!isObject(env) || !Array.isArray(env.ops)) throw bad('batch body must be {"ops": [ {"op": …, "args": {…}}, … ]}');
+    if (env.ops.length > MAX_BATCH_OPS) throw bad(`a batch holds at most ${MAX_BATCH_OPS} ops`);
+    // In order, one at a time: results line up with ops and a batch never
+    // starts more uploads at once than the caller can see.
+    const results = [];
+    for (const item of env.ops) {
+      if (!isObject(item)) {
+        results.push({ ok: false, error: bad('each op must be an object {"op": …, "args": {…}}').toJSON() });
+        continue;
+      }
+      results.push(await runOp(item.op, item.args));
+    }
+    return { results };
+  }
+
+  return { handle, runOp };
+}
+
+function parseJson(body) {
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw bad('body is not valid JSON');
+  }
+}

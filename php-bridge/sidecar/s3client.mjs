@@ -1,0 +1,245 @@
+// Signed S3 requests. The core signs (signRequest); this module only moves
+// bytes: it sends exactly the headers the core returned, reads bounded
+// responses, turns failures into stable errors and corrects the clock when
+// the server says we are skewed.
+
+import http from 'node:http';
+import https from 'node:https';
+import { pipeline } from 'node:stream';
+import { SidecarError } from './errors.mjs';
+import { callCore, clock } from './core.mjs';
+import { log } from './log.mjs';
+
+// Keep-alive so multipart parts reuse connections; maxSockets bounds the
+// sockets (and so the memory) one sidecar can hold toward storage.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 8 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 8 }),
+};
+
+const DEFAULT_TIMEOUT_MS = Number(process.env.WPS3_S3_TIMEOUT_MS) || 120_000;
+const ERROR_BODY_LIMIT = 64 * 1024;
+// A server clock this far from ours on a 403 means the 403 is probably skew
+// (AWS allows 15 min; some S3-compatibles are stricter).
+const SKEW_SUSPECT_MS = 5 * 60_000;
+
+export function destroyAgents() {
+  for (const a of Object.values(agents)) a.destroy();
+}
+
+export function endpointIsHttps(storage) {
+  return callCore('resolveEndpoint', storage).scheme === 'https';
+}
+
+// Splits a URL without re-encoding it: the path must go out byte-for-byte
+// as the core canonicalised and signed it.
+function splitUrl(url) {
+  const m = /^(https?):\/\/(\[[^\]]+\]|[^/:?#]+)(?::(\d+))?([^#]*)$/i.exec(url);
+  if (!m) throw new SidecarError('INTERNAL', 'the core returned an unusable URL');
+  const protocol = m[1].toLowerCase() + ':';
+  const hostname = m[2].startsWith('[') ? m[2].slice(1, -1) : m[2];
+  let p = m[4] || '/';
+  if (p.startsWith('?')) p = '/' + p;
+  return { protocol, hostname, port: m[3] ? Number(m[3]) : undefined, path: p };
+}
+
+const NET_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  'ENETUNREACH', 'ECONNABORTED', 'EADDRNOTAVAIL', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET',
+]);
+
+function networkError(e, host) {
+  if (e instanceof SidecarError) return e;
+  const cause = e?.code || 'ECONNRESET';
+  const tls = /CERT|SSL|TLS|SELF_SIGNED/i.test(cause);
+  const err = new SidecarError('NETWORK_ERROR', `cannot talk to storage at ${host}: ${e?.message || cause}`, {
+    cause,
+    // A certificate problem does not fix itself by retrying.
+    retryable: !tls && (NET_CODES.has(cause) || !e?.code),
+  });
+  if (tls) err.extra.fix = 'The storage endpoint presented a certificate Node does not trust; check the endpoint URL.';
+  return err;
+}
+
+function headerPairs(rawHeaders) {
+  const out = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) out.push([rawHeaders[i], rawHeaders[i + 1]]);
+  return out;
+}
+
+// One HTTP exchange. body: undefined | Buffer | () => Readable (a factory,
+// so a retry can replay it). Resolves { status, headers, rawHeaders, body }
+// with at most `limit` bytes of response body kept.
+function exchange(signed, { body, contentLength, limit, timeoutMs }) {
+  const u = splitUrl(signed.url);
+  const host = u.hostname + (u.port ? ':' + u.port : '');
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let responded = false;
+    const fail = (e) => {
+      if (settled) return;
+      settled = true;
+      reject(e);
+    };
+    const headers = {};
+    for (const [k, v] of signed.headers) headers[k] = v;
+    if (contentLength !== undefined) headers['Content-Length'] = String(contentLength);
+    const mod = u.protocol === 'https:' ? https : http;
+    let req;
+    try {
+      req = mod.request({
+        protocol: u.protocol, hostname: u.hostname, port: u.port, path: u.path,
+        method: signed.method, headers, agent: agents[u.protocol],
+      });
+    } catch (e) {
+      fail(networkError(e, host));
+      return;
+    }
+    req.setTimeout(timeoutMs, () => {
+      const e = new Error(`no answer for ${Math.round(timeoutMs / 1000)} s`);
+      e.code = 'ETIMEDOUT';
+      req.destroy(e);
+    });
+    req.on('error', (e) => {
+      // After a response arrived (e.g. an early 403 while we were still
+      // sending), a write error is expected noise: the response wins.
+      if (responded) return;
+      const err = networkError(e, host);
+      err.staleSocket = req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE');
+      fail(err);
+    });
+    req.on('response', (res) => {
+      responded = true;
+      const chunks = [];
+      let kept = 0;
+      res.on('data', (c) => {
+        if (kept < limit) {
+          const part = c.length > limit - kept ? c.subarray(0, limit - kept) : c;
+          chunks.push(part);
+          kept += part.length;
+          // Over the limit: stop reading; the socket is dropped, not reused.
+          if (kept >= limit) res.destroy();
+        }
+      });
+      const done = () => {
+        if (settled) return;
+        settled = true;
+        resolve({ status: res.statusCode, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) });
+      };
+      res.on('end', done);
+      res.on('close', () => (kept >= limit || res.complete ? done() : fail(networkError(Object.assign(new Error('response cut short'), { code: 'ECONNRESET' }), host))));
+      res.on('error', (e) => (kept >= limit ? done() : fail(networkError(e, host))));
+    });
+    if (body === undefined) {
+      req.end();
+    } else if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
+      req.end(body);
+    } else {
+      pipeline(body(), req, (e) => {
+        // File errors (e.g. FILE_CHANGED) must surface as themselves.
+        if (e && e instanceof SidecarError) fail(e);
+        else if (e && !responded && e.code && !NET_CODES.has(e.code) && e.code !== 'ERR_STREAM_DESTROYED') fail(networkError(e, host));
+      });
+    }
+  });
+}
+
+function serverTimeMs(parsed, res) {
+  const st = parsed?.serverTime;
+  if (typeof st === 'number' && Number.isFinite(st)) return st * 1000;
+  if (typeof st === 'string' && !Number.isNaN(Date.parse(st))) return Date.parse(st);
+  const d = res.headers.date ? Date.parse(res.headers.date) : NaN;
+  return Number.isNaN(d) ? null : d;
+}
+
+// Builds the S3_ERROR for a non-2xx answer with the core's parseS3Error.
+export function s3ErrorFrom(res, now) {
+  let p = null;
+  try {
+    p = callCore('parseS3Error', {
+      status: res.status, body: res.body.toString('utf8'), headers: headerPairs(res.rawHeaders), now,
+    });
+  } catch (e) {
+    log('warn', 'parseS3Error failed', { status: res.status, code: e.code });
+  }
+  const extra = {
+    s3Code: p?.code || fallbackCode(res.status),
+    httpStatus: res.status,
+    cause: p?.cause ?? null,
+    fix: p?.fix ?? null,
+    permanent: p?.permanent ?? (res.status >= 400 && res.status < 500),
+    retryable: p?.retryable ?? (res.status >= 500 || res.status === 429),
+    requestId: p?.requestId ?? res.headers['x-amz-request-id'] ?? null,
+  };
+  for (const f of ['region', 'endpoint', 'serverTime', 'clockSkewSeconds']) {
+    if (p?.[f] !== undefined && p?.[f] !== null) extra[f] = p[f];
+  }
+  const err = new SidecarError('S3_ERROR', p?.message || `storage answered HTTP ${res.status}`, extra);
+  err.serverTimeMs = serverTimeMs(p, res);
+  return err;
+}
+
+function fallbackCode(status) {
+  return { 400: 'BadRequest', 403: 'AccessDenied', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 412: 'PreconditionFailed', 416: 'InvalidRange', 429: 'SlowDown', 500: 'InternalError', 501: 'NotImplemented', 503: 'ServiceUnavailable' }[status] || `Http${status}`;
+}
+
+function looksSkewed(err) {
+  if (err.extra.s3Code === 'RequestTimeTooSkewed') return true;
+  return err.extra.httpStatus === 403 && err.serverTimeMs !== null && Math.abs(err.serverTimeMs - clock.nowMs()) > SKEW_SUSPECT_MS;
+}
+
+// A signed request to S3 through the core.
+//   opts: { storage, credentials, method, key (null = bucket), query: pairs,
+//           headers: pairs, payloadHash, body, contentLength,
+//           responseLimit, accept: [statuses returned rather than thrown] }
+// Retries once on a stale keep-alive socket and once after a clock correction.
+export async function s3Request(opts) {
+  const { storage, credentials, method, key = null, query = [], headers = [], payloadHash } = opts;
+  const limit = opts.responseLimit ?? ERROR_BODY_LIMIT;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let staleRetried = false;
+  let skewRetried = false;
+  for (;;) {
+    const now = clock.nowSeconds();
+    const signed = callCore('signRequest', { storage, credentials, now, method, key, query, headers, payloadHash });
+    let res;
+    try {
+      res = await exchange(signed, { body: opts.body, contentLength: opts.contentLength, limit, timeoutMs });
+    } catch (e) {
+      if (e.staleSocket && !staleRetried) {
+        staleRetried = true;
+        continue;
+      }
+      throw e;
+    }
+    if ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status)) return res;
+    const err = s3ErrorFrom(res, now);
+    if (!skewRetried && looksSkewed(err) && err.serverTimeMs !== null) {
+      skewRetried = true;
+      clock.correctTo(err.serverTimeMs, err.extra.s3Code);
+      continue;
+    }
+    throw err;
+  }
+}
+
+// Minimal XML text extraction for the few S3 answers we read (UploadId,
+// ETag). Not a parser: S3's success bodies are flat and machine-written.
+export function xmlText(body, tag) {
+  const m = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(body);
+  if (!m) return null;
+  return m[1]
+    .replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>')
+    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d)))
+    .replace(/&amp;/g, '&');
+}
+
+export function xmlEscape(s) {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export function unquoteEtag(etag) {
+  if (typeof etag !== 'string') return null;
+  return etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+}

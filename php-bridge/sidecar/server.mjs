@@ -1,0 +1,281 @@
+#!/usr/bin/env node
+// wps3 sidecar: serves the PHP plugin over a Unix socket (or, where that is
+// impossible, 127.0.0.1 with a bearer token). CLI, socket safety and
+// lifecycle live here; the protocol is in protocol.mjs.
+//
+//   node server.mjs --socket PATH [--pid-file F]
+//   node server.mjs --port N --token-file F [--pid-file F]
+
+import fs from 'node:fs';
+import net from 'node:net';
+import http from 'node:http';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { SidecarError, httpStatusFor, toWireError } from './errors.mjs';
+import { loadCore, coreVersion } from './core.mjs';
+import { createProtocol, BODY_LIMIT } from './protocol.mjs';
+import { destroyAgents } from './s3client.mjs';
+import { log } from './log.mjs';
+
+const SHUTDOWN_GRACE_MS = Number(process.env.WPS3_SHUTDOWN_GRACE_MS) || 30_000;
+const HEADERS_TIMEOUT_MS = Number(process.env.WPS3_HEADERS_TIMEOUT_MS) || 10_000;
+const BODY_TIMEOUT_MS = Number(process.env.WPS3_BODY_TIMEOUT_MS) || 30_000;
+
+function die(msg) {
+  log('error', msg);
+  process.stderr.write(`wps3-sidecar: ${msg}\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const o = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) die(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--socket') o.socket = path.resolve(val());
+    else if (a === '--port') o.port = Number(val());
+    else if (a === '--token-file') o.tokenFile = path.resolve(val());
+    else if (a === '--pid-file') o.pidFile = path.resolve(val());
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write('usage: server.mjs --socket PATH | --port N --token-file F  [--pid-file F]\n');
+      process.exit(0);
+    } else die(`unknown argument ${a}`);
+  }
+  if (!o.socket && o.port === undefined) die('give --socket PATH (preferred) or --port N --token-file F');
+  if (o.socket && o.port !== undefined) die('give either --socket or --port, not both');
+  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) die('--port must be 0..65535');
+  if (o.port !== undefined && !o.tokenFile) die('--port needs --token-file');
+  return o;
+}
+
+// ---- socket directory safety ----
+
+// The socket's directory is its access control: it must be ours and closed
+// to group and others, or another local user could connect and sign.
+function prepareSocketDir(dir) {
+  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory()) die(`${dir} is not a directory`);
+  if (st.uid !== process.getuid()) die(`refusing to start: ${dir} is owned by uid ${st.uid}, not ${process.getuid()}`);
+  if (st.mode & 0o077) die(`refusing to start: ${dir} is accessible to group/others (mode ${(st.mode & 0o777).toString(8)}); chmod 700 it`);
+}
+
+// A leftover socket from a crashed sidecar is removed only if nothing answers.
+async function clearStaleSocket(p) {
+  let st;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) die(`refusing to start: ${p} exists and is not a socket`);
+  const alive = await new Promise((resolve) => {
+    const c = net.connect(p);
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+  if (alive) die(`refusing to start: another process is serving ${p}`);
+  fs.unlinkSync(p);
+  log('info', 'removed stale socket', { socket: p });
+}
+
+// ---- token auth for the TCP fallback ----
+
+function loadToken(file) {
+  if (!fs.existsSync(file)) {
+    // Random bytes are the one thing node:crypto is used for.
+    const token = crypto.randomBytes(32).toString('hex');
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' });
+    return token;
+  }
+  const st = fs.statSync(file);
+  if (st.uid !== process.getuid()) die(`refusing to start: ${file} is owned by another user`);
+  if (st.mode & 0o077) die(`refusing to start: ${file} is readable by group/others; chmod 600 it`);
+  const token = fs.readFileSync(file, 'utf8').trim();
+  if (token.length < 32) die(`${file} holds a token shorter than 32 characters`);
+  return token;
+}
+
+// Constant-time in the length of the expected token: every byte is looked
+// at whatever the client sent.
+function tokenMatches(given, expected) {
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(given ?? '', 'utf8');
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ (i < b.length ? b[i] : 0);
+  return diff === 0;
+}
+
+// ---- HTTP plumbing ----
+
+function sendJson(res, status, obj, { close = false } = {}) {
+  if (res.headersSent || res.destroyed) return;
+  const body = Buffer.from(JSON.stringify(obj));
+  const headers = { 'Content-Type': 'application/json', 'Content-Length': body.length, 'Cache-Control': 'no-store' };
+  if (close) headers.Connection = 'close';
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+function sendError(res, err, opts) {
+  sendJson(res, httpStatusFor(err.code), { ok: false, error: toWireError(err, log) }, opts);
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > BODY_LIMIT) {
+      reject(new SidecarError('PAYLOAD_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`));
+      return;
+    }
+    const chunks = [];
+    let size = 0;
+    const timer = setTimeout(() => {
+      reject(new SidecarError('REQUEST_TIMEOUT', 'request body took too long to arrive'));
+    }, BODY_TIMEOUT_MS);
+    req.on('data', (c) => {
+      size += c.length;
+      if (size > BODY_LIMIT) {
+        clearTimeout(timer);
+        req.pause();
+        reject(new SidecarError('PAYLOAD_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => { clearTimeout(timer); resolve(Buffer.concat(chunks)); });
+    req.on('error', (e) => { clearTimeout(timer); reject(new SidecarError('BAD_REQUEST', `request body failed: ${e.code || e.message}`)); });
+  });
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  try {
+    loadCore();
+  } catch (e) {
+    die(String(e.message || e));
+  }
+
+  const state = { startedAt: Date.now(), inFlight: 0, shuttingDown: false };
+  const protocol = createProtocol(state);
+  const token = opts.tokenFile ? loadToken(opts.tokenFile) : null;
+
+  const server = http.createServer({
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: BODY_TIMEOUT_MS + 5_000,
+    keepAliveTimeout: 5_000,
+    maxHeaderSize: 16 * 1024,
+  });
+
+  server.on('request', async (req, res) => {
+    if (state.shuttingDown) {
+      sendError(res, new SidecarError('SHUTTING_DOWN', 'the sidecar is shutting down; retry shortly'), { close: true });
+      return;
+    }
+    if (token !== null) {
+      const m = /^Bearer\s+(\S+)$/.exec(req.headers.authorization || '');
+      if (!tokenMatches(m?.[1], token)) {
+        sendError(res, new SidecarError('UNAUTHORIZED', 'missing or wrong bearer token'), { close: true });
+        return;
+      }
+    }
+    state.inFlight++;
+    try {
+      const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req);
+      const out = await protocol.handle(req.method, req.url, body);
+      sendJson(res, out.status, out.json);
+    } catch (e) {
+      // Body not fully read (too large, timed out): close so the unread rest
+      // is not parsed as the next request.
+      const close = e.code === 'PAYLOAD_TOO_LARGE' || e.code === 'REQUEST_TIMEOUT';
+      sendError(res, e, { close });
+      if (close) res.on('finish', () => req.socket.destroySoon?.());
+    } finally {
+      state.inFlight--;
+      if (state.shuttingDown && state.inFlight === 0) {
+        // Exit only once the last answer has been handed to the kernel.
+        if (res.writableFinished) state.onIdle?.();
+        else res.once('close', () => state.onIdle?.());
+      }
+    }
+  });
+
+  // Non-HTTP garbage, oversize headers, timeouts: answer JSON, drop socket.
+  server.on('clientError', (err, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT';
+    const tooBig = err.code === 'HPE_HEADER_OVERFLOW';
+    const [status, code, msg] = timeout ? [408, 'REQUEST_TIMEOUT', 'request took too long']
+      : tooBig ? [431, 'BAD_REQUEST', 'request headers too large']
+        : [400, 'BAD_REQUEST', 'malformed HTTP request'];
+    const body = JSON.stringify({ ok: false, error: { code, message: msg } });
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.destroySoon?.();
+  });
+
+  if (opts.socket) {
+    prepareSocketDir(path.dirname(opts.socket));
+    await clearStaleSocket(opts.socket);
+    // The socket file is created with the umask's mode; make that 0600 from
+    // the start rather than racing a chmod (the 0700 dir already guards it).
+    const old = process.umask(0o177);
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.socket, () => { server.off('error', reject); resolve(); });
+    }).catch((e) => die(`cannot listen on ${opts.socket}: ${e.code || e.message}`));
+    process.umask(old);
+    fs.chmodSync(opts.socket, 0o600);
+  } else {
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+    }).catch((e) => die(`cannot listen on 127.0.0.1:${opts.port}: ${e.code || e.message}`));
+  }
+  if (opts.pidFile) fs.writeFileSync(opts.pidFile, `${process.pid}\n`, { mode: 0o644 });
+
+  const where = opts.socket ? { socket: opts.socket } : { host: '127.0.0.1', port: server.address().port };
+  log('info', 'listening', { ...where, version: coreVersion(), pid: process.pid });
+  // One machine-readable line on stdout tells a supervisor we are ready.
+  process.stdout.write(JSON.stringify({ event: 'ready', pid: process.pid, ...where }) + '\n');
+
+  const cleanup = () => {
+    if (opts.socket) try { fs.unlinkSync(opts.socket); } catch { /* already gone */ }
+    if (opts.pidFile) try { fs.unlinkSync(opts.pidFile); } catch { /* already gone */ }
+  };
+
+  const shutdown = (signal) => {
+    if (state.shuttingDown) return;
+    state.shuttingDown = true;
+    log('info', 'shutting down', { signal, inFlight: state.inFlight });
+    server.close();              // stop accepting
+    server.closeIdleConnections();
+    const finish = (code, why) => {
+      log('info', 'exit', { why });
+      cleanup();
+      destroyAgents();
+      process.exit(code);
+    };
+    const timer = setTimeout(() => finish(0, `grace period of ${SHUTDOWN_GRACE_MS} ms over with ${state.inFlight} in flight`), SHUTDOWN_GRACE_MS);
+    timer.unref();
+    state.onIdle = () => {
+      finish(0, 'in-flight requests finished');
+    };
+    if (state.inFlight === 0) state.onIdle();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('exit', cleanup);
+
+  // A bug in one request must not take the PHP site's backups down with it.
+  process.on('uncaughtException', (e) => log('error', 'uncaught exception', { err: String(e?.stack ?? e) }));
+  process.on('unhandledRejection', (e) => log('error', 'unhandled rejection', { err: String(e?.stack ?? e) }));
+}
+
+main().catch((e) => die(String(e?.stack ?? e)));
