@@ -1,1 +1,29 @@
-//! placeholder
+//! # wps3 — the cryptographic core of the WP Signer S3 integration
+//!
+//! Sans-IO: nothing here touches the network, the file system or the clock.
+//! Time is always an argument, because `SystemTime::now()` panics on
+//! `wasm32-unknown-unknown`, and because a signer that takes time as input is
+//! one you can test against fixed vectors.
+//!
+//! * [`sigv4`] — AWS Signature Version 4, one file per step, with the S3-versus-generic
+//!   differences named in [`sigv4::SigningSettings`].
+//! * [`s3`] — endpoints per provider, presigned URLs, presigned POST policies,
+//!   Content-Disposition, name validation and S3 error bodies.
+//! * [`keys`] — object-key templates for backups.
+//! * [`secrets`] — AES-256-GCM envelopes for the stored secret key.
+//! * `wasm` — the wasm-bindgen bindings (only on `wasm32`).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod keys;
+pub mod s3;
+pub mod secrets;
+pub mod sigv4;
+pub mod time;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use error::{Error, ErrorCode, Result};

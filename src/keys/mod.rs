@@ -1,0 +1,3 @@
+//! Object-key templates for backups.
+
+pub mod template;

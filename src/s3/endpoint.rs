@@ -1,0 +1,473 @@
+//! Where a bucket lives: provider, region, host and addressing style.
+//!
+//! Each provider has exactly one rule for building its host, and one place
+//! decides between virtual-hosted (`bucket.host/key`) and path-style
+//! (`host/bucket/key`) addressing.
+
+use super::validate::{bucket_needs_path_style, validate_bucket};
+use crate::error::{invalid, ErrorCode, Result};
+use crate::sigv4::encoding::{encode_path, encode_query_component};
+
+/// A storage provider the integration knows how to reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// Amazon S3, any standard region (and China / GovCloud partitions).
+    AmazonS3,
+    /// Wasabi: `s3.<region>.wasabisys.com`.
+    Wasabi,
+    /// Cloudflare R2: `<account>.r2.cloudflarestorage.com`, region `auto`.
+    CloudflareR2,
+    /// Any S3-compatible endpoint given as a URL (MinIO, Garage, a local server…).
+    Custom,
+}
+
+impl Provider {
+    /// Parses the settings value (`amazon_s3`, `wasabi`, `cloudflare_r2`, `custom`).
+    pub fn parse(id: &str) -> Result<Self> {
+        match id {
+            "amazon_s3" | "aws" | "s3" => Ok(Provider::AmazonS3),
+            "wasabi" => Ok(Provider::Wasabi),
+            "cloudflare_r2" | "r2" => Ok(Provider::CloudflareR2),
+            "custom" => Ok(Provider::Custom),
+            other => Err(invalid(
+                ErrorCode::InvalidEndpoint,
+                format!(
+                    "unknown provider '{other}': use amazon_s3, wasabi, cloudflare_r2 or custom"
+                ),
+            )),
+        }
+    }
+
+    /// The settings value.
+    pub fn id(self) -> &'static str {
+        match self {
+            Provider::AmazonS3 => "amazon_s3",
+            Provider::Wasabi => "wasabi",
+            Provider::CloudflareR2 => "cloudflare_r2",
+            Provider::Custom => "custom",
+        }
+    }
+}
+
+/// How the bucket appears in the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressingStyle {
+    /// Virtual-hosted unless the bucket name has a dot (TLS wildcard certificates
+    /// do not cover `a.b.s3.amazonaws.com`) or the provider is `custom`.
+    Auto,
+    /// `https://bucket.host/key`.
+    Virtual,
+    /// `https://host/bucket/key`.
+    Path,
+}
+
+impl AddressingStyle {
+    /// Parses `auto`, `virtual` or `path` (empty means `auto`).
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "" | "auto" => Ok(AddressingStyle::Auto),
+            "virtual" => Ok(AddressingStyle::Virtual),
+            "path" => Ok(AddressingStyle::Path),
+            other => Err(invalid(
+                ErrorCode::InvalidEndpoint,
+                format!("unknown addressing style '{other}': use auto, virtual or path"),
+            )),
+        }
+    }
+}
+
+/// The storage settings an admin enters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageConfig {
+    /// Which provider.
+    pub provider: Provider,
+    /// Signing region (`auto` for R2; filled in when empty).
+    pub region: String,
+    /// Bucket name.
+    pub bucket: String,
+    /// Endpoint URL: required for `custom`, an override for the others.
+    pub endpoint: Option<String>,
+    /// Cloudflare account id (R2 only).
+    pub account_id: Option<String>,
+    /// Virtual-hosted or path-style.
+    pub addressing_style: AddressingStyle,
+}
+
+/// http or https.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Plain http: only sensible for a local server; payloads are then hashed.
+    Http,
+    /// https.
+    Https,
+}
+
+impl Scheme {
+    /// `http` or `https`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// A validated endpoint, ready to build URLs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedEndpoint {
+    /// http or https.
+    pub scheme: Scheme,
+    /// The `Host` header value (with a non-default port).
+    pub host: String,
+    /// Virtual or Path (never Auto).
+    pub addressing_style: AddressingStyle,
+    /// Signing region.
+    pub region: String,
+    /// Bucket name.
+    pub bucket: String,
+}
+
+impl StorageConfig {
+    /// Validates the settings and decides host and addressing style.
+    pub fn resolve(&self) -> Result<ResolvedEndpoint> {
+        validate_bucket(&self.bucket)?;
+        let region = match (self.provider, self.region.trim()) {
+            (Provider::CloudflareR2, "") => "auto".to_owned(),
+            (Provider::Custom, "") => "us-east-1".to_owned(),
+            (_, "") => {
+                return Err(invalid(
+                    ErrorCode::InvalidRegion,
+                    "a region is required, e.g. eu-west-1",
+                ))
+            }
+            (_, r) => r.to_owned(),
+        };
+        validate_region(self.provider, &region)?;
+        let endpoint = self
+            .endpoint
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
+        let (scheme, base_host) = match (self.provider, endpoint) {
+            (_, Some(url)) => parse_endpoint_url(url)?,
+            (Provider::Custom, None) => {
+                return Err(invalid(
+                    ErrorCode::InvalidEndpoint,
+                    "a custom provider needs an endpoint URL, e.g. https://s3.example.com",
+                ))
+            }
+            (Provider::AmazonS3, None) => (Scheme::Https, amazon_host(&region)),
+            (Provider::Wasabi, None) => (Scheme::Https, format!("s3.{region}.wasabisys.com")),
+            (Provider::CloudflareR2, None) => {
+                let account = self.account_id.as_deref().unwrap_or("").trim();
+                validate_r2_account(account)?;
+                (Scheme::Https, format!("{account}.r2.cloudflarestorage.com"))
+            }
+        };
+        let addressing_style = match self.addressing_style {
+            AddressingStyle::Auto if self.provider == Provider::Custom => AddressingStyle::Path,
+            AddressingStyle::Auto if bucket_needs_path_style(&self.bucket) => AddressingStyle::Path,
+            AddressingStyle::Auto => AddressingStyle::Virtual,
+            explicit => explicit,
+        };
+        let host = match addressing_style {
+            AddressingStyle::Virtual => format!("{}.{base_host}", self.bucket),
+            _ => base_host,
+        };
+        Ok(ResolvedEndpoint {
+            scheme,
+            host,
+            addressing_style,
+            region,
+            bucket: self.bucket.clone(),
+        })
+    }
+}
+
+impl ResolvedEndpoint {
+    /// The wire path: `/key` (virtual) or `/bucket/key` (path); bucket-level
+    /// requests get `/` (virtual) or `/bucket` with no trailing slash (path).
+    pub fn path(&self, key: Option<&str>) -> String {
+        let encoded_key = key.map(encode_path);
+        match (self.addressing_style, encoded_key) {
+            (AddressingStyle::Path, Some(k)) => format!("/{}/{k}", self.bucket),
+            (AddressingStyle::Path, None) => format!("/{}", self.bucket),
+            (_, Some(k)) => format!("/{k}"),
+            (_, None) => "/".to_owned(),
+        }
+    }
+
+    /// `scheme://host`.
+    pub fn origin(&self) -> String {
+        format!("{}://{}", self.scheme.as_str(), self.host)
+    }
+
+    /// The URL a browser POSTs a form upload to.
+    pub fn bucket_url(&self) -> String {
+        format!("{}{}", self.origin(), self.path(None))
+    }
+
+    /// An unsigned URL for an object (or the bucket) with query parameters in the given order.
+    pub fn url(&self, key: Option<&str>, query: &[(String, String)]) -> String {
+        let mut url = self.origin();
+        url.push_str(&self.path(key));
+        let q = wire_query(query);
+        if !q.is_empty() {
+            url.push('?');
+            url.push_str(&q);
+        }
+        url
+    }
+}
+
+/// S3 sub-resources that botocore sends bare (`?acl`, not `?acl=`).
+const BARE_SUBRESOURCES: &[&str] = &[
+    "acl",
+    "cors",
+    "delete",
+    "lifecycle",
+    "location",
+    "logging",
+    "notification",
+    "policy",
+    "replication",
+    "requestPayment",
+    "restore",
+    "tagging",
+    "torrent",
+    "uploads",
+    "versioning",
+    "versions",
+    "website",
+    "encryption",
+    "accelerate",
+    "analytics",
+    "inventory",
+    "metrics",
+    "ownershipControls",
+    "publicAccessBlock",
+    "object-lock",
+    "legal-hold",
+    "retention",
+    "attributes",
+];
+
+/// Encodes query pairs for the URL, in order.
+pub fn wire_query(query: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (i, (name, value)) in query.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&encode_query_component(name));
+        if !(value.is_empty() && BARE_SUBRESOURCES.contains(&name.as_str())) {
+            out.push('=');
+            out.push_str(&encode_query_component(value));
+        }
+    }
+    out
+}
+
+fn amazon_host(region: &str) -> String {
+    if region == "us-east-1" {
+        // botocore's choice for us-east-1; it serves every bucket of the region.
+        "s3.amazonaws.com".to_owned()
+    } else if region.starts_with("cn-") {
+        format!("s3.{region}.amazonaws.com.cn")
+    } else {
+        format!("s3.{region}.amazonaws.com")
+    }
+}
+
+fn validate_region(provider: Provider, region: &str) -> Result<()> {
+    let charset_ok = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !region.starts_with('-')
+        && !region.ends_with('-');
+    if !charset_ok {
+        return Err(invalid(
+            ErrorCode::InvalidRegion,
+            format!("region '{region}' may only hold lower-case letters, digits and inner hyphens"),
+        ));
+    }
+    let aws_shaped = {
+        // e.g. us-east-1, ap-southeast-2, us-gov-west-1, eu-central-2, il-central-1
+        let parts: Vec<&str> = region.split('-').collect();
+        parts.len() >= 3
+            && parts[0].len() == 2
+            && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+            && parts[1..parts.len() - 1]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+            && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+    };
+    match provider {
+        Provider::AmazonS3 | Provider::Wasabi if !aws_shaped => Err(invalid(
+            ErrorCode::InvalidRegion,
+            format!("'{region}' is not a region name like eu-west-1"),
+        )),
+        Provider::CloudflareR2 if region != "auto" && !aws_shaped => Err(invalid(
+            ErrorCode::InvalidRegion,
+            "Cloudflare R2 signs with region 'auto'",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn validate_r2_account(account: &str) -> Result<()> {
+    if account.len() == 32 && account.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(invalid(
+            ErrorCode::InvalidEndpoint,
+            "the Cloudflare account id is 32 hexadecimal characters (R2 → Overview → Account ID)",
+        ))
+    }
+}
+
+/// Parses `scheme://host[:port][/]`; anything else (a path, credentials, a query) is refused.
+fn parse_endpoint_url(url: &str) -> Result<(Scheme, String)> {
+    let bad = |why: &str| {
+        invalid(
+            ErrorCode::InvalidEndpoint,
+            format!("endpoint '{url}' {why}; expected e.g. https://s3.example.com or http://127.0.0.1:9000"),
+        )
+    };
+    let (scheme, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (Scheme::Https, r)
+    } else if let Some(r) = url.strip_prefix("http://") {
+        (Scheme::Http, r)
+    } else {
+        return Err(bad("must start with http:// or https://"));
+    };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.is_empty() {
+        return Err(bad("has no host"));
+    }
+    if authority.contains(['/', '?', '#', '@', ' ']) {
+        return Err(bad("must be only a scheme, host and optional port"));
+    }
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
+            if !h.contains(':') || h.starts_with('[') {
+                (h, Some(p))
+            } else {
+                (authority, None)
+            }
+        }
+        _ => (authority, None),
+    };
+    let host_ok = if host.starts_with('[') {
+        host.ends_with(']')
+            && host[1..host.len() - 1]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':')
+    } else {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            && !host.starts_with(['.', '-'])
+    };
+    if !host_ok {
+        return Err(bad("has an invalid host name"));
+    }
+    let host = host.to_ascii_lowercase();
+    match port {
+        None => Ok((scheme, host)),
+        Some(p) => {
+            let n: u16 = p.parse().map_err(|_| bad("has an invalid port"))?;
+            if n == 0 {
+                return Err(bad("has an invalid port"));
+            }
+            let default = matches!((scheme, n), (Scheme::Https, 443) | (Scheme::Http, 80));
+            Ok((scheme, if default { host } else { format!("{host}:{n}") }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(provider: Provider, region: &str, bucket: &str) -> StorageConfig {
+        StorageConfig {
+            provider,
+            region: region.into(),
+            bucket: bucket.into(),
+            endpoint: None,
+            account_id: None,
+            addressing_style: AddressingStyle::Auto,
+        }
+    }
+
+    #[test]
+    fn amazon_hosts_follow_botocore() {
+        let e = cfg(Provider::AmazonS3, "us-east-1", "examplebucket")
+            .resolve()
+            .unwrap();
+        assert_eq!(e.host, "examplebucket.s3.amazonaws.com");
+        let e = cfg(Provider::AmazonS3, "eu-west-1", "my.dotted.bucket")
+            .resolve()
+            .unwrap();
+        assert_eq!(e.host, "s3.eu-west-1.amazonaws.com");
+        assert_eq!(e.path(Some("a b.txt")), "/my.dotted.bucket/a%20b.txt");
+        let e = cfg(Provider::AmazonS3, "cn-north-1", "b-1")
+            .resolve()
+            .unwrap();
+        assert_eq!(e.host, "b-1.s3.cn-north-1.amazonaws.com.cn");
+        assert!(cfg(Provider::AmazonS3, "Europe", "b-1").resolve().is_err());
+        assert!(cfg(Provider::AmazonS3, "", "b-1").resolve().is_err());
+    }
+
+    #[test]
+    fn wasabi_r2_and_custom() {
+        let e = cfg(Provider::Wasabi, "us-east-2", "bkt").resolve().unwrap();
+        assert_eq!(e.host, "bkt.s3.us-east-2.wasabisys.com");
+        let mut r2 = cfg(Provider::CloudflareR2, "", "bkt");
+        assert!(r2.resolve().is_err());
+        r2.account_id = Some("96c87d1d64a7288921d6eace0eccf744".into());
+        let e = r2.resolve().unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.region.as_str()),
+            (
+                "bkt.96c87d1d64a7288921d6eace0eccf744.r2.cloudflarestorage.com",
+                "auto"
+            )
+        );
+        let mut c = cfg(Provider::Custom, "", "bkt");
+        assert!(c.resolve().is_err());
+        c.endpoint = Some("http://127.0.0.1:9000/".into());
+        let e = c.resolve().unwrap();
+        assert_eq!(e.bucket_url(), "http://127.0.0.1:9000/bkt");
+        for bad in [
+            "ftp://x",
+            "http://",
+            "http://a/b",
+            "http://u@h",
+            "http://h:99999",
+            "https://h:0",
+        ] {
+            c.endpoint = Some(bad.into());
+            assert_eq!(
+                c.resolve().unwrap_err().code(),
+                ErrorCode::InvalidEndpoint,
+                "{bad}"
+            );
+        }
+        c.endpoint = Some("https://S3.Example.com:443".into());
+        assert_eq!(c.resolve().unwrap().host, "s3.example.com");
+    }
+
+    #[test]
+    fn bare_subresources() {
+        assert_eq!(wire_query(&[("acl".into(), "".into())]), "acl");
+        assert_eq!(
+            wire_query(&[("prefix".into(), "".into()), ("a b".into(), "c/d".into())]),
+            "prefix=&a%20b=c%2Fd"
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! Everything S3-specific that sits on top of plain SigV4.
+
+pub mod content_disposition;
+pub mod endpoint;
+pub mod error_xml;
+pub mod post_policy;
+pub mod presign;
+pub mod request;
+pub mod validate;
