@@ -1,0 +1,231 @@
+<?php
+/**
+ * Tables, activation, deactivation and multisite site lifecycle.
+ *
+ * @package wps3
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Creates and removes the plugin's per-site tables.
+ */
+class WPS3_Installer {
+
+	const DB_VERSION_OPTION = 'wps3_db_version';
+
+	/**
+	 * Option names the plugin stores per site (deleted on uninstall).
+	 *
+	 * @var string[]
+	 */
+	public static $options = array(
+		'wps3_settings',
+		'wps3_secret_envelope',
+		'wps3_db_version',
+		'wps3_demo_documents',
+	);
+
+	/**
+	 * Activation hook.
+	 *
+	 * @param bool $network_wide Whether the plugin is being network-activated.
+	 * @return void
+	 */
+	public static function activate( $network_wide = false ) {
+		if ( is_multisite() && $network_wide ) {
+			foreach ( self::site_ids() as $site_id ) {
+				switch_to_blog( $site_id );
+				self::install_site();
+				restore_current_blog();
+			}
+			return;
+		}
+		self::install_site();
+	}
+
+	/**
+	 * Deactivation hook: removes scheduled events (tables and settings stay until uninstall).
+	 *
+	 * @param bool $network_wide Whether the plugin is being network-deactivated.
+	 * @return void
+	 */
+	public static function deactivate( $network_wide = false ) {
+		if ( is_multisite() && $network_wide ) {
+			foreach ( self::site_ids() as $site_id ) {
+				switch_to_blog( $site_id );
+				self::unschedule();
+				restore_current_blog();
+			}
+			return;
+		}
+		self::unschedule();
+	}
+
+	/**
+	 * All site ids of the network.
+	 *
+	 * @return int[]
+	 */
+	public static function site_ids() {
+		if ( ! is_multisite() ) {
+			return array( get_current_blog_id() );
+		}
+		return array_map(
+			'intval',
+			get_sites(
+				array(
+					'fields' => 'ids',
+					'number' => 0,
+				)
+			)
+		);
+	}
+
+	/**
+	 * Table names of the current site.
+	 *
+	 * @return array{jobs:string,backups:string}
+	 */
+	public static function tables() {
+		global $wpdb;
+		return array(
+			'jobs'    => $wpdb->prefix . 'wps3_jobs',
+			'backups' => $wpdb->prefix . 'wps3_backups',
+		);
+	}
+
+	/**
+	 * Creates or upgrades the current site's tables and schedules the safety-net event.
+	 *
+	 * @return void
+	 */
+	public static function install_site() {
+		global $wpdb;
+		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+
+		$charset_collate = $wpdb->get_charset_collate();
+		$tables          = self::tables();
+
+		// Times that the queue compares (next_attempt_at, locked_until) are unix seconds.
+		$sql_jobs = "CREATE TABLE {$tables['jobs']} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  document_id varchar(191) NOT NULL,
+  file_path text NOT NULL,
+  title text NOT NULL,
+  document longtext NULL,
+  status varchar(20) NOT NULL DEFAULT 'pending',
+  attempts int(10) unsigned NOT NULL DEFAULT 0,
+  next_attempt_at bigint(20) unsigned NOT NULL DEFAULT 0,
+  locked_by varchar(64) NULL,
+  locked_until bigint(20) unsigned NULL,
+  last_error_code varchar(100) NULL,
+  last_error_cause text NULL,
+  last_error_fix text NULL,
+  created_at datetime NOT NULL,
+  updated_at datetime NOT NULL,
+  PRIMARY KEY  (id),
+  UNIQUE KEY document_id (document_id),
+  KEY status_next (status,next_attempt_at)
+) $charset_collate;";
+
+		$sql_backups = "CREATE TABLE {$tables['backups']} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  document_id varchar(191) NOT NULL,
+  provider varchar(32) NOT NULL,
+  bucket varchar(255) NOT NULL,
+  object_key text NOT NULL,
+  size bigint(20) unsigned NOT NULL DEFAULT 0,
+  etag varchar(255) NOT NULL DEFAULT '',
+  uploaded_at datetime NOT NULL,
+  PRIMARY KEY  (id),
+  UNIQUE KEY document_id (document_id)
+) $charset_collate;";
+
+		dbDelta( $sql_jobs );
+		dbDelta( $sql_backups );
+
+		update_option( self::DB_VERSION_OPTION, WPS3_DB_VERSION );
+		self::schedule();
+	}
+
+	/**
+	 * Runs install_site() when the current site's schema is missing or outdated.
+	 *
+	 * @return void
+	 */
+	public static function maybe_upgrade() {
+		if ( get_option( self::DB_VERSION_OPTION ) !== WPS3_DB_VERSION ) {
+			self::install_site();
+		}
+	}
+
+	/**
+	 * Schedules the recurring safety-net run of the queue.
+	 *
+	 * @return void
+	 */
+	public static function schedule() {
+		if ( ! wp_next_scheduled( WPS3_Backup_Queue::CRON_HOOK, WPS3_Backup_Queue::RECURRING_ARGS ) ) {
+			wp_schedule_event( time() + 60, WPS3_Backup_Queue::CRON_SCHEDULE, WPS3_Backup_Queue::CRON_HOOK, WPS3_Backup_Queue::RECURRING_ARGS );
+		}
+	}
+
+	/**
+	 * Removes every scheduled event of the plugin on the current site.
+	 *
+	 * @return void
+	 */
+	public static function unschedule() {
+		wp_clear_scheduled_hook( WPS3_Backup_Queue::CRON_HOOK );
+		wp_clear_scheduled_hook( WPS3_Backup_Queue::CRON_HOOK, WPS3_Backup_Queue::RECURRING_ARGS );
+	}
+
+	/**
+	 * `wp_initialize_site`: installs the tables on a new site when the plugin is network-active.
+	 *
+	 * @param WP_Site $site New site.
+	 * @return void
+	 */
+	public static function on_initialize_site( $site ) {
+		if ( ! function_exists( 'is_plugin_active_for_network' ) ) {
+			require_once ABSPATH . 'wp-admin/includes/plugin.php';
+		}
+		if ( ! is_plugin_active_for_network( plugin_basename( WPS3_PLUGIN_FILE ) ) ) {
+			return;
+		}
+		switch_to_blog( (int) $site->blog_id );
+		self::install_site();
+		restore_current_blog();
+	}
+
+	/**
+	 * `wpmu_drop_tables`: drops the plugin's tables with a deleted site.
+	 *
+	 * @param string[] $tables Tables WordPress will drop.
+	 * @return string[]
+	 */
+	public static function on_drop_tables( $tables ) {
+		$ours = self::tables();
+		$tables[] = $ours['jobs'];
+		$tables[] = $ours['backups'];
+		return $tables;
+	}
+
+	/**
+	 * Drops the tables and deletes the options of the current site.
+	 *
+	 * @return void
+	 */
+	public static function uninstall_site() {
+		global $wpdb;
+		self::unschedule();
+		foreach ( self::tables() as $table ) {
+			$wpdb->query( "DROP TABLE IF EXISTS `{$table}`" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name is built from $wpdb->prefix.
+		}
+		foreach ( self::$options as $option ) {
+			delete_option( $option );
+		}
+		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s OR option_name LIKE %s", $wpdb->esc_like( '_transient_wps3_' ) . '%', $wpdb->esc_like( '_transient_timeout_wps3_' ) . '%' ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+	}
+}

@@ -1,0 +1,30 @@
+<?php
+/**
+ * Uninstall: drops the plugin's tables and deletes its options on every site.
+ *
+ * @package wps3
+ */
+
+defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
+
+if ( ! defined( 'WPS3_PLUGIN_DIR' ) ) {
+	define( 'WPS3_PLUGIN_DIR', __DIR__ );
+}
+if ( ! defined( 'WPS3_PLUGIN_FILE' ) ) {
+	define( 'WPS3_PLUGIN_FILE', __DIR__ . '/wps3.php' );
+}
+if ( ! defined( 'WPS3_DB_VERSION' ) ) {
+	define( 'WPS3_DB_VERSION', '1' );
+}
+require_once __DIR__ . '/includes/class-wps3-installer.php';
+require_once __DIR__ . '/includes/class-wps3-backup-queue.php';
+
+if ( is_multisite() ) {
+	foreach ( WPS3_Installer::site_ids() as $wps3_site_id ) {
+		switch_to_blog( $wps3_site_id );
+		WPS3_Installer::uninstall_site();
+		restore_current_blog();
+	}
+} else {
+	WPS3_Installer::uninstall_site();
+}

@@ -1,0 +1,65 @@
+<?php
+/**
+ * Plugin Name:       WP Signer S3 Backups
+ * Plugin URI:        https://example.invalid/wps3
+ * Description:       Backs up every fully signed WP Signer document to Amazon S3, Wasabi, Cloudflare R2 or any S3-compatible storage. All signing and encryption is done by the bundled WebAssembly core through a local Node sidecar.
+ * Version:           0.1.0
+ * Requires at least: 6.1
+ * Requires PHP:      8.1
+ * Author:            wps3
+ * License:           MIT
+ * Text Domain:       wps3
+ * Domain Path:       /languages
+ * Network:           false
+ *
+ * @package wps3
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+define( 'WPS3_VERSION', '0.1.0' );
+define( 'WPS3_DB_VERSION', '1' );
+define( 'WPS3_PLUGIN_FILE', __FILE__ );
+define( 'WPS3_PLUGIN_DIR', __DIR__ );
+
+require_once __DIR__ . '/includes/class-wps3-errors.php';
+require_once __DIR__ . '/includes/class-wps3-installer.php';
+require_once __DIR__ . '/includes/class-wps3-sidecar-client.php';
+require_once __DIR__ . '/includes/class-wps3-settings.php';
+require_once __DIR__ . '/includes/class-wps3-backup-queue.php';
+require_once __DIR__ . '/includes/class-wps3-admin.php';
+require_once __DIR__ . '/includes/class-wps3-demo.php';
+require_once __DIR__ . '/includes/class-wps3-plugin.php';
+
+register_activation_hook( __FILE__, array( 'WPS3_Installer', 'activate' ) );
+register_deactivation_hook( __FILE__, array( 'WPS3_Installer', 'deactivate' ) );
+
+WPS3_Plugin::instance()->boot();
+
+if ( ! function_exists( 'wps3_backup_document' ) ) {
+	/**
+	 * Queues a fully signed document for backup to S3.
+	 *
+	 * The host (WP Signer) calls this, or fires `do_action( 'wps_document_completed', $document )`,
+	 * once every signature is complete. Calling it twice for the same document is harmless.
+	 *
+	 * @param array|object $document Document with `id`, `title`, `status` ('completed') and `path`
+	 *                               (absolute path to the signed PDF).
+	 * @return int|WP_Error Job id, or a WP_Error explaining why the document was not queued.
+	 */
+	function wps3_backup_document( $document ) {
+		return WPS3_Backup_Queue::instance()->enqueue( $document );
+	}
+}
+
+if ( ! function_exists( 'wps3_get_backup' ) ) {
+	/**
+	 * Returns the backup reference of a document (bucket, object key, size, etag, uploaded_at), or null.
+	 *
+	 * @param string|int $document_id Document id.
+	 * @return array|null
+	 */
+	function wps3_get_backup( $document_id ) {
+		return WPS3_Backup_Queue::instance()->get_backup( $document_id );
+	}
+}
