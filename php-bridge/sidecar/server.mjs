@@ -22,7 +22,6 @@ const HEADERS_TIMEOUT_MS = Number(process.env.WPS3_HEADERS_TIMEOUT_MS) || 10_000
 const BODY_TIMEOUT_MS = Number(process.env.WPS3_BODY_TIMEOUT_MS) || 30_000;
 
 function die(msg) {
-  log('error', msg);
   process.stderr.write(`wps3-sidecar: ${msg}\n`);
   process.exit(2);
 }
@@ -169,6 +168,29 @@ async function main() {
     requestTimeout: BODY_TIMEOUT_MS + 5_000,
     keepAliveTimeout: 5_000,
     maxHeaderSize: 16 * 1024,
+    // Check header/request deadlines every second, not every 30 s.
+    connectionsCheckingInterval: 1_000,
+  });
+
+  // A connection that sends nothing at all is not covered by headersTimeout
+  // until its first byte: an idle timer closes it, except while one of its
+  // requests is being worked on (an upload can keep a client waiting for
+  // minutes without traffic).
+  const busy = new WeakMap();
+  server.setTimeout(HEADERS_TIMEOUT_MS);
+  server.on('timeout', (socket) => {
+    if (!busy.get(socket)) socket.destroy();
+  });
+
+  // curl and PHP send "Expect: 100-continue" for larger bodies: refuse an
+  // oversize one before the client sends it.
+  server.on('checkContinue', (req, res) => {
+    if (Number(req.headers['content-length']) > BODY_LIMIT) {
+      sendError(res, new SidecarError('PAYLOAD_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`), { close: true });
+      return;
+    }
+    res.writeContinue();
+    server.emit('request', req, res);
   });
 
   server.on('request', async (req, res) => {
@@ -183,7 +205,11 @@ async function main() {
         return;
       }
     }
-    state.inFlight++;
+    // Health checks are instant and do not count as work to wait for.
+    const counted = !(req.method === 'GET' || req.method === 'HEAD');
+    if (counted) state.inFlight++;
+    const socket = req.socket;
+    busy.set(socket, (busy.get(socket) || 0) + 1);
     try {
       const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req);
       const out = await protocol.handle(req.method, req.url, body);
@@ -195,7 +221,9 @@ async function main() {
       sendError(res, e, { close });
       if (close) res.on('finish', () => req.socket.destroySoon?.());
     } finally {
-      state.inFlight--;
+      if (counted) state.inFlight--;
+      busy.set(socket, busy.get(socket) - 1);
+      socket.setTimeout(HEADERS_TIMEOUT_MS); // re-arm the idle timer
       if (state.shuttingDown && state.inFlight === 0) {
         // Exit only once the last answer has been handed to the kernel.
         if (res.writableFinished) state.onIdle?.();

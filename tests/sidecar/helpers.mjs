@@ -1,0 +1,201 @@
+// Shared test plumbing: start a real sidecar process, talk to it over its
+// Unix socket (or TCP), start real storage servers, and verify objects
+// byte-for-byte. node:crypto hashing appears here ONLY to check results.
+
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(HERE, '..', '..');
+export const SERVER = path.join(ROOT, 'php-bridge', 'sidecar', 'server.mjs');
+export const CI = !!process.env.CI && process.env.CI !== 'false';
+export const MiB = 1024 * 1024;
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+function pkgDir() {
+  if (process.env.WPS3_PKG_DIR) return process.env.WPS3_PKG_DIR;
+  const bundled = path.join(ROOT, 'php-bridge', 'sidecar', 'wasm');
+  return fs.existsSync(path.join(bundled, 'wps3.js')) ? bundled : path.join(ROOT, 'pkg', 'node');
+}
+
+// Skips (locally) or fails (CI) a test whose prerequisites are missing.
+export function need(t, what) {
+  const missing = [];
+  if (what.includes('core') && !fs.existsSync(path.join(pkgDir(), 'wps3.js'))) missing.push('wasm core (bash tools/build-wasm.sh)');
+  for (const kind of ['ministack', 'garage']) {
+    if (what.includes(kind) && !storageAvailable(kind)) missing.push(`${kind} (bash tools/setup.sh storage)`);
+  }
+  if (!missing.length) return true;
+  const msg = `missing: ${missing.join(', ')}`;
+  if (CI) throw new Error(`${msg} — required in CI`);
+  t.skip(msg);
+  return false;
+}
+
+let storageMod = null;
+async function storageModule() {
+  storageMod ??= await import(path.join(ROOT, 'tests', 'support', 'storage.mjs'));
+  return storageMod;
+}
+function storageAvailable(kind) {
+  if (kind === 'garage') {
+    const dirs = [process.env.GARAGE_BIN && path.dirname(process.env.GARAGE_BIN), ...(process.env.PATH || '').split(':'), path.join(process.env.CARGO_HOME || path.join(os.homedir(), '.cargo'), 'bin')];
+    return dirs.some((d) => d && fs.existsSync(path.join(d, 'garage')));
+  }
+  const cache = process.env.WPS3_CACHE || path.join(os.homedir(), '.cache', 'wps3');
+  return fs.existsSync(path.join(cache, 'ministack-venv', 'bin', 'ministack'));
+}
+export async function startStorage(kind) {
+  return (await storageModule()).startStorage(kind);
+}
+
+export function tmpDir(prefix = 'wps3-sc-') {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(d, 0o700);
+  return d;
+}
+
+// Raw HTTP to the sidecar. Resolves { status, headers, json, text }.
+export function rawRequest(target, { method = 'GET', path: p = '/', body, headers = {}, timeoutMs = 600_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const h = { ...headers };
+    if (data) h['Content-Length'] = data.length;
+    if (target.token && !('Authorization' in h)) h.Authorization = `Bearer ${target.token}`;
+    const base = target.socket ? { socketPath: target.socket } : { host: '127.0.0.1', port: target.port };
+    const req = http.request({ ...base, method, path: p, headers: h, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json = null;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, headers: res.headers, json, text });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('test request timed out')));
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+// Starts `node server.mjs` and waits for its "ready" line.
+export async function startSidecar({ mode = 'socket', env = {}, extraArgs = [], dir = tmpDir() } = {}) {
+  const args = [SERVER];
+  const sc = { dir, stderr: '' };
+  if (mode === 'socket') {
+    sc.socket = path.join(dir, 'run', 'sidecar.sock');
+    args.push('--socket', sc.socket);
+  } else {
+    sc.tokenFile = path.join(dir, 'token');
+    args.push('--port', '0', '--token-file', sc.tokenFile);
+  }
+  sc.pidFile = path.join(dir, 'sidecar.pid');
+  args.push('--pid-file', sc.pidFile, ...extraArgs);
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  sc.child = child;
+  sc.pid = child.pid;
+  child.stderr.on('data', (c) => { sc.stderr += c; if (sc.stderr.length > 1 << 20) sc.stderr = sc.stderr.slice(-(1 << 19)); });
+  sc.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const ready = await new Promise((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`sidecar not ready in 15 s\n${sc.stderr}`)), 15_000);
+    child.stdout.on('data', (c) => {
+      out += c;
+      const line = out.split('\n').find((l) => l.includes('"ready"'));
+      if (line) { clearTimeout(t); resolve(JSON.parse(line)); }
+    });
+    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`sidecar exited with ${code}\n${sc.stderr}`)); });
+  });
+  if (mode !== 'socket') {
+    sc.port = ready.port;
+    sc.token = fs.readFileSync(sc.tokenFile, 'utf8').trim();
+  }
+  sc.request = (opts) => rawRequest(sc, opts);
+  sc.op = async (name, args) => (await sc.request({ method: 'POST', path: `/v1/op/${name}`, body: args })).json;
+  sc.batch = async (ops) => (await sc.request({ method: 'POST', path: '/v1/batch', body: { ops } })).json;
+  sc.stop = async (signal = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const r = await sc.exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+    return r;
+  };
+  return sc;
+}
+
+// Writes a file of `size` bytes with a cheap deterministic pattern that
+// differs per MiB (so storage cannot dedupe it into one block).
+export function makeFile(file, size, seed = 1) {
+  const fd = fs.openSync(file, 'w');
+  const block = Buffer.alloc(MiB);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < MiB; i += 4) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    block.writeUInt32LE(x, i);
+  }
+  for (let off = 0, n = 0; off < size; off += MiB, n++) {
+    block.writeUInt32LE(n ^ seed, 0);
+    fs.writeSync(fd, block, 0, Math.min(MiB, size - off));
+  }
+  fs.closeSync(fd);
+  return file;
+}
+
+export async function sha256File(file) {
+  const h = createHash('sha256');
+  for await (const c of fs.createReadStream(file, { highWaterMark: MiB })) h.update(c);
+  return h.digest('hex');
+}
+
+// Sends a request described by the sidecar's sign/presign result.
+export function fetchSigned(signed, { hash = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(signed.url);
+    const headers = {};
+    for (const [k, v] of signed.headers || []) headers[k] = v;
+    const req = http.request({ hostname: u.hostname, port: u.port, path: signed.url.slice(signed.url.indexOf('/', 8)), method: signed.method, headers, agent: false }, (res) => {
+      const h = hash ? createHash('sha256') : null;
+      const chunks = [];
+      let size = 0;
+      res.on('data', (c) => { size += c.length; if (h) h.update(c); else chunks.push(c); });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, size, sha256: h?.digest('hex'), body: h ? null : Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+// Downloads an object through a presigned GET and returns its SHA-256.
+export async function downloadSha256(sc, s3, key) {
+  const p = await sc.op('presign', { storage: s3.storage, credentials: s3.credentials, method: 'GET', key, expiresIn: 600 });
+  if (!p.ok) throw new Error(`presign failed: ${JSON.stringify(p.error)}`);
+  const r = await fetchSigned(p.result, { hash: true });
+  if (r.status !== 200) throw new Error(`presigned GET answered ${r.status}`);
+  return r;
+}
+
+// Lists in-progress multipart uploads (signed by the sidecar's `sign` op).
+export async function listUploads(sc, s3) {
+  const s = await sc.op('sign', {
+    storage: s3.storage, credentials: s3.credentials, method: 'GET', key: null,
+    query: [['uploads', '']], headers: [], payloadHash: EMPTY_SHA256,
+  });
+  if (!s.ok) throw new Error(`sign failed: ${JSON.stringify(s.error)}`);
+  const r = await fetchSigned(s.result);
+  if (r.status !== 200) throw new Error(`ListMultipartUploads answered ${r.status}: ${r.body}`);
+  return [...r.body.matchAll(/<Upload>([\s\S]*?)<\/Upload>/g)].map((m) => m[1]);
+}
+
+// Peak and current RSS of a process, in bytes, from /proc.
+export function procMemory(pid) {
+  const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? 0) * 1024;
+  return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
+}
