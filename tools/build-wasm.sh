@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Build the Rust core to WebAssembly and generate the JS bindings.
+#
+#   bash tools/build-wasm.sh
+#
+# Output:
+#   pkg/node/wps3.js (+ wps3_bg.wasm, wps3.d.ts)   CommonJS, for the Node sidecar
+#   pkg/web/wps3.js  (+ wps3_bg.wasm, wps3.d.ts)   ES module, for the browser admin page
+#
+# Needs: rustup target wasm32-unknown-unknown, wasm-bindgen-cli == the wasm-bindgen
+# version in Cargo.lock, and node_modules/.bin/wasm-opt (npm `binaryen`).
+# All three are installed by `bash tools/setup.sh core`.
+# Never use Debian's binaryen: its wasm-opt corrupts wasm-bindgen output.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+log() { printf '[build-wasm] %s\n' "$*"; }
+die() { printf '[build-wasm] ERROR: %s\n' "$*" >&2; exit 1; }
+
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+[ -n "$have" ] || die "wasm-bindgen not found; run: bash tools/setup.sh core"
+[ "$have" = "$want" ] || die "wasm-bindgen $have does not match Cargo.lock ($want); run: bash tools/setup.sh core"
+WASM_OPT="$ROOT/node_modules/.bin/wasm-opt"
+[ -x "$WASM_OPT" ] || die "node_modules/.bin/wasm-opt missing; run: npm ci (or bash tools/setup.sh core)"
+
+t0=$(date +%s)
+log "cargo build --lib --target wasm32-unknown-unknown --release"
+cargo build --lib --target wasm32-unknown-unknown --release
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | node -e \
+  'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
+RAW="$TARGET_DIR/wasm32-unknown-unknown/release/wps3.wasm"
+[ -f "$RAW" ] || die "$RAW not produced"
+
+size() { stat -c %s "$1"; }
+gzsize() { gzip -9c "$1" | wc -c; }
+
+for target in nodejs web; do
+  case "$target" in nodejs) out=pkg/node ;; web) out=pkg/web ;; esac
+  rm -rf "$out"
+  log "wasm-bindgen --target $target --out-dir $out --out-name wps3"
+  wasm-bindgen "$RAW" --target "$target" --out-dir "$out" --out-name wps3 --typescript
+  bg="$out/wps3_bg.wasm"
+  before=$(size "$bg")
+  log "wasm-opt -O $bg"
+  "$WASM_OPT" -O --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-multivalue \
+    "$bg" -o "$bg.opt"
+  mv "$bg.opt" "$bg"
+  log "$bg: $before B after wasm-bindgen -> $(size "$bg") B after wasm-opt, $(gzsize "$bg") B gzipped"
+done
+
+# The nodejs output is CommonJS; tell Node so even though the repo root is "type": "module".
+printf '{\n  "type": "commonjs"\n}\n' > pkg/node/package.json
+
+log "cargo output $RAW: $(size "$RAW") B raw, $(gzsize "$RAW") B gzipped"
+log "done in $(( $(date +%s) - t0 ))s"
