@@ -6,7 +6,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { SidecarError } from './errors.mjs';
 import { log } from './log.mjs';
@@ -32,12 +32,29 @@ export function resolvePkgDir(env = process.env) {
 let core = null;
 let coreFile = null;
 
+// The build is CommonJS, but a package.json with "type": "module" above it
+// (the repo's own) makes Node treat wps3.js as ESM when the build dir lacks
+// its own package.json. Compile it as CommonJS explicitly in that case.
+function requireCommonJs(file) {
+  try {
+    return require(file);
+  } catch (e) {
+    if (e.code !== 'ERR_REQUIRE_ESM' && !/exports is not defined|require is not defined/.test(String(e.message))) throw e;
+    delete require.cache[file];
+  }
+  const m = new Module(file, null);
+  m.filename = file;
+  m.paths = Module._nodeModulePaths(path.dirname(file));
+  m._compile(fs.readFileSync(file, 'utf8'), file);
+  return m.exports;
+}
+
 export function loadCore(env = process.env) {
   const file = path.join(resolvePkgDir(env), 'wps3.js');
   if (!fs.existsSync(file)) {
     throw new Error(`wasm core not found at ${file} (build it with tools/build-wasm.sh or set WPS3_PKG_DIR)`);
   }
-  const mod = require(file);
+  const mod = requireCommonJs(file);
   const missing = REQUIRED.filter((name) => typeof mod[name] !== 'function');
   if (missing.length) throw new Error(`wasm core at ${file} lacks: ${missing.join(', ')}`);
   core = mod;
@@ -53,7 +70,7 @@ export function getCore() {
 // memory inconsistent; drop it and instantiate a fresh one.
 function reloadCore() {
   try {
-    delete require.cache[require.resolve(coreFile)];
+    delete require.cache[coreFile];
     loadCore();
     log('warn', 'wasm core reloaded after a trap');
   } catch (e) {
@@ -108,7 +125,7 @@ export function newHasher() {
   } catch (e) {
     throw coreError(e);
   }
-  let done = false;
+  let freed = false;
   return {
     update(bytes) {
       try {
@@ -120,18 +137,17 @@ export function newHasher() {
       }
     },
     finish() {
-      done = true;
       try {
         return h.finish();
       } catch (e) {
         throw coreError(e);
       }
     },
-    // Frees the wasm object when the hash was abandoned (finish() consumes it).
+    // Releases the wasm-side state now rather than at some later GC.
     dispose() {
-      if (done) return;
-      done = true;
-      try { h.free(); } catch { /* already consumed */ }
+      if (freed) return;
+      freed = true;
+      try { h.free(); } catch { /* already released */ }
     },
   };
 }

@@ -171,7 +171,7 @@ export function s3ErrorFrom(res, now) {
     retryable: p?.retryable ?? (res.status >= 500 || res.status === 429),
     requestId: p?.requestId ?? res.headers['x-amz-request-id'] ?? null,
   };
-  for (const f of ['region', 'endpoint', 'serverTime', 'clockSkewSeconds']) {
+  for (const f of ['region', 'bucketRegion', 'endpoint', 'serverTime', 'clockSkewSeconds']) {
     if (p?.[f] !== undefined && p?.[f] !== null) extra[f] = p[f];
   }
   const err = new SidecarError('S3_ERROR', p?.message || `storage answered HTTP ${res.status}`, extra);

@@ -124,29 +124,39 @@ function sendError(res, err, opts) {
   sendJson(res, httpStatusFor(err.code), { ok: false, error: toWireError(err, log) }, opts);
 }
 
+// Reads a request body of at most BODY_LIMIT bytes. An oversize body is
+// drained (up to DRAIN_LIMIT) before the 413 goes out, because clients that
+// are still writing when the server hangs up see EPIPE instead of the
+// answer; past DRAIN_LIMIT the connection is simply closed after the 413.
+const DRAIN_LIMIT = 8 * BODY_LIMIT;
+const tooLarge = () => new SidecarError('PAYLOAD_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`);
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > BODY_LIMIT) {
-      reject(new SidecarError('PAYLOAD_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`));
+    if (declared !== undefined && Number(declared) > DRAIN_LIMIT) {
+      reject(tooLarge());
       return;
     }
     const chunks = [];
     let size = 0;
     const timer = setTimeout(() => {
-      reject(new SidecarError('REQUEST_TIMEOUT', 'request body took too long to arrive'));
+      reject(size > BODY_LIMIT ? tooLarge() : new SidecarError('REQUEST_TIMEOUT', 'request body took too long to arrive'));
     }, BODY_TIMEOUT_MS);
     req.on('data', (c) => {
       size += c.length;
-      if (size > BODY_LIMIT) {
+      if (size <= BODY_LIMIT) chunks.push(c);
+      else if (size > DRAIN_LIMIT) {
         clearTimeout(timer);
         req.pause();
-        reject(new SidecarError('PAYLOAD_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`));
-        return;
-      }
-      chunks.push(c);
+        reject(tooLarge());
+      } else chunks.length = 0; // draining: keep nothing
     });
-    req.on('end', () => { clearTimeout(timer); resolve(Buffer.concat(chunks)); });
+    req.on('end', () => {
+      clearTimeout(timer);
+      if (size > BODY_LIMIT) reject(tooLarge());
+      else resolve(Buffer.concat(chunks));
+    });
     req.on('error', (e) => { clearTimeout(timer); reject(new SidecarError('BAD_REQUEST', `request body failed: ${e.code || e.message}`)); });
   });
 }
@@ -217,7 +227,7 @@ async function main() {
     } catch (e) {
       // Body not fully read (too large, timed out): close so the unread rest
       // is not parsed as the next request.
-      const close = e.code === 'PAYLOAD_TOO_LARGE' || e.code === 'REQUEST_TIMEOUT';
+      const close = (e.code === 'PAYLOAD_TOO_LARGE' && !req.complete) || e.code === 'REQUEST_TIMEOUT';
       sendError(res, e, { close });
       if (close) res.on('finish', () => req.socket.destroySoon?.());
     } finally {
@@ -248,41 +258,22 @@ async function main() {
     socket.destroySoon?.();
   });
 
-  if (opts.socket) {
-    prepareSocketDir(path.dirname(opts.socket));
-    await clearStaleSocket(opts.socket);
-    // The socket file is created with the umask's mode; make that 0600 from
-    // the start rather than racing a chmod (the 0700 dir already guards it).
-    const old = process.umask(0o177);
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.socket, () => { server.off('error', reject); resolve(); });
-    }).catch((e) => die(`cannot listen on ${opts.socket}: ${e.code || e.message}`));
-    process.umask(old);
-    fs.chmodSync(opts.socket, 0o600);
-  } else {
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port, '127.0.0.1', () => { server.off('error', reject); resolve(); });
-    }).catch((e) => die(`cannot listen on 127.0.0.1:${opts.port}: ${e.code || e.message}`));
-  }
-  if (opts.pidFile) fs.writeFileSync(opts.pidFile, `${process.pid}\n`, { mode: 0o644 });
-
-  const where = opts.socket ? { socket: opts.socket } : { host: '127.0.0.1', port: server.address().port };
-  log('info', 'listening', { ...where, version: coreVersion(), pid: process.pid });
-  // One machine-readable line on stdout tells a supervisor we are ready.
-  process.stdout.write(JSON.stringify({ event: 'ready', pid: process.pid, ...where }) + '\n');
-
+  // Signal handlers go in before the socket exists, so a supervisor that
+  // signals right after "ready" never hits Node's default (abrupt) exit.
+  // Only files this process created are removed: a refused start must not
+  // delete the socket of the sidecar that is already running.
+  const owned = { socket: false, pidFile: false };
   const cleanup = () => {
-    if (opts.socket) try { fs.unlinkSync(opts.socket); } catch { /* already gone */ }
-    if (opts.pidFile) try { fs.unlinkSync(opts.pidFile); } catch { /* already gone */ }
+    if (owned.socket) try { fs.unlinkSync(opts.socket); } catch { /* already gone */ }
+    if (owned.pidFile) try { fs.unlinkSync(opts.pidFile); } catch { /* already gone */ }
+    owned.socket = owned.pidFile = false;
   };
 
   const shutdown = (signal) => {
     if (state.shuttingDown) return;
     state.shuttingDown = true;
     log('info', 'shutting down', { signal, inFlight: state.inFlight });
-    server.close();              // stop accepting
+    server.close(() => {});      // stop accepting (no-op if not listening yet)
     server.closeIdleConnections();
     const finish = (code, why) => {
       log('info', 'exit', { why });
@@ -300,6 +291,35 @@ async function main() {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('exit', cleanup);
+
+  if (opts.socket) {
+    prepareSocketDir(path.dirname(opts.socket));
+    await clearStaleSocket(opts.socket);
+    // The socket file is created with the umask's mode; make that 0600 from
+    // the start rather than racing a chmod (the 0700 dir already guards it).
+    const old = process.umask(0o177);
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.socket, () => { server.off('error', reject); resolve(); });
+    }).catch((e) => die(`cannot listen on ${opts.socket}: ${e.code || e.message}`));
+    owned.socket = true;
+    process.umask(old);
+    fs.chmodSync(opts.socket, 0o600);
+  } else {
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+    }).catch((e) => die(`cannot listen on 127.0.0.1:${opts.port}: ${e.code || e.message}`));
+  }
+  if (opts.pidFile) {
+    fs.writeFileSync(opts.pidFile, `${process.pid}\n`, { mode: 0o644 });
+    owned.pidFile = true;
+  }
+
+  const where = opts.socket ? { socket: opts.socket } : { host: '127.0.0.1', port: server.address().port };
+  log('info', 'listening', { ...where, version: coreVersion(), pid: process.pid });
+  // One machine-readable line on stdout tells a supervisor we are ready.
+  process.stdout.write(JSON.stringify({ event: 'ready', pid: process.pid, ...where }) + '\n');
 
   // A bug in one request must not take the PHP site's backups down with it.
   process.on('uncaughtException', (e) => log('error', 'uncaught exception', { err: String(e?.stack ?? e) }));

@@ -89,7 +89,8 @@ test('batch: mixed ok and failed ops, results in order', async (t) => {
   assert.ok(Math.abs(signedAt - Date.now()) < 60_000, `X-Amz-Date ${amzDate} is now`);
   assert.equal(res[11].ok, true);
   for (const x of res) if (!x.ok) assert.equal(typeof x.error.message, 'string');
-  assert.doesNotMatch(r.text, /wJalrXUtnFEMI/, 'the secret never comes back except from decrypt');
+  const others = res.filter((_, i) => i !== 8);
+  assert.doesNotMatch(JSON.stringify(others), /wJalrXUtnFEMI/, 'the secret never comes back except from decrypt');
 });
 
 test('malformed requests get stable codes and the server keeps answering', async (t) => {
@@ -151,6 +152,7 @@ test('oversized bodies are refused with 413 before being read', async (t) => {
     let n = 0;
     const pump = () => {
       while (n < 8 && s.writable) { n++; if (!s.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return s.once('drain', pump); }
+      if (s.writable) s.write('0\r\n\r\n');
     };
     pump();
     s.on('error', () => {});
