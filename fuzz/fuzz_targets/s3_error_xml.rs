@@ -1,0 +1,39 @@
+//! Fuzzes the S3 error-body parser and the advice built on it.
+//!
+//! Input layout: two bytes of HTTP status (big-endian), then the body,
+//! decoded lossily so every input exercises the XML parser.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wps3::s3::error_xml::{advise, parse_s3_error, S3Error};
+use wps3::time::Timestamp;
+use wps3::ErrorCode;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((status, body)) = data.split_first_chunk::<2>() else {
+        return;
+    };
+    let status = u16::from_be_bytes(*status);
+    let body = String::from_utf8_lossy(body);
+    let headers = vec![
+        (
+            "Date".to_string(),
+            "Wed, 31 Jan 2024 12:00:00 GMT".to_string(),
+        ),
+        ("x-amz-bucket-region".to_string(), "eu-west-1".to_string()),
+    ];
+    let err = match parse_s3_error(status, &body, &headers) {
+        Ok(err) => err,
+        Err(e) => {
+            assert_eq!(e.code(), ErrorCode::InvalidXml);
+            S3Error::from_status(status, &headers)
+        }
+    };
+    assert_eq!(err.http_status, status);
+    assert!(!err.code.is_empty());
+    let now = Timestamp::from_unix(1_706_700_000).ok();
+    let advice = advise(&err, now);
+    assert!(!(advice.permanent && advice.retryable));
+    assert!(!advice.cause.is_empty() && !advice.fix.is_empty());
+});
