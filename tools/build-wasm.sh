@@ -27,6 +27,10 @@ have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 WASM_OPT="$ROOT/node_modules/.bin/wasm-opt"
 [ -x "$WASM_OPT" ] || die "node_modules/.bin/wasm-opt missing; run: npm ci (or bash tools/setup.sh core)"
 
+# Parallel runs (several engineers, several suites) are serialised.
+mkdir -p pkg
+exec 9>pkg/.build.lock
+flock 9
 t0=$(date +%s)
 log "cargo build --lib --target wasm32-unknown-unknown --release"
 cargo build --lib --target wasm32-unknown-unknown --release
@@ -38,23 +42,32 @@ RAW="$TARGET_DIR/wasm32-unknown-unknown/release/wps3.wasm"
 size() { stat -c %s "$1"; }
 gzsize() { gzip -9c "$1" | wc -c; }
 
+# Build into a scratch dir and swap it in at the end, so a reader (a running
+# sidecar, a test) never sees a half-written pkg/.
 for target in nodejs web; do
   case "$target" in nodejs) out=pkg/node ;; web) out=pkg/web ;; esac
-  rm -rf "$out"
+  tmp="$out.tmp.$$"
+  rm -rf "$tmp"
   log "wasm-bindgen --target $target --out-dir $out --out-name wps3"
-  wasm-bindgen "$RAW" --target "$target" --out-dir "$out" --out-name wps3 --typescript
-  bg="$out/wps3_bg.wasm"
+  wasm-bindgen "$RAW" --target "$target" --out-dir "$tmp" --out-name wps3 --typescript
+  if [ "$target" = nodejs ]; then
+    # CommonJS output; tell Node so even though the repo root is "type": "module".
+    printf '{\n  "type": "commonjs"\n}\n' > "$tmp/package.json"
+  fi
+  bg="$tmp/wps3_bg.wasm"
   before=$(size "$bg")
-  log "wasm-opt -O $bg"
+  log "wasm-opt -O $out/wps3_bg.wasm"
   "$WASM_OPT" -O --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-multivalue \
     "$bg" -o "$bg.opt"
   mv "$bg.opt" "$bg"
-  log "$bg: $before B after wasm-bindgen -> $(size "$bg") B after wasm-opt, $(gzsize "$bg") B gzipped"
+  after=$(size "$bg")
+  rm -rf "$out.old.$$"
+  [ -e "$out" ] && mv "$out" "$out.old.$$"
+  mv "$tmp" "$out"
+  rm -rf "$out.old.$$"
+  log "$out/wps3_bg.wasm: $before B after wasm-bindgen -> $after B after wasm-opt, $(gzsize "$out/wps3_bg.wasm") B gzipped"
 done
-
-# The nodejs output is CommonJS; tell Node so even though the repo root is "type": "module".
-printf '{\n  "type": "commonjs"\n}\n' > pkg/node/package.json
 
 log "cargo output $RAW: $(size "$RAW") B raw, $(gzsize "$RAW") B gzipped"
 log "done in $(( $(date +%s) - t0 ))s"
