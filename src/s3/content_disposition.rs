@@ -79,14 +79,33 @@ pub fn content_disposition(filename: &str, disposition: Disposition) -> String {
     value
 }
 
-/// Drops control characters (C0, DEL, C1) and path separators, then trims the
-/// whitespace and leading dots that would make a hidden or odd-looking file.
+/// Longest name kept, in characters: file systems stop at 255 bytes, and a
+/// header several kilobytes long gets the whole response rejected by proxies.
+const MAX_NAME_CHARS: usize = 150;
+/// An extension longer than this is treated as part of the name when shortening.
+const MAX_EXTENSION_CHARS: usize = 10;
+
+/// Drops control characters (C0, DEL, C1) and path separators, trims the
+/// whitespace and leading dots that would make a hidden or odd-looking file,
+/// and shortens long names while keeping their extension.
 fn clean(filename: &str) -> String {
     let kept: String = filename
         .chars()
         .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
         .collect();
-    kept.trim().trim_start_matches('.').trim_start().to_string()
+    let name = kept.trim().trim_start_matches('.').trim_start();
+    if name.chars().count() <= MAX_NAME_CHARS {
+        return name.to_string();
+    }
+    let ext = match name.rfind('.') {
+        Some(dot) if name[dot..].chars().count() <= MAX_EXTENSION_CHARS => &name[dot..],
+        _ => "",
+    };
+    let stem: String = name
+        .chars()
+        .take(MAX_NAME_CHARS - ext.chars().count())
+        .collect();
+    format!("{}{ext}", stem.trim_end())
 }
 
 /// ASCII-only version of an already cleaned name. Common accented Latin
@@ -285,6 +304,18 @@ mod tests {
             attach("C:\\docs\\a.pdf"),
             "attachment; filename=\"C:docsa.pdf\"; filename*=UTF-8''C%3Adocsa.pdf"
         );
+    }
+
+    #[test]
+    fn long_names_keep_their_extension() {
+        let long = format!("{}.pdf", "a".repeat(500));
+        let value = attach(&long);
+        assert_eq!(
+            value,
+            format!("attachment; filename=\"{}.pdf\"", "a".repeat(146))
+        );
+        let no_ext = attach(&"é".repeat(500));
+        assert!(no_ext.contains(&"e".repeat(150)) && !no_ext.contains(&"e".repeat(151)));
     }
 
     #[test]
