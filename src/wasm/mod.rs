@@ -1,0 +1,766 @@
+//! wasm-bindgen bindings: plain JS objects in and out, camelCase names, and
+//! `Error`s that carry a stable `code`. The shapes are documented in
+//! `docs/CONTRACTS.md`; the TypeScript declarations below mirror them.
+
+use crate::error::{Error, ErrorCode};
+use crate::keys::template::{render_key as render, sanitize_title as sanitize, KeyInput};
+use crate::s3::content_disposition::{content_disposition as disposition, Disposition};
+use crate::s3::endpoint::{AddressingStyle, Provider, ResolvedEndpoint, StorageConfig};
+use crate::s3::error_xml::{advise, parse_s3_error, S3Error};
+use crate::s3::post_policy::{presign_post, PostPolicyRequest};
+use crate::s3::presign::{presign_url, PresignRequest, ResponseOverrides};
+use crate::s3::request::{sign_request, PayloadHash, S3Request};
+use crate::s3::validate;
+use crate::secrets::envelope::{decrypt_secret as decrypt, encrypt_secret as encrypt};
+use crate::sigv4::encoding::hex;
+use crate::sigv4::{Credentials, SigningKeyCache};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use zeroize::Zeroize;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+export type Pairs = [string, string][];
+export type Now = number | string;
+export interface Storage {
+  provider: 'amazon_s3' | 'wasabi' | 'cloudflare_r2' | 'custom';
+  region?: string; bucket: string; endpoint?: string; accountId?: string;
+  addressingStyle?: 'auto' | 'virtual' | 'path';
+}
+export interface CredentialsInput { accessKeyId: string; secretAccessKey: string; sessionToken?: string | null; }
+export interface ResolvedEndpoint { scheme: 'http' | 'https'; host: string; addressingStyle: 'virtual' | 'path'; region: string; bucketUrl: string; }
+export interface SignRequestInput { storage: Storage; credentials: CredentialsInput; now: Now; method: string; key?: string | null; query?: Pairs; headers?: Pairs; payloadHash: string; }
+export interface SignedRequest { method: string; url: string; headers: Pairs; }
+export interface PresignUrlInput { storage: Storage; credentials: CredentialsInput; now: Now; method: 'GET' | 'PUT' | 'HEAD' | 'DELETE'; key: string; expiresIn: number; query?: Pairs; headers?: Pairs; responseContentDisposition?: string; responseContentType?: string; responseCacheControl?: string; }
+export interface PresignedUrl { method: string; url: string; headers: Pairs; expiresAt: string; }
+export interface PresignPostInput { storage: Storage; credentials: CredentialsInput; now: Now; key: string; expiresIn: number; fields?: Pairs; conditions?: unknown[]; }
+export interface PresignedPost { url: string; fields: Pairs; policy: string; expiration: string; }
+export interface RenderKeyInput { template?: string; pathPrefix?: string; title: string; documentId: string | number; now: Now; user?: string; }
+export interface SecretInput { keyMaterial: string; context: string; plaintext?: string; envelope?: string; }
+export interface ParseS3ErrorInput { status: number; body?: string; headers?: Pairs; now?: Now; }
+export interface RawSignOutput { canonicalRequest: string; stringToSign: string; signature: string; authorization?: string; headers: Pairs; queryParams: Pairs; }
+export interface S3ErrorInfo { code: string; message: string; httpStatus: number; requestId?: string; region?: string; endpoint?: string; bucketRegion?: string; serverTime?: number; clockSkewSeconds?: number; cause: string; fix: string; permanent: boolean; retryable: boolean; bodyParsed: boolean; }
+"#;
+
+thread_local! {
+    static KEYS: RefCell<SigningKeyCache> = RefCell::new(SigningKeyCache::new());
+}
+
+fn js_error(code: &str, message: &str) -> JsValue {
+    let err = js_sys::Error::new(message);
+    // A property set on an Error object cannot fail.
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
+    err.into()
+}
+
+impl From<Error> for JsValue {
+    fn from(e: Error) -> JsValue {
+        js_error(e.code().as_str(), e.message())
+    }
+}
+
+fn input<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|e| js_error(ErrorCode::InvalidArgument.as_str(), &format!("{what}: {e}")))
+}
+
+fn output<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| js_error("INTERNAL", &e.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NowInput {
+    Seconds(f64),
+    Text(String),
+}
+
+impl NowInput {
+    fn timestamp(&self) -> Result<Timestamp, Error> {
+        match self {
+            NowInput::Seconds(s) if s.is_finite() && s.fract() == 0.0 => {
+                Timestamp::from_unix(*s as i64)
+            }
+            NowInput::Seconds(s) => Err(Error::new(
+                ErrorCode::InvalidTimestamp,
+                format!("now must be whole unix seconds, got {s}"),
+            )),
+            NowInput::Text(t) => Timestamp::parse_iso8601(t),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StorageInput {
+    provider: String,
+    #[serde(default)]
+    region: Option<String>,
+    bucket: String,
+    #[serde(default)]
+    endpoint: Option<String>,
+    #[serde(default)]
+    account_id: Option<String>,
+    #[serde(default)]
+    addressing_style: Option<String>,
+}
+
+impl StorageInput {
+    fn resolve(&self) -> Result<ResolvedEndpoint, Error> {
+        StorageConfig {
+            provider: Provider::parse(&self.provider)?,
+            region: self.region.clone().unwrap_or_default(),
+            bucket: self.bucket.clone(),
+            endpoint: self.endpoint.clone(),
+            account_id: self.account_id.clone(),
+            addressing_style: AddressingStyle::parse(
+                self.addressing_style.as_deref().unwrap_or(""),
+            )?,
+        }
+        .resolve()
+    }
+}
+
+#[derive(Deserialize, Zeroize)]
+#[zeroize(drop)]
+#[serde(rename_all = "camelCase")]
+struct CredentialsInput {
+    access_key_id: String,
+    secret_access_key: String,
+    #[serde(default)]
+    session_token: Option<String>,
+}
+
+impl CredentialsInput {
+    fn credentials(&self) -> Credentials {
+        Credentials::new(
+            self.access_key_id.clone(),
+            self.secret_access_key.clone(),
+            self.session_token.clone(),
+        )
+    }
+}
+
+/// The crate version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EndpointOut {
+    scheme: &'static str,
+    host: String,
+    addressing_style: &'static str,
+    region: String,
+    bucket_url: String,
+}
+
+/// Validates storage settings and returns host, addressing style and region.
+#[wasm_bindgen(js_name = resolveEndpoint, unchecked_return_type = "ResolvedEndpoint")]
+pub fn resolve_endpoint(
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+) -> Result<JsValue, JsValue> {
+    let e = input::<StorageInput>(storage, "storage")?.resolve()?;
+    output(&EndpointOut {
+        scheme: e.scheme.as_str(),
+        host: e.host.clone(),
+        addressing_style: if e.addressing_style == AddressingStyle::Path {
+            "path"
+        } else {
+            "virtual"
+        },
+        region: e.region.clone(),
+        bucket_url: e.bucket_url(),
+    })
+}
+
+/// The unsigned URL of an object.
+#[wasm_bindgen(js_name = objectUrl)]
+pub fn object_url(
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+    key: &str,
+) -> Result<String, JsValue> {
+    let e = input::<StorageInput>(storage, "storage")?.resolve()?;
+    crate::s3::request::validate_signable_key(key)?;
+    Ok(e.url(Some(key), &[]))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignInput {
+    storage: StorageInput,
+    credentials: CredentialsInput,
+    now: NowInput,
+    method: String,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    query: Vec<(String, String)>,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    payload_hash: String,
+}
+
+#[derive(Serialize)]
+struct SignedOut {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+}
+
+/// Signs an S3 request with the `Authorization` header.
+#[wasm_bindgen(js_name = signRequest, unchecked_return_type = "SignedRequest")]
+pub fn sign_request_js(
+    #[wasm_bindgen(unchecked_param_type = "SignRequestInput")] req: JsValue,
+) -> Result<JsValue, JsValue> {
+    let req: SignInput = input(req, "signRequest")?;
+    let endpoint = req.storage.resolve()?;
+    let credentials = req.credentials.credentials();
+    let s3 = S3Request {
+        method: &req.method,
+        key: req.key.as_deref(),
+        query: &req.query,
+        headers: &req.headers,
+        payload_hash: PayloadHash::parse(&req.payload_hash)?,
+    };
+    let time = req.now.timestamp()?;
+    let signed =
+        KEYS.with(|k| sign_request(&endpoint, &credentials, time, &s3, &mut k.borrow_mut()))?;
+    output(&SignedOut {
+        method: signed.method,
+        url: signed.url,
+        headers: signed.headers,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PresignInput {
+    storage: StorageInput,
+    credentials: CredentialsInput,
+    now: NowInput,
+    method: String,
+    key: String,
+    expires_in: f64,
+    #[serde(default)]
+    query: Vec<(String, String)>,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    #[serde(default)]
+    response_content_disposition: Option<String>,
+    #[serde(default)]
+    response_content_type: Option<String>,
+    #[serde(default)]
+    response_cache_control: Option<String>,
+}
+
+fn expires(seconds: f64) -> Result<u64, Error> {
+    if seconds.is_finite() && seconds.fract() == 0.0 && seconds >= 0.0 && seconds <= u32::MAX as f64
+    {
+        Ok(seconds as u64)
+    } else {
+        Err(Error::new(
+            ErrorCode::InvalidExpires,
+            format!("expiresIn must be whole seconds, got {seconds}"),
+        ))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PresignedOut {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    expires_at: String,
+}
+
+/// Presigns a GET, PUT, HEAD or DELETE URL.
+#[wasm_bindgen(js_name = presignUrl, unchecked_return_type = "PresignedUrl")]
+pub fn presign_url_js(
+    #[wasm_bindgen(unchecked_param_type = "PresignUrlInput")] req: JsValue,
+) -> Result<JsValue, JsValue> {
+    let req: PresignInput = input(req, "presignUrl")?;
+    let endpoint = req.storage.resolve()?;
+    let credentials = req.credentials.credentials();
+    let presign = PresignRequest {
+        method: &req.method,
+        key: &req.key,
+        expires_in: expires(req.expires_in)?,
+        query: &req.query,
+        headers: &req.headers,
+        overrides: ResponseOverrides {
+            content_disposition: req.response_content_disposition.clone(),
+            content_type: req.response_content_type.clone(),
+            cache_control: req.response_cache_control.clone(),
+        },
+    };
+    let time = req.now.timestamp()?;
+    let out =
+        KEYS.with(|k| presign_url(&endpoint, &credentials, time, &presign, &mut k.borrow_mut()))?;
+    output(&PresignedOut {
+        method: out.method,
+        url: out.url,
+        headers: out.headers,
+        expires_at: out.expires_at.iso8601(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostInput {
+    storage: StorageInput,
+    credentials: CredentialsInput,
+    now: NowInput,
+    key: String,
+    expires_in: f64,
+    #[serde(default)]
+    fields: Vec<(String, String)>,
+    #[serde(default)]
+    conditions: Vec<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct PostOut {
+    url: String,
+    fields: Vec<(String, String)>,
+    policy: String,
+    expiration: String,
+}
+
+/// Builds and signs a browser upload form (presigned POST).
+#[wasm_bindgen(js_name = presignPost, unchecked_return_type = "PresignedPost")]
+pub fn presign_post_js(
+    #[wasm_bindgen(unchecked_param_type = "PresignPostInput")] req: JsValue,
+) -> Result<JsValue, JsValue> {
+    let req: PostInput = input(req, "presignPost")?;
+    let endpoint = req.storage.resolve()?;
+    let credentials = req.credentials.credentials();
+    let post = PostPolicyRequest {
+        key: &req.key,
+        expires_in: expires(req.expires_in)?,
+        fields: &req.fields,
+        conditions: &req.conditions,
+    };
+    let time = req.now.timestamp()?;
+    let out =
+        KEYS.with(|k| presign_post(&endpoint, &credentials, time, &post, &mut k.borrow_mut()))?;
+    output(&PostOut {
+        url: out.url,
+        fields: out.fields,
+        policy: out.policy_json,
+        expiration: out.expiration.iso8601(),
+    })
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…` for any Unicode filename.
+#[wasm_bindgen(js_name = contentDisposition)]
+pub fn content_disposition_js(filename: &str, kind: Option<String>) -> Result<String, JsValue> {
+    let kind = match kind.as_deref() {
+        None | Some("") | Some("attachment") => Disposition::Attachment,
+        Some("inline") => Disposition::Inline,
+        Some(other) => {
+            return Err(js_error(
+                ErrorCode::InvalidArgument.as_str(),
+                &format!("disposition '{other}' is neither attachment nor inline"),
+            ))
+        }
+    };
+    Ok(disposition(filename, kind))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IdInput {
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RenderInput {
+    #[serde(default)]
+    template: Option<String>,
+    #[serde(default)]
+    path_prefix: Option<String>,
+    title: String,
+    document_id: IdInput,
+    now: NowInput,
+    #[serde(default)]
+    user: Option<String>,
+}
+
+/// Renders a backup object key from a template.
+#[wasm_bindgen(js_name = renderKey)]
+pub fn render_key_js(
+    #[wasm_bindgen(unchecked_param_type = "RenderKeyInput")] req: JsValue,
+) -> Result<String, JsValue> {
+    let req: RenderInput = input(req, "renderKey")?;
+    let id = match &req.document_id {
+        IdInput::Number(n) if n.is_finite() && n.fract() == 0.0 && *n >= 0.0 => {
+            format!("{}", *n as u64)
+        }
+        IdInput::Number(n) => {
+            return Err(js_error(
+                ErrorCode::InvalidArgument.as_str(),
+                &format!("documentId {n} is not a whole number"),
+            ))
+        }
+        IdInput::Text(t) => t.clone(),
+    };
+    Ok(render(&KeyInput {
+        template: req.template.as_deref(),
+        path_prefix: req.path_prefix.as_deref(),
+        title: &req.title,
+        document_id: &id,
+        now: req.now.timestamp()?,
+        user: req.user.as_deref(),
+    })?)
+}
+
+/// "Service Agreement" → "Service-Agreement"; safe for any input.
+#[wasm_bindgen(js_name = sanitizeTitle)]
+pub fn sanitize_title_js(title: &str) -> String {
+    sanitize(title)
+}
+
+/// Throws `INVALID_BUCKET` with the rule that was broken.
+#[wasm_bindgen(js_name = validateBucket)]
+pub fn validate_bucket_js(name: &str) -> Result<(), JsValue> {
+    Ok(validate::validate_bucket(name)?)
+}
+
+/// Throws `INVALID_KEY` for keys this integration will not create.
+#[wasm_bindgen(js_name = validateKey)]
+pub fn validate_key_js(key: &str) -> Result<(), JsValue> {
+    Ok(validate::validate_key(key)?)
+}
+
+#[derive(Deserialize, Zeroize)]
+#[zeroize(drop)]
+#[serde(rename_all = "camelCase")]
+struct SecretInput {
+    key_material: String,
+    context: String,
+    #[serde(default)]
+    plaintext: Option<String>,
+    #[serde(default)]
+    envelope: Option<String>,
+}
+
+/// Seals a secret: AES-256-GCM under an HKDF key, bound to `context`.
+#[wasm_bindgen(js_name = encryptSecret)]
+pub fn encrypt_secret_js(
+    #[wasm_bindgen(unchecked_param_type = "SecretInput")] req: JsValue,
+) -> Result<String, JsValue> {
+    let req: SecretInput = input(req, "encryptSecret")?;
+    let plaintext = req.plaintext.as_deref().ok_or_else(|| {
+        js_error(
+            ErrorCode::InvalidArgument.as_str(),
+            "encryptSecret needs plaintext",
+        )
+    })?;
+    Ok(encrypt(
+        req.key_material.as_bytes(),
+        &req.context,
+        plaintext,
+    )?)
+}
+
+/// Opens an envelope made by `encryptSecret` with the same key material and context.
+#[wasm_bindgen(js_name = decryptSecret)]
+pub fn decrypt_secret_js(
+    #[wasm_bindgen(unchecked_param_type = "SecretInput")] req: JsValue,
+) -> Result<String, JsValue> {
+    let req: SecretInput = input(req, "decryptSecret")?;
+    let envelope = req.envelope.as_deref().ok_or_else(|| {
+        js_error(
+            ErrorCode::InvalidArgument.as_str(),
+            "decryptSecret needs an envelope",
+        )
+    })?;
+    let secret = decrypt(req.key_material.as_bytes(), &req.context, envelope)?;
+    Ok(secret.expose().to_owned())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorInput {
+    status: u16,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    #[serde(default)]
+    now: Option<NowInput>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorOut {
+    code: String,
+    message: String,
+    http_status: u16,
+    request_id: Option<String>,
+    region: Option<String>,
+    endpoint: Option<String>,
+    bucket_region: Option<String>,
+    server_time: Option<i64>,
+    clock_skew_seconds: Option<i64>,
+    cause: String,
+    fix: String,
+    permanent: bool,
+    retryable: bool,
+    body_parsed: bool,
+}
+
+/// Turns an S3 error response into a code, a cause and a fix. A body that is
+/// not S3 XML (a proxy's HTML page, an empty HEAD response) still gives an
+/// answer derived from the status, with `bodyParsed: false`.
+#[wasm_bindgen(js_name = parseS3Error, unchecked_return_type = "S3ErrorInfo")]
+pub fn parse_s3_error_js(
+    #[wasm_bindgen(unchecked_param_type = "ParseS3ErrorInput")] req: JsValue,
+) -> Result<JsValue, JsValue> {
+    let req: ErrorInput = input(req, "parseS3Error")?;
+    let now = req.now.as_ref().map(NowInput::timestamp).transpose()?;
+    let body = req.body.as_deref().unwrap_or("");
+    let (err, body_parsed): (S3Error, bool) = match parse_s3_error(req.status, body, &req.headers) {
+        Ok(e) => (e, !body.trim().is_empty()),
+        Err(_) => (S3Error::from_status(req.status, &req.headers), false),
+    };
+    let advice = advise(&err, now);
+    output(&ErrorOut {
+        clock_skew_seconds: now.and_then(|n| err.clock_skew_seconds(n)),
+        server_time: err.server_time.map(Timestamp::unix),
+        code: err.code.clone(),
+        message: err.message.clone(),
+        http_status: err.http_status,
+        request_id: err.request_id.clone(),
+        region: err.region.clone(),
+        endpoint: err.endpoint.clone(),
+        bucket_region: err.bucket_region.clone(),
+        cause: advice.cause,
+        fix: advice.fix,
+        permanent: advice.permanent,
+        retryable: advice.retryable,
+        body_parsed,
+    })
+}
+
+/// Hex SHA-256 of a byte array (a payload hash).
+#[wasm_bindgen(js_name = sha256Hex)]
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Streaming SHA-256 for payload hashes of files too large to hold.
+#[wasm_bindgen]
+pub struct PayloadHasher {
+    inner: Option<Sha256>,
+}
+
+#[wasm_bindgen]
+impl PayloadHasher {
+    /// A fresh hasher.
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> PayloadHasher {
+        PayloadHasher {
+            inner: Some(Sha256::new()),
+        }
+    }
+
+    /// Feeds bytes.
+    pub fn update(&mut self, bytes: &[u8]) -> Result<(), JsValue> {
+        match self.inner.as_mut() {
+            Some(h) => {
+                h.update(bytes);
+                Ok(())
+            }
+            None => Err(js_error(
+                ErrorCode::InvalidArgument.as_str(),
+                "hasher already finished",
+            )),
+        }
+    }
+
+    /// Returns the hex digest; the hasher cannot be used afterwards.
+    pub fn finish(&mut self) -> Result<String, JsValue> {
+        match self.inner.take() {
+            Some(h) => Ok(hex(&h.finalize())),
+            None => Err(js_error(
+                ErrorCode::InvalidArgument.as_str(),
+                "hasher already finished",
+            )),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSignInput {
+    /// `generic` or `s3`.
+    signer: String,
+    /// `header` or `query`.
+    location: String,
+    method: String,
+    path: String,
+    #[serde(default)]
+    query: String,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    payload_hash: Option<String>,
+    region: String,
+    service: String,
+    credentials: CredentialsInput,
+    now: NowInput,
+    #[serde(default)]
+    expires_in: Option<f64>,
+    #[serde(default)]
+    normalize: Option<bool>,
+    #[serde(default)]
+    sign_body: Option<bool>,
+    #[serde(default)]
+    omit_session_token: Option<bool>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSignOut {
+    canonical_request: String,
+    string_to_sign: String,
+    signature: String,
+    authorization: Option<String>,
+    headers: Vec<(String, String)>,
+    query_params: Vec<(String, String)>,
+}
+
+/// Low-level SigV4 over a raw request (any service), with every setting
+/// explicit. The S3 functions above are what the product uses; this one exists
+/// so the AWS test suite can run against the wasm build too.
+#[wasm_bindgen(js_name = sigv4Sign, unchecked_return_type = "RawSignOutput")]
+pub fn sigv4_sign(req: JsValue) -> Result<JsValue, JsValue> {
+    use crate::sigv4::sign::{sign, SigningParams};
+    use crate::sigv4::{
+        PayloadChecksumKind, SessionTokenMode, SignableBody, SignableRequest, SignatureLocation,
+        SigningSettings, UriPathNormalizationMode,
+    };
+    let req: RawSignInput = input(req, "sigv4Sign")?;
+    let location = match req.location.as_str() {
+        "header" => SignatureLocation::Headers,
+        "query" => SignatureLocation::QueryParams,
+        other => {
+            return Err(js_error(
+                ErrorCode::InvalidArgument.as_str(),
+                &format!("location '{other}'"),
+            ))
+        }
+    };
+    let mut settings = match req.signer.as_str() {
+        "generic" => SigningSettings::generic(location),
+        "s3" => SigningSettings::s3(location),
+        other => {
+            return Err(js_error(
+                ErrorCode::InvalidArgument.as_str(),
+                &format!("signer '{other}'"),
+            ))
+        }
+    };
+    if req.normalize == Some(false) {
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    }
+    if req.sign_body == Some(true) && location == SignatureLocation::Headers {
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    }
+    if req.omit_session_token == Some(true) {
+        settings.session_token_mode = SessionTokenMode::Exclude;
+    }
+    if let Some(e) = req.expires_in {
+        settings.expires_in = Some(expires(e)?);
+    }
+    let body = match (&req.payload_hash, &req.body) {
+        (Some(h), _) if h == crate::sigv4::UNSIGNED_PAYLOAD => SignableBody::UnsignedPayload,
+        (Some(h), _) => SignableBody::Precomputed(h),
+        (None, Some(b)) => SignableBody::Bytes(b.as_bytes()),
+        (None, None) => SignableBody::Bytes(b""),
+    };
+    let credentials = req.credentials.credentials();
+    let params = SigningParams {
+        credentials: &credentials,
+        region: &req.region,
+        service: &req.service,
+        time: req.now.timestamp()?,
+        settings,
+    };
+    let signable = SignableRequest {
+        method: &req.method,
+        path: &req.path,
+        query: &req.query,
+        headers: &req.headers,
+        body,
+    };
+    let out = sign(&signable, &params)?;
+    output(&RawSignOut {
+        canonical_request: out.canonical_request.to_string(),
+        string_to_sign: out.string_to_sign.clone(),
+        signature: out.signature.clone(),
+        authorization: out.authorization().map(str::to_owned),
+        headers: out.headers.clone(),
+        query_params: out.query_params.clone(),
+    })
+}
+
+#[derive(Deserialize, Zeroize)]
+#[zeroize(drop)]
+#[serde(rename_all = "camelCase")]
+struct KeyChainInput {
+    secret_access_key: String,
+    date: String,
+    region: String,
+    service: String,
+    #[serde(default)]
+    string_to_sign: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyChainOut {
+    k_date: String,
+    k_region: String,
+    k_service: String,
+    k_signing: String,
+    signature: Option<String>,
+}
+
+/// The signing-key chain in hex, and optionally a signature of `stringToSign`.
+/// For conformance checks and diagnostics; products never need the raw keys.
+#[wasm_bindgen(js_name = deriveSigningKey)]
+pub fn derive_signing_key_js(req: JsValue) -> Result<JsValue, JsValue> {
+    let req: KeyChainInput = input(req, "deriveSigningKey")?;
+    let chain = crate::sigv4::signing_key::derive_signing_key_chain(
+        &req.secret_access_key,
+        &req.date,
+        &req.region,
+        &req.service,
+    );
+    output(&KeyChainOut {
+        k_date: hex(&chain.k_date),
+        k_region: hex(&chain.k_region),
+        k_service: hex(&chain.k_service),
+        k_signing: hex(chain.k_signing.as_bytes()),
+        signature: req
+            .string_to_sign
+            .as_deref()
+            .map(|s| chain.k_signing.sign(s)),
+    })
+}
