@@ -314,3 +314,88 @@ proptest! {
 // ---------------------------------------------------------------------------
 // Presigning (owned by the lead): "presign never panics" goes here.
 // ---------------------------------------------------------------------------
+
+mod presigning {
+    use super::*;
+    use wps3::s3::endpoint::{AddressingStyle, Provider, StorageConfig};
+    use wps3::s3::post_policy::{presign_post, PostPolicyRequest};
+    use wps3::s3::presign::{presign_url, PresignRequest, ResponseOverrides};
+    use wps3::sigv4::encoding::percent_decode;
+    use wps3::sigv4::{Credentials, SigningKeyCache};
+
+    fn endpoint(path_style: bool) -> wps3::s3::endpoint::ResolvedEndpoint {
+        StorageConfig {
+            provider: Provider::AmazonS3,
+            region: "eu-west-1".into(),
+            bucket: "example-bucket".into(),
+            endpoint: None,
+            account_id: None,
+            addressing_style: if path_style {
+                AddressingStyle::Path
+            } else {
+                AddressingStyle::Virtual
+            },
+        }
+        .resolve()
+        .unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any key, expiry, method, header or override: an answer or a coded
+        /// error, never a panic. A URL that comes back decodes to the same key.
+        #[test]
+        fn presign_never_panics(
+            key in any::<String>(),
+            expires_in in prop_oneof![0u64..=700_000, any::<u64>()],
+            method in prop_oneof![Just("GET".to_string()), Just("PUT".to_string()), Just("HEAD".to_string()), Just("DELETE".to_string()), any::<String>()],
+            header in (any::<String>(), any::<String>()),
+            disposition in proptest::option::of(any::<String>()),
+            path_style in any::<bool>(),
+            now in timestamp(),
+        ) {
+            let creds = Credentials::new("AKIDEXAMPLE", "secret", None);
+            let headers = vec![header];
+            let req = PresignRequest {
+                method: &method,
+                key: &key,
+                expires_in,
+                query: &[],
+                headers: &headers,
+                overrides: ResponseOverrides { content_disposition: disposition, ..Default::default() },
+            };
+            let ep = endpoint(path_style);
+            if let Ok(url) = presign_url(&ep, &creds, now, &req, &mut SigningKeyCache::new()) {
+                prop_assert!((1..=604_800).contains(&expires_in));
+                let path = url.url.split_once(".amazonaws.com").unwrap().1.split('?').next().unwrap();
+                let path = if path_style { path.strip_prefix("/example-bucket/").unwrap() } else { &path[1..] };
+                prop_assert_eq!(percent_decode(path), key.as_bytes());
+                prop_assert!(url.url.ends_with(&url.signing.signature));
+            }
+        }
+
+        /// POST policies: arbitrary keys and condition values never panic.
+        #[test]
+        fn post_policy_never_panics(
+            key in any::<String>(),
+            expires_in in 0u64..=700_000,
+            meta in any::<String>(),
+            range in (any::<u32>(), any::<u32>()),
+            now in timestamp(),
+        ) {
+            let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("token".into()));
+            let conditions = vec![
+                serde_json::json!({ "x-amz-meta-note": meta }),
+                serde_json::json!(["content-length-range", range.0, range.1]),
+            ];
+            let req = PostPolicyRequest { key: &key, expires_in, fields: &[], conditions: &conditions };
+            if let Ok(post) = presign_post(&endpoint(false), &creds, now, &req, &mut SigningKeyCache::new()) {
+                prop_assert!(range.0 <= range.1);
+                prop_assert_eq!(post.fields.last().map(|f| f.0.as_str()), Some("x-amz-signature"));
+                let policy: serde_json::Value = serde_json::from_str(&post.policy_json).unwrap();
+                prop_assert!(policy["conditions"].as_array().unwrap().len() >= 7);
+            }
+        }
+    }
+}
