@@ -1,0 +1,162 @@
+// Storage failures come back as stable, explained errors: S3_ERROR with the
+// core's cause/fix, NETWORK_ERROR (retryable) when storage is unreachable,
+// and a wrong local clock is corrected from the server's time.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { startSidecar, startStorage, need, tmpDir, makeFile, downloadSha256, sha256File, MiB } from './helpers.mjs';
+
+const WRONG_SECRET_CODES = { ministack: ['SignatureDoesNotMatch'], garage: ['AccessDenied', 'SignatureDoesNotMatch'] };
+
+for (const kind of ['ministack', 'garage']) {
+  test(`${kind}: wrong secret and missing bucket are explained S3 errors`, async (t) => {
+    if (!need(t, ['core', kind])) return;
+    const s3 = await startStorage(kind);
+    const sc = await startSidecar();
+    const dir = tmpDir();
+    t.after(async () => {
+      await sc.stop();
+      await s3.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    const ok = await sc.op('test-connection', { storage: s3.storage, credentials: s3.credentials });
+    assert.equal(ok.ok, true, JSON.stringify(ok.error));
+    assert.equal(ok.result.ok, true);
+    assert.equal(typeof ok.result.latencyMs, 'number');
+
+    const f = makeFile(`${dir}/f.bin`, 64 * 1024);
+    const wrong = { ...s3.credentials, secretAccessKey: s3.credentials.secretAccessKey.replace(/.$/, (c) => (c === 'x' ? 'y' : 'x')) };
+    for (const [op, args] of [
+      ['test-connection', {}],
+      ['upload-file', { key: 'k.bin', path: f }],
+      ['upload-file', { key: 'k.bin', path: f, multipartThreshold: 1 }],
+      ['head-object', { key: 'k.bin' }],
+      ['delete-object', { key: 'k.bin' }],
+    ]) {
+      const r = await sc.request({ method: 'POST', path: `/v1/op/${op}`, body: { storage: s3.storage, credentials: wrong, ...args } });
+      assert.equal(r.status, 502, `${op}: ${r.text}`);
+      const e = r.json.error;
+      assert.equal(e.code, 'S3_ERROR', op);
+      assert.equal(e.httpStatus, 403, op);
+      // HEAD answers carry no body, so only the status is known there.
+      if (op !== 'head-object') assert.ok(WRONG_SECRET_CODES[kind].includes(e.s3Code), `${op}: ${e.s3Code}`);
+      assert.equal(typeof e.fix, 'string');
+      assert.ok(e.fix.length > 10, 'a fix the admin can act on');
+      assert.equal(typeof e.cause, 'string');
+      assert.equal(e.permanent, true);
+      assert.equal(e.retryable, false);
+      assert.doesNotMatch(r.text, new RegExp(wrong.secretAccessKey.replace(/[+/]/g, '.')));
+    }
+
+    const nb = await sc.op('test-connection', { storage: { ...s3.storage, bucket: 'no-such-bucket-wps3' }, credentials: s3.credentials });
+    assert.equal(nb.ok, false);
+    assert.equal(nb.error.code, 'S3_ERROR');
+    assert.equal(nb.error.s3Code, 'NoSuchBucket');
+    assert.equal(nb.error.httpStatus, 404);
+    assert.ok(nb.error.fix);
+    const up = await sc.op('upload-file', { storage: { ...s3.storage, bucket: 'no-such-bucket-wps3' }, credentials: s3.credentials, key: 'k.bin', path: f });
+    assert.equal(up.error.s3Code, 'NoSuchBucket');
+  });
+}
+
+test('ministack: a clock one hour slow is corrected from the server and the upload succeeds', async (t) => {
+  if (!need(t, ['core', 'ministack'])) return;
+  const s3 = await startStorage('ministack');
+  const sc = await startSidecar({ env: { WPS3_CLOCK_OFFSET_SECONDS: '-3600' } });
+  const dir = tmpDir();
+  t.after(async () => {
+    await sc.stop();
+    await s3.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  // Before any S3 call the sidecar believes the wrong clock.
+  const before = await sc.op('presign', { storage: s3.storage, credentials: s3.credentials, method: 'GET', key: 'x', expiresIn: 60 });
+  assert.ok(Date.parse(before.result.expiresAt) < Date.now() - 3000 * 1000, 'signing with the (simulated) wrong clock');
+
+  const f = makeFile(`${dir}/skew.bin`, 2 * MiB, 7);
+  const r = await sc.op('upload-file', { storage: s3.storage, credentials: s3.credentials, key: 'skew.bin', path: f });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  assert.match(sc.stderr, /clock offset corrected/);
+  assert.match(sc.stderr, /RequestTimeTooSkewed/);
+  // The correction sticks: later ops (multipart, presign) use the server's time.
+  const big = makeFile(`${dir}/skew-mp.bin`, 11 * MiB, 8);
+  const mp = await sc.op('upload-file', { storage: s3.storage, credentials: s3.credentials, key: 'skew-mp.bin', path: big, multipartThreshold: 5 * MiB, partSize: 5 * MiB });
+  assert.equal(mp.ok, true, JSON.stringify(mp.error));
+  assert.equal((sc.stderr.match(/clock offset corrected/g) || []).length, 1, 'corrected once');
+  const after = await sc.op('presign', { storage: s3.storage, credentials: s3.credentials, method: 'GET', key: 'x', expiresIn: 60 });
+  assert.ok(Math.abs(Date.parse(after.result.expiresAt) - (Date.now() + 60_000)) < 10_000, 'presign now uses the corrected clock');
+  const dl = await downloadSha256(sc, s3, 'skew-mp.bin');
+  assert.equal(dl.sha256, await sha256File(big));
+});
+
+test('storage down: NETWORK_ERROR, retryable; the sidecar stays up', async (t) => {
+  if (!need(t, ['core', 'ministack'])) return;
+  const s3 = await startStorage('ministack');
+  const sc = await startSidecar();
+  const dir = tmpDir();
+  t.after(async () => {
+    await sc.stop();
+    await s3.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const f = makeFile(`${dir}/down.bin`, 1 * MiB);
+  assert.equal((await sc.op('test-connection', { storage: s3.storage, credentials: s3.credentials })).ok, true);
+  await s3.stop();
+  for (const [op, args] of [
+    ['test-connection', {}],
+    ['upload-file', { key: 'down.bin', path: f }],
+    ['upload-file', { key: 'down.bin', path: f, multipartThreshold: 1 }],
+    ['head-object', { key: 'down.bin' }],
+  ]) {
+    const r = await sc.request({ method: 'POST', path: `/v1/op/${op}`, body: { storage: s3.storage, credentials: s3.credentials, ...args } });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.error.code, 'NETWORK_ERROR', `${op}: ${r.text}`);
+    assert.equal(r.json.error.retryable, true);
+    assert.match(r.json.error.cause, /^E[A-Z]+$/);
+  }
+  assert.equal((await sc.request({ path: '/v1/health' })).status, 200);
+});
+
+test('a storage endpoint that never answers times out as NETWORK_ERROR', async (t) => {
+  if (!need(t, ['core'])) return;
+  const held = [];
+  const silent = net.createServer((s) => { held.push(s); s.on('error', () => {}); });
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+  const sc = await startSidecar({ env: { WPS3_S3_TIMEOUT_MS: '1000' } });
+  t.after(async () => {
+    await sc.stop();
+    held.forEach((s) => s.destroy());
+    silent.close();
+  });
+  const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${silent.address().port}`, addressingStyle: 'path' };
+  const t0 = Date.now();
+  const r = await sc.op('test-connection', { storage, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
+  assert.equal(r.error.code, 'NETWORK_ERROR');
+  assert.equal(r.error.cause, 'ETIMEDOUT');
+  assert.equal(r.error.retryable, true);
+  assert.ok(Date.now() - t0 < 5000);
+});
+
+test('a non-S3 answer (proxy HTML page) is still a shaped S3_ERROR', async (t) => {
+  if (!need(t, ['core'])) return;
+  const proxy = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(502, { 'Content-Type': 'text/html' });
+    res.end('<html><body><h1>502 Bad Gateway</h1>' + 'x'.repeat(200_000) + '</body></html>');
+  });
+  await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+  const sc = await startSidecar();
+  t.after(async () => {
+    await sc.stop();
+    proxy.close();
+  });
+  const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${proxy.address().port}`, addressingStyle: 'path' };
+  const r = await sc.op('test-connection', { storage, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
+  assert.equal(r.ok, false);
+  assert.equal(r.error.code, 'S3_ERROR');
+  assert.equal(r.error.httpStatus, 502);
+  assert.equal(r.error.retryable, true);
+  assert.equal(typeof r.error.s3Code, 'string');
+});
