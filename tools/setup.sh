@@ -93,6 +93,7 @@ apt_core() {
   local major
   major=$(node -p 'process.versions.node.split(".")[0]')
   [ "$major" -ge 18 ] || die "node >= 18 needed (20 recommended), found $(node --version)"
+  [ "$major" -ge 20 ] || log "warning: node $(node --version) is older than the supported 20"
 }
 
 rust_toolchain() {
