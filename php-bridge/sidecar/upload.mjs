@@ -130,14 +130,34 @@ export function parseUploadArgs(args) {
   return o;
 }
 
+// Uploads at once across all clients: each may hold up to MAX_BUFFERED of
+// part buffers, so this caps the sidecar's total, not just one upload's.
+const MAX_UPLOADS = Math.max(1, Number(process.env.WPS3_MAX_UPLOADS) || 2);
+let running = 0;
+const waiting = [];
+async function uploadSlot() {
+  if (running < MAX_UPLOADS) {
+    running++;
+    return;
+  }
+  await new Promise((resolve) => waiting.push(resolve));
+}
+function releaseSlot() {
+  const next = waiting.shift();
+  if (next) next(); // hand the slot over directly
+  else running--;
+}
+
 export async function uploadFile(args) {
   const o = parseUploadArgs(args);
   const { fh, size } = await openFile(o.path);
+  await uploadSlot();
   try {
     const hashed = !endpointIsHttps(o.storage);
     if (size < o.threshold) return await putSingle(o, fh, size, hashed);
     return await putMultipart(o, fh, size, hashed);
   } finally {
+    releaseSlot();
     await fh.close().catch(() => {});
   }
 }
