@@ -63,8 +63,14 @@ impl From<Error> for JsValue {
 }
 
 fn input<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsValue> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| js_error(ErrorCode::InvalidArgument.as_str(), &format!("{what}: {e}")))
+    serde_wasm_bindgen::from_value(value).map_err(|e| {
+        let detail = e.to_string();
+        let detail = detail.strip_prefix("Error: ").unwrap_or(&detail);
+        js_error(
+            ErrorCode::InvalidArgument.as_str(),
+            &format!("{what}: {detail}"),
+        )
+    })
 }
 
 fn output<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
