@@ -87,3 +87,58 @@ for (const kind of ['ministack', 'garage']) {
     }
   });
 }
+
+test('CLI: prints S3_* lines; a SIGKILLed parent takes its server and temp dir with it', async (t) => {
+  if (!available('ministack')) {
+    if (CI) assert.fail('ministack is not installed — required in CI');
+    t.skip('SKIPPED: ministack is not installed (run: bash tools/setup.sh storage)');
+    return;
+  }
+  const { spawn } = await import('node:child_process');
+  const cli = spawn(process.execPath, [new URL('./support/storage.mjs', import.meta.url).pathname, 'ministack'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  cli.stdout.on('data', (d) => (out += d));
+  cli.stderr.on('data', (d) => (err += d));
+  try {
+    const deadline = Date.now() + 30000;
+    while (!/S3_SECRET_ACCESS_KEY=/.test(out) && Date.now() < deadline && cli.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const env = Object.fromEntries(out.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+    assert.deepEqual(
+      Object.keys(env),
+      ['S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'],
+      `CLI output: ${out}\n${err}`,
+    );
+    const auth = await checkAuth({
+      endpoint: env.S3_ENDPOINT,
+      region: env.S3_REGION,
+      bucket: env.S3_BUCKET,
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+    });
+    assert.equal(auth.good.status, 200);
+    assert.equal(auth.rejected, true);
+    const dir = /dir (\S+)\)/.exec(err)?.[1];
+    assert.ok(dir && fs.existsSync(dir), `CLI reports its state dir: ${err}`);
+    cli.kill('SIGKILL');
+    let up = true;
+    const end = Date.now() + 5000;
+    while (up && Date.now() < end) {
+      up = await fetch(env.S3_ENDPOINT).then(
+        () => true,
+        () => false,
+      );
+      if (up) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(up, false, 'server stops answering once its parent is SIGKILLed');
+    const gone = Date.now() + 5000;
+    while (fs.existsSync(dir) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(!fs.existsSync(dir), 'the watchdog removes the state dir');
+  } finally {
+    if (cli.exitCode === null) cli.kill('SIGKILL');
+  }
+});

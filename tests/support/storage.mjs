@@ -20,8 +20,8 @@
 // exits, is signalled or is killed, the servers die too (exit handlers, a watchdog,
 // and PR_SET_PDEATHSIG via setpriv).
 //
-// Options (second argument): { bucket, region, verbose (server logs to stderr),
-//   ministackVenv, garageBin, startTimeoutMs }.
+// Options (second argument): { bucket, region, port (ministack), verbose (server logs to
+//   stderr), logLevel, ministackVenv, garageBin, startTimeoutMs }.
 // Environment: WPS3_CACHE (ministack venv at $WPS3_CACHE/ministack-venv), GARAGE_BIN.
 
 import { spawn, execFile } from 'node:child_process';
@@ -214,7 +214,7 @@ function makeHandle(base, { child, dir, watchdogPid, logFile, verbose }) {
   let stopped = null;
   let tailer = null;
   if (verbose) {
-    tailer = spawn('tail', ['-n', '+1', '-F', logFile], { stdio: ['ignore', process.stderr, 'ignore'] });
+    tailer = spawn('tail', [`--pid=${process.pid}`, '-n', '+1', '-F', logFile], { stdio: ['ignore', process.stderr, 'ignore'] });
     tailer.unref();
   }
   const stop = () => {
@@ -428,7 +428,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exit(1);
   }
   console.log(envLines(s));
-  console.error(`[storage] ${kind} running (pid ${s.pid}); Ctrl-C or SIGTERM to stop`);
+  console.error(`[storage] ${kind} running (pid ${s.pid}, dir ${s.dir}); Ctrl-C or SIGTERM to stop`);
   const shutdown = async (sig) => {
     await s.stop();
     console.error(`[storage] ${kind} stopped (${sig})`);
