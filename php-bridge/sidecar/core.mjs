@@ -210,7 +210,8 @@ export function resolveCredentials(creds) {
     throw new SidecarError('BAD_REQUEST', 'credentials.sessionToken must be a string');
   }
   let secret = secretAccessKey;
-  if (secret === undefined || secret === null) {
+  // PHP forms may send an empty secretAccessKey next to the sealed one.
+  if (secret === undefined || secret === null || (secret === '' && sealedSecret)) {
     if (!sealedSecret || typeof sealedSecret !== 'object') {
       throw new SidecarError('BAD_REQUEST', 'credentials need secretAccessKey or sealedSecret');
     }

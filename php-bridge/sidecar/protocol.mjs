@@ -64,7 +64,12 @@ export function createProtocol(state) {
     } catch (e) {
       out = { ok: false, error: toWireError(e, log) };
     }
-    log(out.ok ? 'debug' : 'info', 'op', { op: String(name).slice(0, 40), ok: out.ok, code: out.error?.code, s3Code: out.error?.s3Code, ms: Date.now() - t0 });
+    // Failures and uploads are always worth a line; cheap successes only in debug.
+    const level = !out.ok || name === 'upload-file' ? 'info' : 'debug';
+    log(level, 'op', {
+      op: String(name).slice(0, 40), ok: out.ok, code: out.error?.code, s3Code: out.error?.s3Code,
+      size: out.result?.size, parts: out.result?.parts, ms: Date.now() - t0,
+    });
     return out;
   }
 
