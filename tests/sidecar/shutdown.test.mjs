@@ -20,11 +20,12 @@ test('SIGTERM during an upload: it finishes, then exit 0', async (t) => {
   });
   const f = makeFile(`${dir}/term.bin`, 60 * MiB, 5);
   const upload = sc.op('upload-file', { storage: s3.storage, credentials: s3.credentials, key: 'term.bin', path: f, partSize: 5 * MiB, concurrency: 1 });
-  for (let i = 0; i < 200; i++) {
-    const h = await sc.request({ path: '/v1/health' });
-    if (h.json.inFlight === 1) break;
-    await sleep(10);
+  let inFlight = 0;
+  for (let i = 0; i < 1000 && inFlight !== 1; i++) {
+    inFlight = (await sc.request({ path: '/v1/health' })).json.inFlight;
+    if (inFlight !== 1) await sleep(10);
   }
+  assert.equal(inFlight, 1, 'the upload is in flight');
   // A connection whose request began before the signal and completes
   // after it: that request must get SHUTTING_DOWN, not run.
   const lateConn = net.connect(sc.socket);
