@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the Rust core to WebAssembly and generate the JS bindings.
 #
-#   bash tools/build-wasm.sh
+#   bash tools/build-wasm.sh [--force]
 #
 # Output:
 #   pkg/node/wps3.js (+ wps3_bg.wasm, wps3.d.ts)   CommonJS, for the Node sidecar
@@ -42,6 +42,19 @@ RAW="$TARGET_DIR/wasm32-unknown-unknown/release/wps3.wasm"
 size() { stat -c %s "$1"; }
 gzsize() { gzip -9c "$1" | wc -c; }
 
+# Skip wasm-bindgen and wasm-opt when nothing that feeds them changed
+# (pass --force to redo them anyway).
+key=$( { sha256sum "$RAW" "${BASH_SOURCE[0]}"; wasm-bindgen --version; "$WASM_OPT" --version; } | sha256sum | cut -d' ' -f1)
+if [ "${1:-}" != "--force" ] && [ -f pkg/.build-key ] && [ "$(cat pkg/.build-key)" = "$key" ] \
+   && [ -f pkg/node/wps3.js ] && [ -f pkg/node/package.json ] && [ -f pkg/web/wps3.js ]; then
+  for out in pkg/node pkg/web; do
+    log "$out/wps3_bg.wasm up to date: $(size "$out/wps3_bg.wasm") B, $(gzsize "$out/wps3_bg.wasm") B gzipped"
+  done
+  log "done in $(( $(date +%s) - t0 ))s (bindings unchanged)"
+  exit 0
+fi
+rm -f pkg/.build-key
+
 # Build into a scratch dir and swap it in at the end, so a reader (a running
 # sidecar, a test) never sees a half-written pkg/.
 for target in nodejs web; do
@@ -69,5 +82,6 @@ for target in nodejs web; do
   log "$out/wps3_bg.wasm: $before B after wasm-bindgen -> $after B after wasm-opt, $(gzsize "$out/wps3_bg.wasm") B gzipped"
 done
 
+echo "$key" > pkg/.build-key
 log "cargo output $RAW: $(size "$RAW") B raw, $(gzsize "$RAW") B gzipped"
 log "done in $(( $(date +%s) - t0 ))s"
