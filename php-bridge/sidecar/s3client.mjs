@@ -61,6 +61,16 @@ function networkError(e, host) {
   return err;
 }
 
+// Bodies this big are sent with "Expect: 100-continue": a server that
+// rejects the request (wrong secret, skewed clock, no bucket) answers before
+// the body is sent. Without it, servers that answer early and hang up (Garage
+// does) leave us with EPIPE — a "network error" that hides the real cause.
+const EXPECT_MIN_BYTES = 1024 * 1024;
+// A server that ignores Expect gets the body after this wait, and is then
+// remembered so later requests to it skip the wait (as curl does, once).
+const CONTINUE_WAIT_MS = 1000;
+const noContinueHosts = new Set();
+
 function headerPairs(rawHeaders) {
   const out = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) out.push([rawHeaders[i], rawHeaders[i + 1]]);
@@ -84,6 +94,10 @@ function exchange(signed, { body, contentLength, limit, timeoutMs }) {
     const headers = {};
     for (const [k, v] of signed.headers) headers[k] = v;
     if (contentLength !== undefined) headers['Content-Length'] = String(contentLength);
+    const expect = body !== undefined && (contentLength ?? 0) >= EXPECT_MIN_BYTES && !noContinueHosts.has(host);
+    if (expect) headers.Expect = '100-continue';
+    let bodyStarted = false;
+    let waitTimer = null;
     const mod = u.protocol === 'https:' ? https : http;
     let req;
     try {
@@ -110,6 +124,10 @@ function exchange(signed, { body, contentLength, limit, timeoutMs }) {
     });
     req.on('response', (res) => {
       responded = true;
+      clearTimeout(waitTimer);
+      // Answered before we sent the body: this socket is mid-request and
+      // must not go back to the pool.
+      if (!bodyStarted && body !== undefined) res.once('end', () => req.destroy());
       const chunks = [];
       let kept = 0;
       res.on('data', (c) => {
@@ -130,16 +148,34 @@ function exchange(signed, { body, contentLength, limit, timeoutMs }) {
       res.on('close', () => (kept >= limit || res.complete ? done() : fail(networkError(Object.assign(new Error('response cut short'), { code: 'ECONNRESET' }), host))));
       res.on('error', (e) => (kept >= limit ? done() : fail(networkError(e, host))));
     });
-    if (body === undefined) {
-      req.end();
-    } else if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
-      req.end(body);
-    } else {
+    const sendBody = () => {
+      clearTimeout(waitTimer);
+      if (bodyStarted || responded || settled) return;
+      bodyStarted = true;
+      if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
+        req.end(body);
+        return;
+      }
       pipeline(body(), req, (e) => {
         // File errors (e.g. FILE_CHANGED) must surface as themselves.
         if (e && e instanceof SidecarError) fail(e);
         else if (e && !responded && e.code && !NET_CODES.has(e.code) && e.code !== 'ERR_STREAM_DESTROYED') fail(networkError(e, host));
       });
+    };
+    if (body === undefined) {
+      req.end();
+    } else if (!expect) {
+      sendBody();
+    } else {
+      req.flushHeaders();
+      req.once('continue', sendBody);
+      waitTimer = setTimeout(() => {
+        if (!responded && !noContinueHosts.has(host)) {
+          noContinueHosts.add(host);
+          log('info', 'storage ignores Expect: 100-continue; sending bodies directly', { host });
+        }
+        sendBody();
+      }, CONTINUE_WAIT_MS);
     }
   });
 }

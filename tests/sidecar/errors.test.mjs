@@ -27,11 +27,15 @@ for (const kind of ['ministack', 'garage']) {
     assert.equal(typeof ok.result.latencyMs, 'number');
 
     const f = makeFile(`${dir}/f.bin`, 64 * 1024);
+    const big = makeFile(`${dir}/big.bin`, 6 * MiB);
     const wrong = { ...s3.credentials, secretAccessKey: s3.credentials.secretAccessKey.replace(/.$/, (c) => (c === 'x' ? 'y' : 'x')) };
     for (const [op, args] of [
       ['test-connection', {}],
       ['upload-file', { key: 'k.bin', path: f }],
       ['upload-file', { key: 'k.bin', path: f, multipartThreshold: 1 }],
+      // Big enough that a server answering early would cut our body short:
+      // must still be the S3 error, not EPIPE (Expect: 100-continue).
+      ['upload-file', { key: 'k.bin', path: big }],
       ['head-object', { key: 'k.bin' }],
       ['delete-object', { key: 'k.bin' }],
     ]) {

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import { startSidecar, startStorage, need, tmpDir, makeFile, sha256File, downloadSha256, listUploads, fetchSigned, MiB, EMPTY_SHA256 } from './helpers.mjs';
 
 async function roundTrip(sc, s3, file, key, extra = {}) {
@@ -137,3 +138,55 @@ for (const kind of ['ministack', 'garage']) {
     }
   });
 }
+
+test('storage that ignores Expect: 100-continue still gets the body (after one wait)', async (t) => {
+  if (!need(t, ['core'])) return;
+  // A bare HTTP/1.1 server that never sends 100 Continue: it reads the
+  // headers, then exactly Content-Length bytes, then answers 200.
+  const seen = [];
+  const server = net.createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    let need = -1;
+    sock.on('data', (c) => {
+      buf = Buffer.concat([buf, c]);
+      for (;;) {
+        if (need < 0) {
+          const end = buf.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const head = buf.subarray(0, end).toString('latin1');
+          need = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+          seen.push({ expect: /expect: *100-continue/i.test(head), len: need });
+          buf = buf.subarray(end + 4);
+        }
+        if (buf.length < need) return;
+        buf = buf.subarray(need);
+        need = -1;
+        sock.write('HTTP/1.1 200 OK\r\nETag: "0123456789abcdef0123456789abcdef"\r\nContent-Length: 0\r\n\r\n');
+      }
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const sc = await startSidecar();
+  const dir = tmpDir();
+  t.after(async () => {
+    await sc.stop();
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${server.address().port}`, addressingStyle: 'path' };
+  const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
+  const f = makeFile(`${dir}/e.bin`, 2 * MiB);
+  const t0 = Date.now();
+  const r1 = await sc.op('upload-file', { storage, credentials, key: 'e.bin', path: f });
+  const t1 = Date.now();
+  const r2 = await sc.op('upload-file', { storage, credentials, key: 'e.bin', path: f });
+  const t2 = Date.now();
+  assert.equal(r1.ok, true, JSON.stringify(r1.error));
+  assert.equal(r2.ok, true, JSON.stringify(r2.error));
+  assert.equal(r1.result.etag, '0123456789abcdef0123456789abcdef');
+  assert.deepEqual(seen.map((x) => x.expect), [true, false], 'Expect dropped for this host after the first wait');
+  assert.ok(t1 - t0 >= 900, `first upload waited for 100-continue (${t1 - t0} ms)`);
+  assert.ok(t2 - t1 < 900, `second upload did not wait (${t2 - t1} ms)`);
+  assert.match(sc.stderr, /ignores Expect/);
+});
