@@ -326,8 +326,8 @@ pub fn advise(err: &S3Error, now: Option<Timestamp>) -> Advice {
     let bucket = err
         .bucket
         .as_deref()
-        .map(|b| format!("'{b}'"))
-        .unwrap_or_else(|| "the bucket".to_string());
+        .map(|b| format!("bucket '{b}'"))
+        .unwrap_or_else(|| "bucket".to_string());
     let request_id = err
         .request_id
         .as_deref()
@@ -336,17 +336,17 @@ pub fn advise(err: &S3Error, now: Option<Timestamp>) -> Advice {
 
     match err.code.as_str() {
         "AccessDenied" => Advice::permanent(
-            format!("The storage service refused access to {bucket}: the keys are valid but not allowed to do this."),
+            format!("The storage service refused access to the {bucket}: the keys are valid but not allowed to do this."),
             "Give the access key's user or policy s3:PutObject, s3:GetObject, s3:DeleteObject and \
              s3:ListBucket on the bucket and on its objects (bucket/*). Also check the bucket \
              policy, any KMS key policy, and that the bucket belongs to this account.",
         ),
         "AllAccessDisabled" => Advice::permanent(
-            format!("All access to {bucket} has been disabled by the storage provider."),
+            format!("All access to the {bucket} has been disabled by the storage provider."),
             format!("Contact the storage provider's support{request_id}, or use another bucket."),
         ),
         "NoSuchBucket" => Advice::permanent(
-            format!("The bucket {bucket} does not exist at this endpoint."),
+            format!("The {bucket} does not exist at this endpoint."),
             "Check the bucket name for typos, create the bucket, or make sure the provider, \
              region and endpoint settings point where the bucket was created.",
         ),
@@ -383,11 +383,11 @@ pub fn advise(err: &S3Error, now: Option<Timestamp>) -> Advice {
         "PermanentRedirect" | "IllegalLocationConstraintException" => {
             match bucket_home_region(err) {
                 Some(region) => Advice::permanent(
-                    format!("The bucket {bucket} is in region '{region}', not the configured one."),
+                    format!("The {bucket} is in region '{region}', not the configured one."),
                     format!("Set the region to '{region}' in the storage settings."),
                 ),
                 None => Advice::permanent(
-                    format!("The bucket {bucket} is in a different region than configured."),
+                    format!("The {bucket} is in a different region than configured."),
                     match &err.endpoint {
                         Some(ep) => format!(
                             "Use the bucket's own region (S3 pointed to {ep}); the S3 console shows it."
@@ -398,14 +398,14 @@ pub fn advise(err: &S3Error, now: Option<Timestamp>) -> Advice {
             }
         }
         "TemporaryRedirect" => Advice::retryable(
-            format!("The bucket {bucket} is new and its DNS name is still spreading."),
+            format!("The {bucket} is new and its DNS name is still spreading."),
             match bucket_home_region(err) {
                 Some(region) => format!("Set the region to '{region}', or wait a few minutes and retry."),
                 None => "Wait a few minutes and retry; setting the bucket's exact region avoids this.".into(),
             },
         ),
         "InvalidBucketName" => Advice::permanent(
-            format!("The bucket name {bucket} is not valid for this service."),
+            format!("The name of the {bucket} is not valid for this service."),
             "Use 3–63 lower-case letters, digits, dots or hyphens, starting and ending with a \
              letter or digit.",
         ),
