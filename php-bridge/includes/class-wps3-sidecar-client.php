@@ -219,6 +219,12 @@ class WPS3_Sidecar_Client {
 		}
 		$result = $this->start();
 		if ( is_wp_error( $result ) ) {
+			// Whatever stops the sidecar (no Node.js, broken build, permissions) can be fixed by an admin:
+			// callers such as the backup queue keep their jobs and retry later.
+			$data              = (array) $result->get_error_data();
+			$data['retryable'] = true;
+			$data['permanent'] = false;
+			$result            = new WP_Error( $result->get_error_code(), $result->get_error_message(), $data );
 			$this->start_error = $result;
 			set_transient(
 				'wps3_sidecar_error',
@@ -306,6 +312,9 @@ class WPS3_Sidecar_Client {
 			CURLOPT_NOSIGNAL          => true,
 			CURLOPT_PROXY             => '',
 			CURLOPT_FOLLOWLOCATION    => false,
+			// Long ops get their own connection: if the sidecar dies mid-upload, libcurl must not silently
+			// replay the request on a new connection (it does that for reused ones); the caller decides.
+			CURLOPT_FRESH_CONNECT     => 0 === (int) $timeout || (int) $timeout > 60,
 		);
 		if ( 'POST' === $method ) {
 			$headers[]                     = 'Content-Type: application/json';
@@ -432,7 +441,17 @@ class WPS3_Sidecar_Client {
 				array( 'fix' => __( 'Remove that directory, or define WPS3_SIDECAR_SOCKET in a directory owned by the web server user.', 'wps3' ) )
 			);
 		}
-		if ( ! defined( 'WPS3_SIDECAR_SOCKET' ) || ! WPS3_SIDECAR_SOCKET ) {
+		clearstatcache( true, $dir );
+		if ( fileperms( $dir ) & 0077 ) {
+			if ( defined( 'WPS3_SIDECAR_SOCKET' ) && WPS3_SIDECAR_SOCKET ) {
+				// The directory is the socket's access control; do not silently change one an admin chose.
+				return WPS3_Errors::make(
+					'SIDECAR_UNAVAILABLE',
+					/* translators: %s: directory */
+					sprintf( __( 'The sidecar directory %s is accessible to other users.', 'wps3' ), $dir ),
+					array( 'fix' => sprintf( 'chmod 700 %s', $dir ) )
+				);
+			}
 			@chmod( $dir, 0700 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 		}
 		return true;

@@ -1,0 +1,40 @@
+<?php
+/**
+ * Plugin Name: wps3 e2e host shims
+ * Description: Test-site only. No mail, no external HTTP, no gravatars; records wps_s3_uploaded calls.
+ *
+ * @package wps3
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+// No sendmail here: pretend every mail was sent.
+add_filter( 'pre_wp_mail', '__return_true' );
+
+// Only loopback HTTP (WP-Cron spawns, the site itself, the local S3 servers).
+add_filter(
+	'pre_http_request',
+	static function ( $pre, $args, $url ) {
+		$host = strtolower( (string) wp_parse_url( $url, PHP_URL_HOST ) );
+		if ( in_array( $host, array( '127.0.0.1', 'localhost', '::1', '[::1]' ), true ) ) {
+			return $pre;
+		}
+		return new WP_Error( 'wps3_e2e_offline', 'External HTTP is blocked on the test site: ' . $host );
+	},
+	10,
+	3
+);
+add_filter( 'pre_option_show_avatars', '__return_zero' );
+
+// Every call of wps_s3_uploaded, across processes: document_id <TAB> key <TAB> provider <TAB> pid.
+if ( defined( 'WPS3_E2E_HOOK_LOG' ) ) {
+	add_action(
+		'wps_s3_uploaded',
+		static function ( $document_id, $key, $provider_id ) {
+			$line = $document_id . "\t" . $key . "\t" . $provider_id . "\t" . getmypid() . "\t" . get_current_blog_id() . "\n";
+			file_put_contents( WPS3_E2E_HOOK_LOG, $line, FILE_APPEND | LOCK_EX );
+		},
+		10,
+		3
+	);
+}
