@@ -189,6 +189,8 @@ e2e_write_env() {
 }
 
 e2e_up() {
+  local -
+  set +e # errors are handled here; callers may run with set -e
   command -v php >/dev/null || { e2e_die "php is missing (bash tools/setup.sh wordpress)"; return 1; }
   command -v mariadbd >/dev/null || { e2e_die "mariadbd is missing (bash tools/setup.sh wordpress)"; return 1; }
   [ -d /usr/share/wordpress ] || { e2e_die "Debian's wordpress package is missing (bash tools/setup.sh wordpress)"; return 1; }
@@ -237,6 +239,8 @@ e2e_up() {
 e2e_sidecar_pid() { cat "$E2E_DIR/sc/sidecar.pid" 2>/dev/null; }
 
 e2e_down() {
+  local -
+  set +e # best effort: some processes may already be gone
   [ -n "${E2E_DIR:-}" ] && [ -d "$E2E_DIR" ] || return 0
   local f pid
   # The sidecar was started by the plugin in its own session.

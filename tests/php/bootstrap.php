@@ -28,6 +28,7 @@ $_SERVER['SERVER_PORT']     = (string) $wps3_e2e_parts['port'];
 $_SERVER['REQUEST_URI']     = '/';
 $_SERVER['REQUEST_METHOD']  = 'GET';
 $_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
+$_SERVER['REMOTE_ADDR']     = '127.0.0.1';
 
 // No WP-Cron spawns from the test process: the tests run the queue themselves.
 define( 'DISABLE_WP_CRON', true );

@@ -25,6 +25,7 @@ $_SERVER['SERVER_PORT']     = (string) ( $wps3_parts['port'] ?? 80 );
 $_SERVER['REQUEST_URI']     = '/';
 $_SERVER['REQUEST_METHOD']  = 'GET';
 $_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
+$_SERVER['REMOTE_ADDR']     = '127.0.0.1';
 
 function wps3_install_fail( $message ) {
 	fwrite( STDERR, "install.php: $message\n" );

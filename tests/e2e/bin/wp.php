@@ -5,6 +5,8 @@
  *   WPS3_E2E_DIR=/tmp/wps3e.X php tests/e2e/bin/wp.php run-queue        # prints JSON stats + peak memory
  *   WPS3_E2E_DIR=/tmp/wps3e.X php tests/e2e/bin/wp.php eval 'echo home_url();'
  *   WPS3_E2E_DIR=/tmp/wps3e.X php tests/e2e/bin/wp.php seed-demo "Service Agreement"
+ *   WPS3_E2E_DIR=/tmp/wps3e.X php tests/e2e/bin/wp.php uninstall        # deactivate + uninstall, list leftovers
+ * WPS3_E2E_MULTISITE=1 runs the command on the harness's multisite network.
  *
  * @package wps3
  */
@@ -27,6 +29,7 @@ $_SERVER['SERVER_PORT']     = (string) $wps3_parts['port'];
 $_SERVER['REQUEST_URI']     = '/';
 $_SERVER['REQUEST_METHOD']  = 'GET';
 $_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
+$_SERVER['REMOTE_ADDR']     = '127.0.0.1';
 
 require ( $wps3_multi ? $wps3_env['MS_WP_DIR'] : $wps3_env['WP_DIR'] ) . '/wp-load.php';
 
@@ -50,7 +53,35 @@ switch ( $wps3_cmd ) {
 		$wps3_doc = WPS3_Demo::create_document( $argv[2] ?? 'Service Agreement' );
 		echo wp_json_encode( $wps3_doc ), "\n";
 		break;
+	case 'uninstall':
+		// The real WordPress flow: deactivate, then uninstall_plugin() runs uninstall.php. Then look for leftovers.
+		require_once ABSPATH . 'wp-admin/includes/plugin.php';
+		require_once ABSPATH . 'wp-admin/includes/file.php';
+		deactivate_plugins( 'wps3/wps3.php', true, is_multisite() );
+		uninstall_plugin( 'wps3/wps3.php' );
+		global $wpdb;
+		$wps3_left = array(
+			'tables'  => $wpdb->get_col( $wpdb->prepare( 'SHOW TABLES LIKE %s', '%' . $wpdb->esc_like( 'wps3_' ) . '%' ) ),
+			'options' => array(),
+			'cron'    => array(),
+			'sites'   => is_multisite() ? count( get_sites( array( 'fields' => 'ids' ) ) ) : 1,
+		);
+		foreach ( is_multisite() ? get_sites( array( 'fields' => 'ids' ) ) : array( get_current_blog_id() ) as $wps3_site ) {
+			is_multisite() && switch_to_blog( $wps3_site );
+			$wps3_left['options'] = array_merge( $wps3_left['options'], $wpdb->get_col( "SELECT option_name FROM {$wpdb->options} WHERE option_name LIKE 'wps3\\_%' OR option_name LIKE '\\_transient\\_wps3\\_%'" ) );
+			wp_cache_delete( 'cron', 'options' );
+			foreach ( (array) _get_cron_array() as $wps3_events ) {
+				foreach ( array_keys( (array) $wps3_events ) as $wps3_hook ) {
+					if ( 0 === strpos( $wps3_hook, 'wps3_' ) ) {
+						$wps3_left['cron'][] = $wps3_site . ':' . $wps3_hook;
+					}
+				}
+			}
+			is_multisite() && restore_current_blog();
+		}
+		echo wp_json_encode( $wps3_left ), "\n";
+		exit( $wps3_left['tables'] || $wps3_left['options'] || $wps3_left['cron'] ? 1 : 0 );
 	default:
-		fwrite( STDERR, "unknown command '$wps3_cmd' (run-queue | eval CODE | seed-demo TITLE)\n" );
+		fwrite( STDERR, "unknown command '$wps3_cmd' (run-queue | eval CODE | seed-demo TITLE | uninstall)\n" );
 		exit( 2 );
 }

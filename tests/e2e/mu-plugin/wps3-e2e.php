@@ -38,3 +38,21 @@ if ( defined( 'WPS3_E2E_HOOK_LOG' ) ) {
 		3
 	);
 }
+
+// No update checks against wordpress.org (blocked anyway; they only fill the debug log).
+add_action(
+	'init',
+	static function () {
+		remove_action( 'admin_init', '_maybe_update_core' );
+		remove_action( 'admin_init', '_maybe_update_plugins' );
+		remove_action( 'admin_init', '_maybe_update_themes' );
+		remove_action( 'wp_version_check', 'wp_version_check' );
+		remove_action( 'wp_update_plugins', 'wp_update_plugins' );
+		remove_action( 'wp_update_themes', 'wp_update_themes' );
+		remove_action( 'init', 'wp_schedule_update_checks' );
+	},
+	1
+);
+add_filter( 'pre_site_transient_update_core', static function () { return (object) array( 'last_checked' => time(), 'updates' => array(), 'version_checked' => get_bloginfo( 'version' ) ); } );
+add_filter( 'pre_site_transient_update_plugins', static function () { return (object) array( 'last_checked' => time(), 'response' => array(), 'checked' => array() ); } );
+add_filter( 'pre_site_transient_update_themes', static function () { return (object) array( 'last_checked' => time(), 'response' => array(), 'checked' => array() ); } );

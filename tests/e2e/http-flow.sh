@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Browser-level checks over HTTP with curl, against a running harness started with E2E_DEMO=1:
+# login, capability and nonce checks, Test connection, Save with bad input, and the demo flow
+# "Mark as fully signed" → backup appears (WP-Cron on page load) → Download → bytes equal the PDF.
+#
+#   WPS3_E2E_DIR=/tmp/wps3e.XXXX bash tests/e2e/http-flow.sh
+set -uo pipefail
+: "${WPS3_E2E_DIR:?set WPS3_E2E_DIR to a running harness}"
+# shellcheck disable=SC1091
+source "$WPS3_E2E_DIR/env.sh"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); printf '  ok   %s\n' "$*"; }
+ko() { fail=$((fail + 1)); printf '  FAIL %s\n' "$*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
+wp() { WPS3_E2E_DIR=$WPS3_E2E_DIR php "$ROOT/tests/e2e/bin/wp.php" "$@"; }
+PAGE="$SITE_URL/wp-admin/options-general.php?page=wps3"
+POST="$SITE_URL/wp-admin/admin-post.php"
+
+login() { # login JAR USER PASSWORD
+  curl -s -c "$1" -b "$1" -o /dev/null "$SITE_URL/wp-login.php"
+  curl -s -c "$1" -b "$1" -o /dev/null -w '%{http_code}' --data-urlencode "log=$2" --data-urlencode "pwd=$3" \
+    -d 'testcookie=1&wp-submit=Log+In' "$SITE_URL/wp-login.php"
+}
+# nonce_for FILE ACTION: the _wpnonce of the form whose hidden "action" is ACTION
+nonce_for() { perl -0ne 'print $1 if /value="\Q'"$2"'\E".*?name="_wpnonce" value="([0-9a-f]+)"/s' "$1"; }
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+# row ID: the backups-list row of a document in $TMP/page.html
+row() { perl -0ne 'print $1 if m{(<tr class="wps3-job[^"]*" data-document-id="\Q'"$1"'\E">.*?</tr>)}s' "$TMP/page.html"; }
+
+echo "http-flow against $SITE_URL"
+A="$TMP/admin.jar"
+check "admin logs in (302)" test "$(login "$A" "$ADMIN_USER" "$ADMIN_PASSWORD")" = 302
+curl -s -b "$A" "$PAGE" >"$TMP/page.html"
+check "Settings → S3 Backups renders" grep -q '<h1>S3 Backups</h1>' "$TMP/page.html"
+check "secret is never sent to the browser" bash -c "! grep -qF -- '$S3_SECRET_ACCESS_KEY' '$TMP/page.html' && ! grep -q 'wps3:v1:' '$TMP/page.html'"
+
+# Nonces and capabilities.
+check "save without nonce is refused (403)" test "$(status -b "$A" -d 'action=wps3_save_settings&wps3[bucket]=evil' "$POST")" = 403
+check "download without nonce is refused (403)" test "$(status -b "$A" "$POST?action=wps3_download&backup=1")" = 403
+wp eval 'if ( ! get_user_by( "login", "e2e-subscriber" ) ) { wp_insert_user( array( "user_login" => "e2e-subscriber", "user_pass" => "subscriber-pass-1", "role" => "subscriber", "user_email" => "s@example.test" ) ); }'
+S="$TMP/sub.jar"
+login "$S" e2e-subscriber subscriber-pass-1 >/dev/null
+check "subscriber cannot open the page (403)" test "$(status -b "$S" "$PAGE")" = 403
+N=$(nonce_for "$TMP/page.html" wps3_test_connection)
+check "subscriber cannot test the connection even with a nonce (403)" test "$(status -b "$S" -d "action=wps3_test_connection&_wpnonce=$N" "$POST")" = 403
+check "logged-out visitor is not served admin-post actions" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -d 'action=wps3_run_queue' '$POST')\" != 200 ] || ! curl -s -d 'action=wps3_run_queue' '$POST' | grep -q 'Queue processed'"
+
+# Save through the form with the harness's ministack credentials (whatever an earlier suite left).
+N=$(nonce_for "$TMP/page.html" wps3_save_settings)
+curl -s -b "$A" -o /dev/null --data-urlencode "wps3[secret_access_key]=$S3_SECRET_ACCESS_KEY" -d "action=wps3_save_settings&_wpnonce=$N&wps3[provider]=custom&wps3[endpoint]=$S3_ENDPOINT&wps3[region]=$S3_REGION&wps3[bucket]=$S3_BUCKET&wps3[path_prefix]=wpsigner/&wps3[access_key_id]=$S3_ACCESS_KEY_ID" "$POST"
+curl -s -b "$A" "$PAGE" >"$TMP/page.html"
+check "Save (valid, new secret): success notice" grep -q 'Settings saved' "$TMP/page.html"
+check "Save: the form shows the secret as stored, not its value" bash -c "grep -q 'stored (encrypted)' '$TMP/page.html' && ! grep -qF -- '$S3_SECRET_ACCESS_KEY' '$TMP/page.html'"
+
+# Test connection.
+N=$(nonce_for "$TMP/page.html" wps3_test_connection)
+curl -s -b "$A" -o /dev/null -d "action=wps3_test_connection&_wpnonce=$N" "$POST"
+curl -s -b "$A" "$PAGE" >"$TMP/page.html"
+check "Test connection: success notice" grep -q 'Connection OK' "$TMP/page.html"
+
+# Save with a bad bucket: error, nothing changed.
+N=$(nonce_for "$TMP/page.html" wps3_save_settings)
+curl -s -b "$A" -o /dev/null -d "action=wps3_save_settings&_wpnonce=$N&wps3[provider]=custom&wps3[endpoint]=$S3_ENDPOINT&wps3[bucket]=x&wps3[access_key_id]=$S3_ACCESS_KEY_ID&wps3[secret_access_key]=should-not-be-stored" "$POST"
+curl -s -b "$A" "$PAGE" >"$TMP/page.html"
+check "Save with a bad bucket: error notice" grep -q 'Settings were not saved' "$TMP/page.html"
+check "Save with a bad bucket: bucket unchanged" grep -q "name=\"wps3\[bucket\]\" value=\"$S3_BUCKET\"" "$TMP/page.html"
+check "Save with a bad bucket: secret still works" bash -c "WPS3_E2E_DIR=$WPS3_E2E_DIR php '$ROOT/tests/e2e/bin/wp.php' eval '\$r = WPS3_Settings::instance()->test_connection(); echo is_wp_error( \$r ) ? \$r->get_error_message() : \"ok\";' | grep -qx ok"
+
+# Save through the form again with an empty secret field: the stored secret is kept.
+N=$(nonce_for "$TMP/page.html" wps3_save_settings)
+curl -s -b "$A" -o /dev/null -d "action=wps3_save_settings&_wpnonce=$N&wps3[provider]=custom&wps3[endpoint]=$S3_ENDPOINT&wps3[region]=$S3_REGION&wps3[bucket]=$S3_BUCKET&wps3[path_prefix]=wpsigner/&wps3[access_key_id]=$S3_ACCESS_KEY_ID&wps3[secret_access_key]=" "$POST"
+curl -s -b "$A" "$PAGE" >"$TMP/page.html"
+check "Save (valid, empty secret field): success notice, secret kept" bash -c "grep -q 'Settings saved' '$TMP/page.html' && WPS3_E2E_DIR=$WPS3_E2E_DIR php '$ROOT/tests/e2e/bin/wp.php' eval '\$r = WPS3_Settings::instance()->test_connection(); echo is_wp_error( \$r ) ? \$r->get_error_message() : \"ok\";' | grep -qx ok"
+
+# Demo flow: mark a sample document fully signed, watch the backup appear, download it.
+if grep -q 'wps3-demo' "$TMP/page.html"; then
+  DOC=$(wp seed-demo "Service Agreement")
+  DOC_ID=$(php -r 'echo json_decode($argv[1], true)["id"];' "$DOC")
+  DOC_PATH=$(php -r 'echo json_decode($argv[1], true)["path"];' "$DOC")
+  curl -s -b "$A" "$PAGE" >"$TMP/page.html"
+  N=$(perl -0ne 'print $1 if /name="document" value="'"$DOC_ID"'".*?name="_wpnonce" value="([0-9a-f]+)"/s' "$TMP/page.html")
+  check "demo: 'Mark as fully signed' button for #$DOC_ID" test -n "$N"
+  curl -s -b "$A" -o /dev/null -d "action=wps3_demo_complete&document=$DOC_ID&_wpnonce=$N" "$POST"
+  found=""
+  for _ in $(seq 1 60); do # page loads run WP-Cron (a loopback request to wp-cron.php)
+    curl -s -b "$A" "$PAGE" >"$TMP/page.html"
+    if row "$DOC_ID" | grep -q wps3-download; then found=1; break; fi
+    sleep 0.5
+  done
+  check "demo: backup of #$DOC_ID appears with a Download button" test -n "$found"
+  KEY="wpsigner/Service-Agreement_$(date -u +%Y-%m-%d)_$DOC_ID.pdf"
+  check "demo: object key is $KEY" bash -c "grep -qF '$KEY' <<<'$(row "$DOC_ID")'"
+  HREF=$(row "$DOC_ID" | perl -0ne 'print $1 if /class="button wps3-download" href="([^"]+)"/s' | sed 's/&#038;/\&/g; s/&amp;/\&/g')
+  curl -s -b "$A" -D "$TMP/dl.h" -o /dev/null "$HREF"
+  LOC=$(grep -i '^location:' "$TMP/dl.h" | cut -d' ' -f2- | tr -d '\r')
+  check "download: 302 to a presigned URL on the storage host" bash -c "grep -q '^HTTP/1.1 302' '$TMP/dl.h' && [[ '$LOC' == '$S3_ENDPOINT'/* ]] && [[ '$LOC' == *X-Amz-Signature=* ]] && [[ '$LOC' == *X-Amz-Expires=300* ]]"
+  curl -s -D "$TMP/obj.h" -o "$TMP/downloaded.pdf" "$LOC"
+  check "download: bytes equal the signed PDF" cmp -s "$TMP/downloaded.pdf" "$DOC_PATH"
+  check "download: Content-Disposition attachment with the key's file name" grep -qi "^content-disposition: attachment; filename=\"$(basename "$KEY")\"" "$TMP/obj.h"
+  check "download link of another user's session is refused" test "$(status -b "$S" "$HREF")" = 403
+  check "wps_s3_uploaded fired once for #$DOC_ID" test "$(grep -c "^$DOC_ID	" "$WPS3_E2E_DIR/hooks.log")" = 1
+else
+  echo "  (demo panel off: WPS3_DEMO not defined; demo flow skipped)"
+fi
+
+echo "http-flow: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
