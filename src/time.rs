@@ -24,8 +24,17 @@ impl Timestamp {
         Ok(Timestamp(seconds))
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SSZ` (also accepts the compact `YYYYMMDDTHHMMSSZ`).
+    /// Parses `YYYY-MM-DDTHH:MM:SSZ`; also accepts the compact `YYYYMMDDTHHMMSSZ`
+    /// and fractional seconds (`new Date().toISOString()`), which are dropped.
     pub fn parse_iso8601(text: &str) -> Result<Self> {
+        if let Some(whole) = strip_fraction(text) {
+            return Timestamp::parse_iso8601(&whole).map_err(|_| {
+                invalid(
+                    ErrorCode::InvalidTimestamp,
+                    format!("'{text}' is not a UTC time like 2024-01-31T12:00:00Z"),
+                )
+            });
+        }
         let bad = || {
             invalid(
                 ErrorCode::InvalidTimestamp,
@@ -71,17 +80,23 @@ impl Timestamp {
         if parts.len() != 6 || parts[5] != "GMT" {
             return Err(bad());
         }
-        let d: i64 = parts[1].parse().map_err(|_| bad())?;
+        // Unsigned parses refuse signs; the year bound keeps the arithmetic small.
+        let number = |p: &str| -> Result<i64> {
+            if p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            p.parse::<i64>().map_err(|_| bad())
+        };
+        let d = number(parts[1])?;
         let months = [
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ];
         let mo = months.iter().position(|m| *m == parts[2]).ok_or_else(bad)? as i64 + 1;
-        let y: i64 = parts[3].parse().map_err(|_| bad())?;
-        let hms: Vec<i64> = parts[4]
-            .split(':')
-            .map(|p| p.parse::<i64>())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|_| bad())?;
+        let y = number(parts[3])?;
+        if !(1970..=9999).contains(&y) {
+            return Err(bad());
+        }
+        let hms: Vec<i64> = parts[4].split(':').map(number).collect::<Result<_>>()?;
         if hms.len() != 3
             || d < 1
             || d > days_in_month(y, mo)
@@ -137,6 +152,16 @@ impl Timestamp {
         let (y, mo, d, ..) = self.civil();
         format!("{y:04}-{mo:02}-{d:02}")
     }
+}
+
+/// `2024-01-31T12:00:00.123Z` → `2024-01-31T12:00:00Z`; `None` when there is no fraction.
+fn strip_fraction(text: &str) -> Option<String> {
+    let (whole, rest) = text.split_at_checked(19)?;
+    let fraction = rest.strip_prefix('.')?.strip_suffix('Z')?;
+    if fraction.is_empty() || fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(format!("{whole}Z"))
 }
 
 fn is_leap(y: i64) -> bool {
@@ -211,5 +236,21 @@ mod tests {
         let t = Timestamp::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
         assert_eq!(t.iso8601(), "1994-11-06T08:49:37Z");
         assert!(Timestamp::parse_http_date("yesterday").is_err());
+        for hostile in [
+            "Sun, 06 Nov 9223372036854775807 08:49:37 GMT",
+            "Fri, 02 Jan 2026 -99:-59:-59 GMT",
+            "Fri, 02 Jan 1969 00:00:00 GMT",
+            "Fri, 02 Jan +2026 00:00:00 GMT",
+        ] {
+            assert!(Timestamp::parse_http_date(hostile).is_err(), "{hostile}");
+        }
+    }
+
+    #[test]
+    fn accepts_javascript_iso_strings() {
+        let t = Timestamp::parse_iso8601("2026-01-02T03:04:05.678Z").unwrap();
+        assert_eq!(t.iso8601(), "2026-01-02T03:04:05Z");
+        assert!(Timestamp::parse_iso8601("2026-01-02T03:04:05.Z").is_err());
+        assert!(Timestamp::parse_iso8601("2026-01-02T03:04:05.1234567890Z").is_err());
     }
 }

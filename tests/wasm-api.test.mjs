@@ -32,8 +32,36 @@ test('errors carry stable codes', () => {
   throwsCode(() => core.signRequest({ storage, credentials, now, method: 'GET', key: 'a', payloadHash: 'nope' }), 'INVALID_ARGUMENT');
   throwsCode(() => core.signRequest({ storage, credentials, now, method: 'GET', key: 'a', headers: [['Authorization', 'x']], payloadHash: 'UNSIGNED-PAYLOAD' }), 'INVALID_HEADER');
   throwsCode(() => core.presignUrl(null), 'INVALID_ARGUMENT');
+  throwsCode(() => core.signRequest({ storage, credentials, now, method: 'PUT', key: 'a', headers: [['x-amz-meta-title', 'Résumé']], payloadHash: 'UNSIGNED-PAYLOAD' }), 'INVALID_HEADER');
+  throwsCode(() => core.signRequest({ storage, credentials, now, method: 'PUT', key: 'a', headers: [['Content-Type', 'a'], ['content-type', 'b']], payloadHash: 'UNSIGNED-PAYLOAD' }), 'INVALID_HEADER');
+  throwsCode(() => core.presignUrl({ storage, credentials, now, method: 'PUT', key: 'a', expiresIn: 60, headers: [['x-amz-sdk-checksum-algorithm', 'CRC32']] }), 'INVALID_HEADER');
+  throwsCode(() => core.presignPost({ storage, credentials, now, key: '${filename}', expiresIn: 60 }), 'INVALID_KEY');
+  throwsCode(() => core.presignPost({ storage, credentials, now, key: 'u/${filename}', expiresIn: 60, fields: [['file', 'x']] }), 'INVALID_ARGUMENT');
+  throwsCode(() => core.presignUrl({ storage, credentials: { accessKeyId: 'AKID/x', secretAccessKey: 's' }, now, method: 'GET', key: 'a', expiresIn: 60 }), 'INVALID_ARGUMENT');
+  throwsCode(() => core.renderKey({ title: 't', documentId: 2 ** 53 + 2, now }), 'INVALID_ARGUMENT');
+  for (const notAString of [5, null, undefined, {}]) {
+    throwsCode(() => core.validateKey(notAString), 'INVALID_ARGUMENT');
+    throwsCode(() => core.contentDisposition(notAString), 'INVALID_ARGUMENT');
+    throwsCode(() => core.sanitizeTitle(notAString), 'INVALID_ARGUMENT');
+  }
+  for (const notBytes of ['abc', [1, 2, 300], new ArrayBuffer(4), null]) {
+    throwsCode(() => core.sha256Hex(notBytes), 'INVALID_ARGUMENT');
+    throwsCode(() => new core.PayloadHasher().update(notBytes), 'INVALID_ARGUMENT');
+  }
   throwsCode(() => core.validateKey('a\u0001b'), 'INVALID_KEY');
   throwsCode(() => core.renderKey({ title: 't', documentId: 1, now, template: '{nope}' }), 'INVALID_TEMPLATE');
+});
+
+test('a rejected argument never echoes a secret', () => {
+  const secret = 'wJalrXUtnFEMI-VERY-SECRET';
+  for (const bad of [
+    () => core.presignUrl({ storage, credentials: { accessKeyId: 'A', secretAccessKey: { v: secret } }, now, method: 'GET', key: 'a', expiresIn: 60 }),
+    () => core.presignUrl({ storage, credentials: `A:${secret}`, now, method: 'GET', key: 'a', expiresIn: 60 }),
+    () => core.encryptSecret({ keyMaterial: 'k', context: 'c', plaintext: [secret] }),
+    () => core.decryptSecret({ keyMaterial: secret.length, context: 'c', envelope: secret }),
+  ]) {
+    assert.throws(bad, (e) => e.code === 'INVALID_ARGUMENT' && !e.message.includes(secret));
+  }
 });
 
 test('presigned GET carries the response overrides and expires when asked', () => {

@@ -1,7 +1,8 @@
 //! Fuzzes the S3 error-body parser and the advice built on it.
 //!
-//! Input layout: two bytes of HTTP status (big-endian), then the body,
-//! decoded lossily so every input exercises the XML parser.
+//! Input layout: two bytes of HTTP status (big-endian), then the `Date`
+//! header value up to the first NUL byte, then the body; text is decoded
+//! lossily so every input exercises both parsers.
 
 #![no_main]
 
@@ -15,12 +16,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let status = u16::from_be_bytes(*status);
+    let (date, body) = match body.iter().position(|b| *b == 0) {
+        Some(i) => (&body[..i], &body[i + 1..]),
+        None => (&b"Wed, 31 Jan 2024 12:00:00 GMT"[..], body),
+    };
     let body = String::from_utf8_lossy(body);
     let headers = vec![
-        (
-            "Date".to_string(),
-            "Wed, 31 Jan 2024 12:00:00 GMT".to_string(),
-        ),
+        ("Date".to_string(), String::from_utf8_lossy(date).into_owned()),
         ("x-amz-bucket-region".to_string(), "eu-west-1".to_string()),
     ];
     let err = match parse_s3_error(status, &body, &headers) {

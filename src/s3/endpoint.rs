@@ -161,13 +161,23 @@ impl StorageConfig {
             (Provider::CloudflareR2, None) => {
                 let account = self.account_id.as_deref().unwrap_or("").trim();
                 validate_r2_account(account)?;
+                // Hosts are case-insensitive, but the signed Host header is not:
+                // clients lower-case it before sending.
+                let account = account.to_ascii_lowercase();
                 (Scheme::Https, format!("{account}.r2.cloudflarestorage.com"))
             }
         };
+        let ip_host = is_ip_or_localhost(&base_host);
         let addressing_style = match self.addressing_style {
-            AddressingStyle::Auto if self.provider == Provider::Custom => AddressingStyle::Path,
+            AddressingStyle::Auto if self.provider == Provider::Custom || ip_host => AddressingStyle::Path,
             AddressingStyle::Auto if bucket_needs_path_style(&self.bucket) => AddressingStyle::Path,
             AddressingStyle::Auto => AddressingStyle::Virtual,
+            AddressingStyle::Virtual if ip_host => {
+                return Err(invalid(
+                    ErrorCode::InvalidEndpoint,
+                    format!("{base_host} is an IP address or localhost, which cannot take the bucket as a subdomain; use path-style addressing"),
+                ))
+            }
             explicit => explicit,
         };
         let host = match addressing_style {
@@ -347,46 +357,72 @@ fn parse_endpoint_url(url: &str) -> Result<(Scheme, String)> {
     if authority.is_empty() {
         return Err(bad("has no host"));
     }
-    if authority.contains(['/', '?', '#', '@', ' ']) {
+    if authority.contains(['/', '?', '#', '@', ' ', '\\']) {
         return Err(bad("must be only a scheme, host and optional port"));
     }
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-            if !h.contains(':') || h.starts_with('[') {
-                (h, Some(p))
-            } else {
-                (authority, None)
-            }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (addr, after) = v6
+            .split_once(']')
+            .ok_or_else(|| bad("has an unclosed IPv6 bracket"))?;
+        if addr.is_empty()
+            || !addr
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
+            return Err(bad("has an invalid IPv6 address"));
         }
-        _ => (authority, None),
-    };
-    let host_ok = if host.starts_with('[') {
-        host.ends_with(']')
-            && host[1..host.len() - 1]
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':')
+        let port = match after {
+            "" => None,
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or_else(|| bad("has text after the IPv6 address"))?,
+            ),
+        };
+        (format!("[{}]", addr.to_ascii_lowercase()), port)
     } else {
-        !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-            && !host.starts_with(['.', '-'])
+        let (host, port) = match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        };
+        let labels_ok = host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+        if host.is_empty() || host.len() > 253 || !labels_ok {
+            return Err(bad("has an invalid host name"));
+        }
+        (host.to_ascii_lowercase(), port)
     };
-    if !host_ok {
-        return Err(bad("has an invalid host name"));
-    }
-    let host = host.to_ascii_lowercase();
     match port {
         None => Ok((scheme, host)),
         Some(p) => {
-            let n: u16 = p.parse().map_err(|_| bad("has an invalid port"))?;
-            if n == 0 {
-                return Err(bad("has an invalid port"));
-            }
+            let n: u16 = p
+                .parse()
+                .ok()
+                .filter(|n| *n > 0 && p.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| bad("has an invalid port"))?;
             let default = matches!((scheme, n), (Scheme::Https, 443) | (Scheme::Http, 80));
             Ok((scheme, if default { host } else { format!("{host}:{n}") }))
         }
     }
+}
+
+/// `localhost`, IPv4 and IPv6 literals cannot carry a bucket as a subdomain.
+fn is_ip_or_localhost(host_with_port: &str) -> bool {
+    if host_with_port.starts_with('[') {
+        return true;
+    }
+    let host = host_with_port.split(':').next().unwrap_or_default();
+    host == "localhost"
+        || (host.split('.').count() == 4
+            && host
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
 }
 
 #[cfg(test)]
@@ -429,7 +465,7 @@ mod tests {
         assert_eq!(e.host, "bkt.s3.us-east-2.wasabisys.com");
         let mut r2 = cfg(Provider::CloudflareR2, "", "bkt");
         assert!(r2.resolve().is_err());
-        r2.account_id = Some("96c87d1d64a7288921d6eace0eccf744".into());
+        r2.account_id = Some("96C87D1D64A7288921D6EACE0ECCF744".into());
         let e = r2.resolve().unwrap();
         assert_eq!(
             (e.host.as_str(), e.region.as_str()),
@@ -458,6 +494,26 @@ mod tests {
                 "{bad}"
             );
         }
+        for bad in [
+            "http://[]",
+            "http://a-",
+            "http://a..b",
+            "http://h:+9000",
+            "http://[::1]x",
+        ] {
+            c.endpoint = Some(bad.into());
+            assert_eq!(
+                c.resolve().unwrap_err().code(),
+                ErrorCode::InvalidEndpoint,
+                "{bad}"
+            );
+        }
+        c.endpoint = Some("http://[::1]:9000/".into());
+        assert_eq!(c.resolve().unwrap().bucket_url(), "http://[::1]:9000/bkt");
+        c.endpoint = Some("http://127.0.0.1:9000".into());
+        c.addressing_style = AddressingStyle::Virtual;
+        assert!(c.resolve().is_err());
+        c.addressing_style = AddressingStyle::Auto;
         c.endpoint = Some("https://S3.Example.com:443".into());
         assert_eq!(c.resolve().unwrap().host, "s3.example.com");
     }

@@ -335,6 +335,25 @@ pub fn advise(err: &S3Error, now: Option<Timestamp>) -> Advice {
         .unwrap_or_default();
 
     match err.code.as_str() {
+        // S3 uses AccessDenied for two things that are not permissions at all.
+        "AccessDenied" if err.message.contains("Request has expired") => Advice::retryable(
+            "The presigned link has expired.",
+            "Request a new link; links are valid only for the minutes they were made for. \
+             If new links expire at once, this server's clock is wrong.",
+        ),
+        "AccessDenied" if err.message.contains("Invalid according to Policy") => Advice::permanent(
+            format!("The upload broke the rules of its upload form: {}", err.message),
+            "The file is larger or of another type than the form allows, or the form expired; \
+             check the file and start the upload again.",
+        ),
+        // A HEAD in the wrong region has no body: only the status and this header say so.
+        "BadRequest" | "NotFound" | "PermanentRedirect" if err.bucket_region.is_some() => {
+            let region = err.bucket_region.as_deref().unwrap_or_default();
+            Advice::permanent(
+                format!("The {bucket} is in region '{region}', not the configured one."),
+                format!("Set the region to '{region}' in the storage settings."),
+            )
+        }
         "AccessDenied" => Advice::permanent(
             format!("The storage service refused access to the {bucket}: the keys are valid but not allowed to do this."),
             "Give the access key's user or policy s3:PutObject, s3:GetObject, s3:DeleteObject and \
@@ -858,5 +877,26 @@ mod tests {
             parse(400, &error_doc("X", "m", &many)).details.len(),
             MAX_DETAILS
         );
+    }
+
+    #[test]
+    fn access_denied_that_is_not_about_permissions() {
+        let body =
+            |msg: &str| format!("<Error><Code>AccessDenied</Code><Message>{msg}</Message></Error>");
+        let expired = parse_s3_error(403, &body("Request has expired"), &[]).unwrap();
+        let a = advise(&expired, None);
+        assert!(a.cause.contains("expired") && a.retryable && !a.permanent);
+        let policy = parse_s3_error(
+            403,
+            &body("Invalid according to Policy: Policy Condition failed"),
+            &[],
+        )
+        .unwrap();
+        assert!(advise(&policy, None).cause.contains("upload form"));
+        let head = S3Error::from_status(
+            400,
+            &[("x-amz-bucket-region".into(), "eu-central-1".into())],
+        );
+        assert!(advise(&head, None).fix.contains("'eu-central-1'"));
     }
 }

@@ -7,7 +7,7 @@
 
 use super::endpoint::ResolvedEndpoint;
 use super::presign::validate_expires;
-use super::request::validate_signable_key as validate_key;
+use super::request::validate_signable_key;
 use crate::error::{invalid, ErrorCode, Result};
 use crate::sigv4::string_to_sign::credential_scope;
 use crate::sigv4::{derive_signing_key, Credentials, SigningKeyCache, ALGORITHM};
@@ -53,16 +53,13 @@ pub fn presign_post(
     req: &PostPolicyRequest<'_>,
     cache: &mut SigningKeyCache,
 ) -> Result<PresignedPost> {
-    let literal_key = req.key.strip_suffix("${filename}");
-    match literal_key {
-        Some(prefix) if !prefix.is_empty() => validate_key(prefix)?,
-        Some(_) => {}
-        None => validate_key(req.key)?,
-    }
+    credentials.validate()?;
+    let literal_key = key_prefix(req.key)?;
     validate_expires(req.expires_in)?;
     for c in req.conditions {
         validate_condition(c)?;
     }
+    validate_fields(req.fields, req.conditions)?;
     let expiration = time.plus(req.expires_in as i64)?;
     let amz_date = time.amz_date();
     let scope = credential_scope(&time.date_stamp(), &endpoint.region, "s3");
@@ -122,6 +119,76 @@ pub fn sign_policy(
     region: &str,
 ) -> String {
     derive_signing_key(secret_access_key, &time.date_stamp(), region, "s3").sign(policy_base64)
+}
+
+/// For a key ending in `${filename}`, the literal prefix the policy pins with
+/// `starts-with`; `None` for an exact key.
+fn key_prefix(key: &str) -> Result<Option<&str>> {
+    const FILENAME: &str = "${filename}";
+    match key.strip_suffix(FILENAME) {
+        Some(prefix) if prefix.contains(FILENAME) => Err(invalid(
+            ErrorCode::InvalidKey,
+            "${filename} may appear only once, at the end of the key",
+        )),
+        // An empty prefix would let the browser overwrite any object in the bucket.
+        Some("") => Err(invalid(
+            ErrorCode::InvalidKey,
+            "a key of only ${filename} would allow uploads to any key; give a prefix such as uploads/",
+        )),
+        Some(prefix) => validate_signable_key(prefix).map(|()| Some(prefix)),
+        None if key.contains(FILENAME) => Err(invalid(
+            ErrorCode::InvalidKey,
+            "${filename} is only substituted at the end of the key",
+        )),
+        None => validate_signable_key(key).map(|()| None),
+    }
+}
+
+/// Form fields the signer writes itself; a caller's copy would duplicate them
+/// or, for `file`, end the form before the signature (S3 ignores what follows it).
+const RESERVED_FIELDS: &[&str] = &[
+    "key",
+    "policy",
+    "file",
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-signature",
+];
+
+/// S3 refuses a form whose fields are not all covered by a policy condition
+/// ("Invalid according to Policy: Extra input fields"), so say so before a
+/// browser finds out.
+fn validate_fields(fields: &[(String, String)], conditions: &[Value]) -> Result<()> {
+    for (name, _) in fields {
+        let lower = name.to_ascii_lowercase();
+        if RESERVED_FIELDS.contains(&lower.as_str()) {
+            return Err(invalid(
+                ErrorCode::InvalidArgument,
+                format!("form field '{name}' is written by the signer and cannot be given"),
+            ));
+        }
+        if lower.starts_with("x-ignore-") {
+            continue;
+        }
+        let covered = conditions.iter().any(|c| match c {
+            Value::Object(m) => m.keys().any(|k| k.eq_ignore_ascii_case(name)),
+            Value::Array(a) => a
+                .get(1)
+                .and_then(Value::as_str)
+                .and_then(|f| f.strip_prefix('$'))
+                .is_some_and(|f| f.eq_ignore_ascii_case(name)),
+            _ => false,
+        });
+        if !covered {
+            return Err(invalid(
+                ErrorCode::InvalidArgument,
+                format!("form field '{name}' needs a policy condition, or S3 rejects the upload"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn one(name: &str, value: &str) -> Value {
@@ -232,6 +299,42 @@ mod tests {
             python_json(&v),
             r#"{"a": ["\u00e9", 1, "\ud83d\ude00\n\"x\""]}"#
         );
+    }
+
+    #[test]
+    fn filename_placeholder_rules() {
+        assert_eq!(key_prefix("uploads/${filename}").unwrap(), Some("uploads/"));
+        assert_eq!(key_prefix("a.pdf").unwrap(), None);
+        for bad in [
+            "${filename}",
+            "a/${filename}.pdf",
+            "${filename}/${filename}",
+        ] {
+            assert_eq!(
+                key_prefix(bad).unwrap_err().code(),
+                ErrorCode::InvalidKey,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn fields_need_conditions_and_cannot_shadow_the_signer() {
+        let conditions: Vec<Value> = vec![
+            serde_json::json!({"acl": "private"}),
+            serde_json::json!(["starts-with", "$Content-Type", "image/"]),
+        ];
+        let f = |n: &str| vec![(n.to_owned(), "v".to_owned())];
+        assert!(validate_fields(&f("acl"), &conditions).is_ok());
+        assert!(validate_fields(&f("content-type"), &conditions).is_ok());
+        assert!(validate_fields(&f("x-ignore-me"), &conditions).is_ok());
+        assert!(validate_fields(&f("x-amz-meta-a"), &conditions).is_err());
+        for reserved in ["key", "Policy", "file", "X-Amz-Signature"] {
+            assert!(
+                validate_fields(&f(reserved), &conditions).is_err(),
+                "{reserved}"
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Presigned URLs: GET, PUT, HEAD and DELETE with query-string authentication.
 
 use super::endpoint::{wire_query, ResolvedEndpoint};
-use super::request::{validate_headers, validate_method, validate_signable_key as validate_key};
+use super::request::{validate_headers, validate_method, validate_signable_key};
 use crate::error::{invalid, ErrorCode, Result};
 use crate::sigv4::sign::{sign_cached, SigningParams};
 use crate::sigv4::{
@@ -68,23 +68,30 @@ pub fn validate_expires(expires_in: u64) -> Result<()> {
     }
 }
 
-fn is_forbidden_query_name(name: &str) -> bool {
+/// Checksums are computed from the body at send time; presigning one pins a
+/// value (or a promise of a trailer) the uploader cannot keep, and S3 then
+/// refuses every upload.
+fn is_checksum_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    // Checksums are computed from the body at send time; presigning one pins a
-    // value the uploader cannot know and breaks every upload.
     lower.starts_with("x-amz-checksum-")
         || lower == "x-amz-sdk-checksum-algorithm"
-        || lower.starts_with("x-amz-")
-            && matches!(
-                lower.as_str(),
-                "x-amz-algorithm"
-                    | "x-amz-credential"
-                    | "x-amz-date"
-                    | "x-amz-expires"
-                    | "x-amz-signedheaders"
-                    | "x-amz-signature"
-                    | "x-amz-security-token"
-            )
+        || lower == "x-amz-trailer"
+}
+
+/// Parameters the signer owns, or that cannot be presigned.
+fn is_forbidden_query_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    is_checksum_name(&lower)
+        || matches!(
+            lower.as_str(),
+            "x-amz-algorithm"
+                | "x-amz-credential"
+                | "x-amz-date"
+                | "x-amz-expires"
+                | "x-amz-signedheaders"
+                | "x-amz-signature"
+                | "x-amz-security-token"
+        )
 }
 
 /// Presigns a URL.
@@ -96,9 +103,15 @@ pub fn presign_url(
     cache: &mut SigningKeyCache,
 ) -> Result<PresignedUrl> {
     validate_method(req.method, &["GET", "PUT", "HEAD", "DELETE"])?;
-    validate_key(req.key)?;
+    validate_signable_key(req.key)?;
     validate_expires(req.expires_in)?;
     validate_headers(req.headers)?;
+    if let Some((name, _)) = req.headers.iter().find(|(n, _)| is_checksum_name(n)) {
+        return Err(invalid(
+            ErrorCode::InvalidHeader,
+            format!("'{name}' cannot be part of a presigned URL: the uploader computes checksums"),
+        ));
+    }
     let mut query: Vec<(String, String)> = req.query.to_vec();
     let overrides = [
         (

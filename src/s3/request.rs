@@ -84,8 +84,23 @@ const SIGNER_OWNED: &[&str] = &[
 ];
 
 /// Checks header names and values a caller wants signed.
+///
+/// Values must be visible ASCII, space or tab: HTTP clients send other
+/// characters as Latin-1 or refuse them, so a signature over their UTF-8 bytes
+/// could never match. Encode metadata such as titles before passing it
+/// (percent-encoding or RFC 2047). A name may appear once: clients merge
+/// repeats into one `a, b` line, which no longer matches the signed `a,b`.
 pub fn validate_headers(headers: &[(String, String)]) -> Result<()> {
+    let mut seen: Vec<String> = Vec::with_capacity(headers.len());
     for (name, value) in headers {
+        let lower = name.to_ascii_lowercase();
+        if seen.contains(&lower) {
+            return Err(invalid(
+                ErrorCode::InvalidHeader,
+                format!("header '{name}' is given twice; join the values into one header"),
+            ));
+        }
+        seen.push(lower);
         let token_ok = !name.is_empty()
             && name
                 .bytes()
@@ -102,10 +117,16 @@ pub fn validate_headers(headers: &[(String, String)]) -> Result<()> {
                 format!("'{name}' is set by the signer and cannot be given"),
             ));
         }
-        if value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
+        if !value
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+        {
             return Err(invalid(
                 ErrorCode::InvalidHeader,
-                format!("the value of '{name}' contains a line break or NUL"),
+                format!(
+                    "the value of '{name}' holds a character other than visible ASCII, space or tab; \
+                     percent-encode it first"
+                ),
             ));
         }
     }

@@ -222,8 +222,10 @@ fn canonical_headers(
     merged
 }
 
+/// Trims and collapses ASCII whitespace only: AWS servers leave a no-break
+/// space (U+00A0) and other Unicode spaces untouched.
 fn collapse_whitespace(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ")
+    value.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Credentials that wipe themselves and never print their secrets.
 
+use crate::error::{invalid, ErrorCode, Result};
 use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -23,8 +24,29 @@ impl Credentials {
         Credentials {
             access_key_id: access_key_id.into(),
             secret_access_key: secret_access_key.into(),
-            session_token: session_token.filter(|t| !t.is_empty()),
+            session_token: session_token.filter(|t| !t.trim().is_empty()),
         }
+    }
+
+    /// Checks the access key id: it becomes part of the credential scope, where
+    /// a `/`, a space or an empty id makes a malformed request S3 rejects with
+    /// a confusing error.
+    pub fn validate(&self) -> Result<()> {
+        let id = &self.access_key_id;
+        if id.is_empty() || id.len() > 128 {
+            return Err(invalid(
+                ErrorCode::InvalidArgument,
+                "the access key id is empty or longer than 128 characters",
+            ));
+        }
+        if !id.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
+            return Err(invalid(
+                ErrorCode::InvalidArgument,
+                "the access key id may not contain spaces, '/' or non-ASCII characters; \
+                 paste it again without surrounding whitespace",
+            ));
+        }
+        Ok(())
     }
 
     /// The public half of the key pair.

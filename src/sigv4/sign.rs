@@ -91,12 +91,7 @@ pub fn sign_with_key(
             "region and service must not be empty",
         ));
     }
-    if params.credentials.access_key_id().is_empty() {
-        return Err(invalid(
-            ErrorCode::InvalidArgument,
-            "access key id must not be empty",
-        ));
-    }
+    params.credentials.validate()?;
     let amz_date = params.time.amz_date();
     let scope = credential_scope(&params.time.date_stamp(), params.region, params.service);
     let settings = &params.settings;

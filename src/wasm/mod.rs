@@ -41,9 +41,12 @@ export interface PresignedPost { url: string; fields: Pairs; policy: string; exp
 export interface RenderKeyInput { template?: string; pathPrefix?: string; title: string; documentId: string | number; now: Now; user?: string; }
 export interface SecretInput { keyMaterial: string; context: string; plaintext?: string; envelope?: string; }
 export interface ParseS3ErrorInput { status: number; body?: string; headers?: Pairs; now?: Now; }
-export interface RawSignOutput { canonicalRequest: string; stringToSign: string; signature: string; authorization?: string; headers: Pairs; queryParams: Pairs; }
-export interface S3ErrorInfo { code: string; message: string; httpStatus: number; requestId?: string; region?: string; endpoint?: string; bucketRegion?: string; serverTime?: number; clockSkewSeconds?: number; cause: string; fix: string; permanent: boolean; retryable: boolean; bodyParsed: boolean; }
+export interface RawSignOutput { canonicalRequest: string; stringToSign: string; signature: string; authorization: string | null; headers: Pairs; queryParams: Pairs; }
+export interface S3ErrorInfo { code: string; message: string; httpStatus: number; requestId: string | null; region: string | null; endpoint: string | null; bucketRegion: string | null; serverTime: number | null; clockSkewSeconds: number | null; cause: string; fix: string; permanent: boolean; retryable: boolean; bodyParsed: boolean; }
 "#;
+
+/// `Number.MAX_SAFE_INTEGER`.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 thread_local! {
     static KEYS: RefCell<SigningKeyCache> = RefCell::new(SigningKeyCache::new());
@@ -64,13 +67,48 @@ impl From<Error> for JsValue {
 
 fn input<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsValue> {
     serde_wasm_bindgen::from_value(value).map_err(|e| {
-        let detail = e.to_string();
-        let detail = detail.strip_prefix("Error: ").unwrap_or(&detail);
         js_error(
             ErrorCode::InvalidArgument.as_str(),
-            &format!("{what}: {detail}"),
+            &format!("{what}: {}", redact_serde_message(&e.to_string())),
         )
     })
+}
+
+/// serde quotes the offending value ("invalid type: string \"wJalr…\", expected …"),
+/// and that value may be a secret on its way to a log. Keep only what was expected.
+fn redact_serde_message(message: &str) -> String {
+    let message = message.strip_prefix("Error: ").unwrap_or(message);
+    for kind in ["invalid type", "invalid value", "invalid length"] {
+        if let Some(rest) = message.strip_prefix(kind) {
+            return match rest.rfind(", expected ") {
+                Some(i) => format!("{kind}, expected {}", &rest[i + ", expected ".len()..]),
+                None => kind.to_owned(),
+            };
+        }
+    }
+    // "missing field `x`", "unknown variant …" and the like name fields, not values.
+    message.to_owned()
+}
+
+fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| {
+        js_error(
+            ErrorCode::InvalidArgument.as_str(),
+            &format!("{name} must be a string"),
+        )
+    })
+}
+
+fn bytes_arg(value: &JsValue, name: &str) -> Result<js_sys::Uint8Array, JsValue> {
+    value
+        .dyn_ref::<js_sys::Uint8Array>()
+        .cloned()
+        .ok_or_else(|| {
+            js_error(
+                ErrorCode::InvalidArgument.as_str(),
+                &format!("{name} must be a Uint8Array (e.g. a Buffer)"),
+            )
+        })
 }
 
 fn output<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
@@ -191,11 +229,12 @@ pub fn resolve_endpoint(
 #[wasm_bindgen(js_name = objectUrl)]
 pub fn object_url(
     #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
-    key: &str,
+    #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
 ) -> Result<String, JsValue> {
     let e = input::<StorageInput>(storage, "storage")?.resolve()?;
-    crate::s3::request::validate_signable_key(key)?;
-    Ok(e.url(Some(key), &[]))
+    let key = string_arg(&key, "key")?;
+    crate::s3::request::validate_signable_key(&key)?;
+    Ok(e.url(Some(&key), &[]))
 }
 
 #[derive(Deserialize)]
@@ -368,18 +407,17 @@ pub fn presign_post_js(
 
 /// `attachment; filename="…"; filename*=UTF-8''…` for any Unicode filename.
 #[wasm_bindgen(js_name = contentDisposition)]
-pub fn content_disposition_js(filename: &str, kind: Option<String>) -> Result<String, JsValue> {
-    let kind = match kind.as_deref() {
-        None | Some("") | Some("attachment") => Disposition::Attachment,
-        Some("inline") => Disposition::Inline,
-        Some(other) => {
-            return Err(js_error(
-                ErrorCode::InvalidArgument.as_str(),
-                &format!("disposition '{other}' is neither attachment nor inline"),
-            ))
-        }
+pub fn content_disposition_js(
+    #[wasm_bindgen(unchecked_param_type = "string")] filename: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "'attachment' | 'inline' | undefined")] kind: JsValue,
+) -> Result<String, JsValue> {
+    let filename = string_arg(&filename, "filename")?;
+    let kind = if kind.is_undefined() || kind.is_null() {
+        Disposition::Attachment
+    } else {
+        Disposition::from_name(&string_arg(&kind, "disposition")?)?
     };
-    Ok(disposition(filename, kind))
+    Ok(disposition(&filename, kind))
 }
 
 #[derive(Deserialize)]
@@ -410,13 +448,17 @@ pub fn render_key_js(
 ) -> Result<String, JsValue> {
     let req: RenderInput = input(req, "renderKey")?;
     let id = match &req.document_id {
-        IdInput::Number(n) if n.is_finite() && n.fract() == 0.0 && *n >= 0.0 => {
+        // Beyond 2^53 a JS number no longer names one document: two ids
+        // could render the same key and overwrite each other's backups.
+        IdInput::Number(n) if n.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(n) => {
             format!("{}", *n as u64)
         }
         IdInput::Number(n) => {
             return Err(js_error(
                 ErrorCode::InvalidArgument.as_str(),
-                &format!("documentId {n} is not a whole number"),
+                &format!(
+                    "documentId {n} is not a whole number up to 2^53 - 1; pass it as a string"
+                ),
             ))
         }
         IdInput::Text(t) => t.clone(),
@@ -433,20 +475,26 @@ pub fn render_key_js(
 
 /// "Service Agreement" → "Service-Agreement"; safe for any input.
 #[wasm_bindgen(js_name = sanitizeTitle)]
-pub fn sanitize_title_js(title: &str) -> String {
-    sanitize(title)
+pub fn sanitize_title_js(
+    #[wasm_bindgen(unchecked_param_type = "string")] title: JsValue,
+) -> Result<String, JsValue> {
+    Ok(sanitize(&string_arg(&title, "title")?))
 }
 
 /// Throws `INVALID_BUCKET` with the rule that was broken.
 #[wasm_bindgen(js_name = validateBucket)]
-pub fn validate_bucket_js(name: &str) -> Result<(), JsValue> {
-    Ok(validate::validate_bucket(name)?)
+pub fn validate_bucket_js(
+    #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+) -> Result<(), JsValue> {
+    Ok(validate::validate_bucket(&string_arg(&name, "bucket")?)?)
 }
 
 /// Throws `INVALID_KEY` for keys this integration will not create.
 #[wasm_bindgen(js_name = validateKey)]
-pub fn validate_key_js(key: &str) -> Result<(), JsValue> {
-    Ok(validate::validate_key(key)?)
+pub fn validate_key_js(
+    #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+) -> Result<(), JsValue> {
+    Ok(validate::validate_key(&string_arg(&key, "key")?)?)
 }
 
 #[derive(Deserialize, Zeroize)]
@@ -484,7 +532,7 @@ pub fn encrypt_secret_js(
 #[wasm_bindgen(js_name = decryptSecret)]
 pub fn decrypt_secret_js(
     #[wasm_bindgen(unchecked_param_type = "SecretInput")] req: JsValue,
-) -> Result<String, JsValue> {
+) -> Result<js_sys::JsString, JsValue> {
     let req: SecretInput = input(req, "decryptSecret")?;
     let envelope = req.envelope.as_deref().ok_or_else(|| {
         js_error(
@@ -493,7 +541,8 @@ pub fn decrypt_secret_js(
         )
     })?;
     let secret = decrypt(req.key_material.as_bytes(), &req.context, envelope)?;
-    Ok(secret.expose().to_owned())
+    // Straight into a JS string: no second Rust copy left behind unwiped.
+    Ok(js_sys::JsString::from(secret.expose()))
 }
 
 #[derive(Deserialize)]
@@ -562,8 +611,28 @@ pub fn parse_s3_error_js(
 
 /// Hex SHA-256 of a byte array (a payload hash).
 #[wasm_bindgen(js_name = sha256Hex)]
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
+pub fn sha256_hex(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+) -> Result<String, JsValue> {
+    let mut hasher = Sha256::new();
+    feed(&mut hasher, &bytes_arg(&bytes, "bytes")?);
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Copies through a small window, so hashing a 512 MiB part does not grow
+/// wasm memory (which never shrinks) by 512 MiB.
+fn feed(hasher: &mut Sha256, bytes: &js_sys::Uint8Array) {
+    const WINDOW: u32 = 64 * 1024;
+    let mut window = vec![0u8; WINDOW as usize];
+    let len = bytes.length();
+    let mut at = 0;
+    while at < len {
+        let end = len.min(at + WINDOW);
+        let chunk = &mut window[..(end - at) as usize];
+        bytes.subarray(at, end).copy_to(chunk);
+        hasher.update(&*chunk);
+        at = end;
+    }
 }
 
 /// Streaming SHA-256 for payload hashes of files too large to hold.
@@ -584,10 +653,14 @@ impl PayloadHasher {
     }
 
     /// Feeds bytes.
-    pub fn update(&mut self, bytes: &[u8]) -> Result<(), JsValue> {
+    pub fn update(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    ) -> Result<(), JsValue> {
+        let bytes = bytes_arg(&bytes, "bytes")?;
         match self.inner.as_mut() {
             Some(h) => {
-                h.update(bytes);
+                feed(h, &bytes);
                 Ok(())
             }
             None => Err(js_error(
