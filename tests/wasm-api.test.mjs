@@ -129,3 +129,20 @@ test('TypeScript declarations ship with both builds', () => {
     assert.ok(dts.includes('export interface PresignUrlInput'));
   }
 });
+
+test('Bucket signs like the stateless calls and validates once', () => {
+  const bucket = new core.Bucket(storage, credentials);
+  try {
+    const when = Date.parse(now) / 1000;
+    const stateless = core.presignUrl({ storage, credentials, now, method: 'GET', key: 'a b.pdf', expiresIn: 900, responseContentDisposition: 'attachment' });
+    assert.equal(bucket.presignGet('a b.pdf', 900, when, 'attachment'), stateless.url);
+    assert.deepEqual(bucket.presignUrl({ now, method: 'GET', key: 'a b.pdf', expiresIn: 900, responseContentDisposition: 'attachment' }), stateless);
+    const req = { now, method: 'PUT', key: 'k', headers: [['Content-Type', 'application/pdf']], payloadHash: 'UNSIGNED-PAYLOAD' };
+    assert.deepEqual(bucket.signRequest(req), core.signRequest({ storage, credentials, ...req }));
+    throwsCode(() => bucket.presignGet('a', 0, when), 'INVALID_EXPIRES');
+  } finally {
+    bucket.free();
+  }
+  throwsCode(() => new core.Bucket({ ...storage, bucket: 'x' }, credentials), 'INVALID_BUCKET');
+  throwsCode(() => new core.Bucket(storage, { accessKeyId: '', secretAccessKey: 's' }), 'INVALID_ARGUMENT');
+});

@@ -843,3 +843,150 @@ pub fn derive_signing_key_js(req: JsValue) -> Result<JsValue, JsValue> {
             .map(|s| chain.k_signing.sign(s)),
     })
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BucketPresignInput {
+    now: NowInput,
+    method: String,
+    key: String,
+    expires_in: f64,
+    #[serde(default)]
+    query: Vec<(String, String)>,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    #[serde(default)]
+    response_content_disposition: Option<String>,
+    #[serde(default)]
+    response_content_type: Option<String>,
+    #[serde(default)]
+    response_cache_control: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BucketSignInput {
+    now: NowInput,
+    method: String,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    query: Vec<(String, String)>,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    payload_hash: String,
+}
+
+/// One bucket and one key pair, validated once and kept inside wasm with
+/// their own signing-key cache: the shape to use when signing many requests.
+/// Parsing the storage settings and credentials on every call costs more than
+/// the signature itself. Call `free()` when done; the secret is zeroized then.
+#[wasm_bindgen]
+pub struct Bucket {
+    endpoint: ResolvedEndpoint,
+    credentials: Credentials,
+    keys: SigningKeyCache,
+}
+
+#[wasm_bindgen]
+impl Bucket {
+    /// Validates the settings and credentials once.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CredentialsInput")] credentials: JsValue,
+    ) -> Result<Bucket, JsValue> {
+        let endpoint = input::<StorageInput>(storage, "storage")?.resolve()?;
+        let credentials = input::<CredentialsInput>(credentials, "credentials")?.credentials();
+        credentials.validate()?;
+        Ok(Bucket {
+            endpoint,
+            credentials,
+            keys: SigningKeyCache::new(),
+        })
+    }
+
+    /// A presigned GET URL, with arguments that cross the boundary cheaply.
+    /// `now` is unix seconds; `contentDisposition` is optional.
+    #[wasm_bindgen(js_name = presignGet)]
+    pub fn presign_get(
+        &mut self,
+        key: &str,
+        expires_in: f64,
+        now: f64,
+        content_disposition: Option<String>,
+    ) -> Result<String, JsValue> {
+        let presign = PresignRequest {
+            method: "GET",
+            key,
+            expires_in: expires(expires_in)?,
+            query: &[],
+            headers: &[],
+            overrides: ResponseOverrides {
+                content_disposition,
+                ..ResponseOverrides::default()
+            },
+        };
+        let time = NowInput::Seconds(now).timestamp()?;
+        Ok(presign_url(
+            &self.endpoint,
+            &self.credentials,
+            time,
+            &presign,
+            &mut self.keys,
+        )?
+        .url)
+    }
+
+    /// `presignUrl` without `storage` and `credentials`.
+    #[wasm_bindgen(js_name = presignUrl, unchecked_return_type = "PresignedUrl")]
+    pub fn presign_url(&mut self, req: JsValue) -> Result<JsValue, JsValue> {
+        let req: BucketPresignInput = input(req, "presignUrl")?;
+        let presign = PresignRequest {
+            method: &req.method,
+            key: &req.key,
+            expires_in: expires(req.expires_in)?,
+            query: &req.query,
+            headers: &req.headers,
+            overrides: ResponseOverrides {
+                content_disposition: req.response_content_disposition.clone(),
+                content_type: req.response_content_type.clone(),
+                cache_control: req.response_cache_control.clone(),
+            },
+        };
+        let time = req.now.timestamp()?;
+        let out = presign_url(
+            &self.endpoint,
+            &self.credentials,
+            time,
+            &presign,
+            &mut self.keys,
+        )?;
+        output(&PresignedOut {
+            method: out.method,
+            url: out.url,
+            headers: out.headers,
+            expires_at: out.expires_at.iso8601(),
+        })
+    }
+
+    /// `signRequest` without `storage` and `credentials`.
+    #[wasm_bindgen(js_name = signRequest, unchecked_return_type = "SignedRequest")]
+    pub fn sign_request(&mut self, req: JsValue) -> Result<JsValue, JsValue> {
+        let req: BucketSignInput = input(req, "signRequest")?;
+        let s3 = S3Request {
+            method: &req.method,
+            key: req.key.as_deref(),
+            query: &req.query,
+            headers: &req.headers,
+            payload_hash: PayloadHash::parse(&req.payload_hash)?,
+        };
+        let time = req.now.timestamp()?;
+        let signed = sign_request(&self.endpoint, &self.credentials, time, &s3, &mut self.keys)?;
+        output(&SignedOut {
+            method: signed.method,
+            url: signed.url,
+            headers: signed.headers,
+        })
+    }
+}
