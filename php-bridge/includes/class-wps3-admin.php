@@ -390,13 +390,13 @@ class WPS3_Admin {
 		}
 		echo '</td></tr>';
 		echo '</tbody></table>';
-		submit_button( __( 'Save settings', 'wps3' ), 'primary', 'submit', false );
+		submit_button( __( 'Save settings', 'wps3' ), 'primary', 'wps3_save', false );
 		echo '</form>';
 
 		echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '" id="wps3-test-form" style="margin-top:1em">';
 		echo '<input type="hidden" name="action" value="wps3_test_connection" />';
 		wp_nonce_field( 'wps3_test_connection' );
-		submit_button( __( 'Test connection', 'wps3' ), 'secondary', 'submit', false );
+		submit_button( __( 'Test connection', 'wps3' ), 'secondary', 'wps3_test', false );
 		echo ' <span class="description">' . esc_html__( 'Uses the saved settings.', 'wps3' ) . '</span>';
 		echo '</form>';
 	}
@@ -427,7 +427,7 @@ class WPS3_Admin {
 		echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '" style="margin-bottom:1em">';
 		echo '<input type="hidden" name="action" value="wps3_run_queue" />';
 		wp_nonce_field( 'wps3_run_queue' );
-		submit_button( __( 'Process queue now', 'wps3' ), 'secondary small', 'submit', false );
+		submit_button( __( 'Process queue now', 'wps3' ), 'secondary small', 'wps3_run', false );
 		echo '</form>';
 
 		echo '<table class="widefat striped wps3-jobs"><thead><tr>';
@@ -441,7 +441,8 @@ class WPS3_Admin {
 		$active = false;
 		foreach ( $rows as $row ) {
 			$status = (string) $row['status'];
-			if ( in_array( $status, array( 'pending', 'running' ), true ) ) {
+			// Refresh while something will happen soon (not for a job waiting an hour for its next attempt).
+			if ( 'running' === $status || ( 'pending' === $status && (int) $row['next_attempt_at'] <= time() + 30 ) ) {
 				$active = true;
 			}
 			echo '<tr class="wps3-job wps3-status-' . esc_attr( $status ) . '" data-document-id="' . esc_attr( $row['document_id'] ) . '">';
@@ -455,7 +456,7 @@ class WPS3_Admin {
 			echo '<td>' . esc_html( (string) (int) $row['attempts'] ) . '</td>';
 			echo '<td>';
 			if ( ! empty( $row['backup_id'] ) ) {
-				echo '<code class="wps3-key">' . esc_html( $row['object_key'] ) . '</code><br /><span class="description">' . esc_html( size_format( (int) $row['size'], 1 ) . ' · ' . $row['bucket'] . ' · ' . $row['uploaded_at'] . ' UTC' ) . '</span>';
+				echo '<code class="wps3-key">' . esc_html( $row['object_key'] ) . '</code><br /><span class="description">' . esc_html( size_format( (int) $row['size'], (int) $row['size'] >= KB_IN_BYTES ? 1 : 0 ) . ' · ' . $row['bucket'] . ' · ' . $row['uploaded_at'] . ' UTC' ) . '</span>';
 			}
 			echo '</td>';
 			echo '<td class="wps3-error">';

@@ -211,7 +211,7 @@ class WPS3_Demo {
 		echo '<input type="hidden" name="action" value="wps3_demo_create" />';
 		wp_nonce_field( 'wps3_demo_create' );
 		echo '<input type="text" name="title" placeholder="' . esc_attr__( 'Title of a new sample document', 'wps3' ) . '" /> ';
-		submit_button( __( 'Create sample document', 'wps3' ), 'secondary', 'submit', false );
+		submit_button( __( 'Create sample document', 'wps3' ), 'secondary', 'wps3_demo_create', false );
 		echo '</form></div>';
 	}
 }

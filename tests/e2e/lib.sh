@@ -51,6 +51,7 @@ e2e_start_storage() {
   : >"$out"
   setsid node "$E2E_ROOT/tests/support/storage.mjs" "$kind" >"$out" 2>"$err" </dev/null &
   local pid=$!
+  disown "$pid" 2>/dev/null
   e2e_track "storage-$kind" "$pid"
   local end=$((SECONDS + 120))
   until grep -q '^S3_SECRET_ACCESS_KEY=' "$out"; do
@@ -81,6 +82,7 @@ e2e_start_db() {
     --user=root --pid-file="$E2E_DIR/mariadb.pid" --log-error="$E2E_DIR/mariadb.log" \
     --innodb-buffer-pool-size=64M --innodb-log-file-size=48M --skip-name-resolve </dev/null >/dev/null 2>&1 &
   e2e_track mariadb $!
+  disown $! 2>/dev/null
   e2e_wait_for 60 "MariaDB" mariadb-admin --no-defaults --socket="$DB_SOCKET" ping ||
     { cat "$E2E_DIR/mariadb.log" >&2; return 1; }
   e2e_sql "CREATE DATABASE wordpress CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; CREATE DATABASE wordpress_ms CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
@@ -168,6 +170,7 @@ e2e_start_web() {
   setsid env PHP_CLI_SERVER_WORKERS=4 php -d memory_limit=256M -d max_execution_time=300 \
     -S "127.0.0.1:$WEB_PORT" -t "$WP_DIR" "$E2E_HERE/router.php" >"$E2E_DIR/php-server.log" 2>&1 </dev/null &
   e2e_track web $!
+  disown $! 2>/dev/null
   e2e_wait_for 20 "php -S on :$WEB_PORT" curl -sf -o /dev/null "$SITE_URL/wp-login.php"
 }
 

@@ -38,16 +38,26 @@ try {
   await page.waitForSelector('h1:has-text("S3 Backups")');
   await page.screenshot({ path: path.join(out, '1-before.png'), fullPage: true });
 
-  const row = page.locator('tr.wps3-demo-doc', { has: page.locator('button.wps3-demo-complete') }).first();
+  let row = page.locator('tr.wps3-demo-doc', { has: page.locator('button.wps3-demo-complete') }).first();
+  if (!(await row.count())) {
+    // Every sample is signed already (another flow ran first): add one, as the panel's form does.
+    await page.fill('input[name="title"]', 'Browser Flow Agreement');
+    await Promise.all([page.waitForNavigation(), page.click('input[name="wps3_demo_create"]')]);
+    row = page.locator('tr.wps3-demo-doc', { has: page.locator('button.wps3-demo-complete') }).first();
+  }
   const docId = await row.getAttribute('data-document-id');
   await Promise.all([page.waitForNavigation(), row.locator('button.wps3-demo-complete').click()]);
   // The list refreshes by itself while the upload is pending; wait for the Download button.
   const jobRow = page.locator(`tr.wps3-job[data-document-id="${docId}"]`);
   const t0 = Date.now();
   while (!(await jobRow.locator('a.wps3-download').count())) {
-    if (Date.now() - t0 > 60_000) throw new Error(`no backup for document ${docId} after 60 s`);
-    await page.waitForTimeout(500);
-    if (!(await jobRow.count())) await page.reload();
+    if (Date.now() - t0 > 60_000) {
+      await page.screenshot({ path: path.join(out, 'failed.png'), fullPage: true });
+      throw new Error(`no backup for document ${docId} after 60 s (page: ${page.url()}; screenshot failed.png)`);
+    }
+    // The page reloads itself every 3 s while uploads are pending; do not depend on it.
+    await page.waitForTimeout(1000);
+    await page.goto(`${env.SITE_URL}/wp-admin/options-general.php?page=wps3`);
   }
   const key = (await jobRow.locator('code.wps3-key').textContent()).trim();
   await page.screenshot({ path: path.join(out, '2-backed-up.png'), fullPage: true });
