@@ -169,6 +169,11 @@ class WPS3_Admin {
 			echo ' <a href="' . esc_url( self::page_url() . '#wps3-backups' ) . '">' . esc_html__( 'See why and retry', 'wps3' ) . '</a></p></div>';
 		}
 		$sidecar = get_transient( 'wps3_sidecar_error' );
+		if ( is_array( $sidecar ) && ! is_wp_error( WPS3_Sidecar_Client::instance()->health( 1 ) ) ) {
+			// It runs again (started by another request, or by an admin): the old failure is history.
+			delete_transient( 'wps3_sidecar_error' );
+			$sidecar = null;
+		}
 		if ( is_array( $sidecar ) && ! empty( $sidecar['message'] ) ) {
 			echo '<div class="notice notice-error wps3-sidecar-notice"><p><strong>' . esc_html__( 'WP Signer S3 Backups: the signing sidecar is not running.', 'wps3' ) . '</strong> ' . esc_html( $sidecar['message'] ) . '</p>';
 			if ( ! empty( $sidecar['fix'] ) ) {

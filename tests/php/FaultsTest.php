@@ -116,6 +116,50 @@ class FaultsTest extends WPS3_E2E_TestCase {
 		$this->assertCount( 1, $this->uploaded_calls( $id ) );
 	}
 
+	/**
+	 * Server-side errors that must be retried.
+	 *
+	 * @return array
+	 */
+	public function server_errors() {
+		return array(
+			'503 SlowDown'      => array( 503, 'SlowDown' ),
+			'500 InternalError' => array( 500, 'InternalError' ),
+		);
+	}
+
+	/**
+	 * @dataProvider server_errors
+	 *
+	 * @param int    $status HTTP status.
+	 * @param string $code   S3 code.
+	 */
+	public function test_server_errors_are_retried_then_complete( $status, $code ) {
+		$port = self::free_port();
+		$fake = proc_open(
+			array( 'node', self::env( 'E2E_ROOT' ) . '/tests/e2e/bin/fake-s3.mjs', (string) $port, (string) $status, $code ),
+			array( 0 => array( 'file', '/dev/null', 'r' ), 1 => array( 'pipe', 'w' ), 2 => array( 'file', '/dev/null', 'w' ) ),
+			$pipes
+		);
+		$this->assertSame( "ready\n", fgets( $pipes[1] ) );
+		$this->procs[] = $fake;
+		$this->use_storage( array( 'endpoint' => 'http://127.0.0.1:' . $port ) );
+		add_filter( 'wps3_retry_delay', static function () { return 1; } );
+
+		$id = self::new_document_id();
+		$this->enqueue( $id, 'Busy Storage', $this->make_pdf( 'Busy Storage' ) );
+		$this->assertSame( 1, $this->process()['retry'] );
+		$job = $this->fresh_job( $id );
+		$this->assertSame( 'pending', $job['status'] );
+		$this->assertSame( $code, $job['last_error_code'] );
+		$this->assertCount( 0, $this->uploaded_calls( $id ) );
+
+		$this->use_storage(); // The storage recovers.
+		sleep( 2 );
+		$this->assertSame( 1, $this->process()['done'] );
+		$this->assertCount( 1, $this->uploaded_calls( $id ) );
+	}
+
 	public function test_sidecar_killed_mid_upload_then_job_completes_after_restart() {
 		$id   = self::new_document_id();
 		$path = $this->make_pdf( 'Big Contract', 384 * MB_IN_BYTES );
