@@ -9,7 +9,6 @@
  * Author:            wps3
  * License:           MIT
  * Text Domain:       wps3
- * Domain Path:       /languages
  * Network:           false
  *
  * @package wps3

@@ -292,10 +292,23 @@ class FaultsTest extends WPS3_E2E_TestCase {
 		$this->assertSame( 'NODE_MISSING', $job['last_error_code'] );
 		$this->assertStringContainsString( 'WPS3_NODE_BINARY', $job['last_error_fix'] );
 
-		wp_cache_flush(); // The transient was written by the other process.
-		$html = $this->render_admin_page();
+		// An admin screen of that (broken) install shows why.
+		$html = $this->wait_wp(
+			$this->spawn_wp(
+				array( 'eval', 'require_once ABSPATH . "wp-admin/includes/admin.php"; wp_set_current_user( get_user_by( "login", getenv( "ADMIN_USER" ) )->ID ); WPS3_Admin::instance()->global_notices();' ),
+				array(
+					'DISABLE_WP_CRON'     => true,
+					'WPS3_NODE_BINARY'    => '/nonexistent/node',
+					'WPS3_SIDECAR_SOCKET' => $socket_dir . '/s.sock',
+				),
+				array( 'ADMIN_USER' => self::env( 'ADMIN_USER' ) )
+			)
+		);
 		$this->assertStringContainsString( 'wps3-sidecar-notice', $html );
 		$this->assertStringContainsString( 'WPS3_NODE_BINARY', $html );
+		// Where the sidecar is healthy, the stale notice goes away.
+		wp_cache_flush();
+		$this->assertStringNotContainsString( 'wps3-sidecar-notice', $this->render_admin_page() );
 
 		// A Node that exits at once: the start is bounded and reported, not a hang.
 		$t0  = microtime( true );
