@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Idempotent installer for a fresh Debian 12 machine (root, no stdin).
 #
-#   bash tools/setup.sh [core|storage|wordpress|browser|all]...   (default: all)
+#   bash tools/setup.sh [core|storage|ministack|wordpress|browser|all]...   (default: all)
 #
 #   core       apt build tools (+ nodejs/npm if node is missing), rust components,
 #              rustup target wasm32-unknown-unknown, wasm-bindgen-cli pinned to
 #              Cargo.lock, `npm ci` (binaryen's wasm-opt, playwright-core, bench deps)
 #   storage    ministack (PyPI, own venv) and Garage (crates.io) test S3 servers
+#   ministack  ministack only (the demo's storage; skips Garage's ~9 min build)
 #   wordpress  WordPress, MariaDB, PHP CLI, PHPUnit (Debian packages)
 #   browser    Chromium (Debian package; driven by npm's playwright-core)
 #
@@ -233,23 +234,24 @@ apt_browser() { apt_install chromium; }
 
 sections=("$@")
 [ "${#sections[@]}" -eq 0 ] && sections=(all)
-want_core=0 want_storage=0 want_wp=0 want_browser=0
+want_core=0 want_storage=0 want_ministack=0 want_wp=0 want_browser=0
 for s in "${sections[@]}"; do
   case "$s" in
     core) want_core=1 ;;
-    storage) want_storage=1 ;;
+    storage) want_storage=1 want_ministack=1 ;;
+    ministack) want_ministack=1 ;;
     wordpress) want_wp=1 ;;
     browser) want_browser=1 ;;
-    all) want_core=1 want_storage=1 want_wp=1 want_browser=1 ;;
+    all) want_core=1 want_storage=1 want_ministack=1 want_wp=1 want_browser=1 ;;
     -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
-    *) die "unknown section '$s' (core|storage|wordpress|browser|all)" ;;
+    *) die "unknown section '$s' (core|storage|ministack|wordpress|browser|all)" ;;
   esac
 done
 
 T0=$(date +%s)
 # apt first, for every selected section, so `apt-get update` runs at most once.
 [ "$want_core" -eq 1 ] && step "apt: core packages" apt_core
-[ "$want_storage" -eq 1 ] && step "apt: storage build packages" apt_storage
+[ "$want_ministack" -eq 1 ] && step "apt: storage build packages" apt_storage
 [ "$want_wp" -eq 1 ] && step "apt: wordpress, mariadb, php, phpunit" apt_wordpress
 [ "$want_browser" -eq 1 ] && step "apt: chromium" apt_browser
 if [ "$want_core" -eq 1 ]; then
@@ -257,8 +259,6 @@ if [ "$want_core" -eq 1 ]; then
   step "wasm-bindgen-cli (= Cargo.lock)" wasm_bindgen_cli
   step "npm ci" npm_ci
 fi
-if [ "$want_storage" -eq 1 ]; then
-  step "ministack $MINISTACK_VERSION (venv)" install_ministack
-  step "garage $GARAGE_VERSION" install_garage
-fi
+[ "$want_ministack" -eq 1 ] && step "ministack $MINISTACK_VERSION (venv)" install_ministack
+[ "$want_storage" -eq 1 ] && step "garage $GARAGE_VERSION" install_garage
 log "all done in $(( $(date +%s) - T0 ))s (sections: ${sections[*]})"
