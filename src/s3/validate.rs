@@ -97,11 +97,14 @@ pub fn bucket_needs_path_style(name: &str) -> bool {
     name.contains('.')
 }
 
-/// Checks an object key: non-empty, at most 1024 UTF-8 bytes, and free of
-/// control characters (U+0000–U+001F and U+007F).
+/// Checks a key this integration is about to create: non-empty, at most
+/// 1024 UTF-8 bytes, free of control characters (U+0000–U+001F and U+007F),
+/// and without `.` or `..` path segments.
 ///
 /// S3 itself accepts most control characters, but they break XML listings,
-/// logs and the PHP side, so we refuse them. Error code: [`ErrorCode::InvalidKey`].
+/// logs and the PHP side. It accepts dot segments too, but browsers and curl
+/// collapse them in URLs, so a download link to `a/../b` could never match
+/// its signature. Error code: [`ErrorCode::InvalidKey`].
 pub fn validate_key(key: &str) -> Result<()> {
     if key.is_empty() {
         return Err(invalid(
@@ -125,6 +128,15 @@ pub fn validate_key(key: &str) -> Result<()> {
                 "object key contains the control character U+{:04X} at byte {at}",
                 c as u32
             ),
+        ));
+    }
+    if key
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return Err(invalid(
+            ErrorCode::InvalidKey,
+            "object key has a '.' or '..' segment, which URLs cannot carry unchanged",
         ));
     }
     Ok(())
@@ -204,5 +216,19 @@ mod tests {
             .unwrap_err()
             .message()
             .contains("U+000A at byte 1"));
+    }
+
+    #[test]
+    fn keys_with_dot_segments_are_refused() {
+        for bad in ["../x", "a/../b", "./a", "a/.", "a/.."] {
+            assert_eq!(
+                validate_key(bad).unwrap_err().code(),
+                ErrorCode::InvalidKey,
+                "{bad}"
+            );
+        }
+        for good in ["a.b", "..a", "a../b", ".hidden/x", "a//b"] {
+            assert!(validate_key(good).is_ok(), "{good}");
+        }
     }
 }
