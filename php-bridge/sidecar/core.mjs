@@ -168,29 +168,67 @@ export function emptyPayloadHash() {
   return emptyHash;
 }
 
-// ---- the corrected clock ----
+// ---- the corrected clocks ----
 //
 // The core never reads a clock: every signature gets `now` from here. The
 // offset starts at WPS3_CLOCK_OFFSET_SECONDS (tests use it to fake a wrong
-// clock) and is replaced by the server's opinion when S3 says we are skewed.
+// clock) and is replaced by a server's opinion when it says we are skewed.
+// Corrections are kept per storage origin (scheme://host:port): on a
+// multisite, one site's endpoint with a wrong clock must not shift the
+// signing time of every other site.
 
-export const clock = {
-  offsetMs: Number.isFinite(Number(process.env.WPS3_CLOCK_OFFSET_SECONDS))
-    ? Number(process.env.WPS3_CLOCK_OFFSET_SECONDS || 0) * 1000
-    : 0,
-  nowMs() {
-    return Date.now() + this.offsetMs;
-  },
-  nowSeconds() {
-    return Math.floor(this.nowMs() / 1000);
-  },
-  // serverMs: the server's time when it answered (ms since epoch).
-  correctTo(serverMs, why) {
-    const before = this.offsetMs;
-    this.offsetMs = serverMs - Date.now();
-    log('warn', 'clock offset corrected', { why, fromSeconds: Math.round(before / 1000), toSeconds: Math.round(this.offsetMs / 1000) });
-  },
-};
+const baseOffsetMs = Number.isFinite(Number(process.env.WPS3_CLOCK_OFFSET_SECONDS))
+  ? Number(process.env.WPS3_CLOCK_OFFSET_SECONDS || 0) * 1000
+  : 0;
+// Only corrected origins are stored; bounded so a stream of odd endpoints
+// cannot grow it forever (the oldest correction is dropped first).
+const MAX_ORIGINS = 1000;
+const offsets = new Map();
+
+export function makeClock(origin) {
+  return {
+    origin,
+    offsetMs() {
+      return (origin && offsets.get(origin)) ?? baseOffsetMs;
+    },
+    nowMs() {
+      return Date.now() + this.offsetMs();
+    },
+    nowSeconds() {
+      return Math.floor(this.nowMs() / 1000);
+    },
+    // serverMs: the server's time when it answered (ms since epoch).
+    correctTo(serverMs, why) {
+      if (!origin) return;
+      const before = this.offsetMs();
+      offsets.delete(origin);
+      if (offsets.size >= MAX_ORIGINS) offsets.delete(offsets.keys().next().value);
+      offsets.set(origin, serverMs - Date.now());
+      log('warn', 'clock offset corrected', { why, origin, fromSeconds: Math.round(before / 1000), toSeconds: Math.round(this.offsetMs() / 1000) });
+    },
+  };
+}
+
+// The process-wide clock, for ops that name no storage (render-key, parse-error).
+export const clock = makeClock(null);
+
+// The origin a storage config talks to, from the core's endpoint resolution
+// (virtual-hosted buckets are their own host, hence their own origin).
+export function storageOrigin(storage) {
+  const { scheme, host } = callCore('resolveEndpoint', storage);
+  const port = /:\d+$/.test(host) ? '' : scheme === 'https' ? ':443' : ':80';
+  return `${scheme}://${host.toLowerCase()}${port}`;
+}
+
+// The clock for a storage config; an unusable config gets the process
+// clock, and the op itself then reports what is wrong with the config.
+export function clockFor(storage) {
+  try {
+    return makeClock(storageOrigin(storage));
+  } catch {
+    return clock;
+  }
+}
 
 // ---- credentials ----
 

@@ -11,10 +11,19 @@ export class SidecarError extends Error {
     this.extra = extra;
   }
 
+  // Every error on the wire says whether the same request may succeed if
+  // simply sent again; codes that are transient by nature default to true.
   toJSON() {
-    return { code: this.code, message: this.message, ...this.extra };
+    return { code: this.code, message: this.message, retryable: RETRYABLE_CODES.has(this.code), ...this.extra };
   }
 }
+
+const RETRYABLE_CODES = new Set(['REQUEST_TIMEOUT', 'SHUTTING_DOWN', 'NETWORK_ERROR']);
+
+// The client went away (or the sidecar is exiting) while its request ran.
+// Nobody reads the answer; it shows up only in the log. Not retryable, so
+// no internal retry loop keeps working for a client that is gone.
+export const cancelled = () => new SidecarError('CANCELLED', 'the request was cancelled: the client disconnected or the sidecar is exiting');
 
 export const bad = (message, extra) => new SidecarError('BAD_REQUEST', message, extra);
 
@@ -26,6 +35,7 @@ const STATUS = {
   UNKNOWN_OP: 404,
   METHOD_NOT_ALLOWED: 405,
   REQUEST_TIMEOUT: 408,
+  CANCELLED: 499, // nginx's "client closed request": never actually seen by a client
   PAYLOAD_TOO_LARGE: 413,
   FILE_NOT_FOUND: 422,
   FILE_UNREADABLE: 422,
@@ -46,5 +56,5 @@ export function httpStatusFor(code) {
 export function toWireError(err, log) {
   if (err instanceof SidecarError) return err.toJSON();
   log?.('error', 'internal error', { err: String(err?.stack ?? err) });
-  return { code: 'INTERNAL', message: 'internal error in the sidecar (details in its log)' };
+  return { code: 'INTERNAL', message: 'internal error in the sidecar (details in its log)', retryable: false };
 }

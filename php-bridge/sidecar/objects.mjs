@@ -10,9 +10,10 @@ function target(args, needKey) {
   return { storage: args.storage, credentials: resolveCredentials(args.credentials), key: needKey ? args.key : null };
 }
 
-export async function headObject(args) {
+// Each op takes { signal } (client gone, sidecar exiting) as its second argument.
+export async function headObject(args, { signal } = {}) {
   const t = target(args, true);
-  const res = await s3Request({ ...t, method: 'HEAD', payloadHash: emptyPayloadHash(), accept: [404] });
+  const res = await s3Request({ ...t, method: 'HEAD', payloadHash: emptyPayloadHash(), accept: [404], signal });
   if (res.status === 404) return { exists: false };
   const len = Number(res.headers['content-length']);
   return {
@@ -29,19 +30,19 @@ function isoOrNull(httpDate) {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
-export async function deleteObject(args) {
+export async function deleteObject(args, { signal } = {}) {
   const t = target(args, true);
-  await s3Request({ ...t, method: 'DELETE', payloadHash: emptyPayloadHash() });
+  await s3Request({ ...t, method: 'DELETE', payloadHash: emptyPayloadHash(), signal });
   return { deleted: true };
 }
 
 // ListObjectsV2 with max-keys=1: proves endpoint, bucket, credentials,
 // region and clock in one cheap round trip (a read-only probe).
-export async function testConnection(args) {
+export async function testConnection(args, { signal } = {}) {
   const t = target(args, false);
   const started = process.hrtime.bigint();
   await s3Request({
-    ...t, method: 'GET', query: [['list-type', '2'], ['max-keys', '1']], payloadHash: emptyPayloadHash(),
+    ...t, method: 'GET', query: [['list-type', '2'], ['max-keys', '1']], payloadHash: emptyPayloadHash(), signal,
   });
   const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
   return { ok: true, latencyMs: Math.round(latencyMs * 10) / 10 };

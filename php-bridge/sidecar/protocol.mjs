@@ -2,8 +2,9 @@
 // request validation, op dispatch and error shaping. No I/O setup here;
 // server.mjs owns sockets and lifecycle.
 
-import { SidecarError, bad, httpStatusFor, toWireError } from './errors.mjs';
-import { callCore, clock, coreVersion, resolveCredentials } from './core.mjs';
+import { SidecarError, bad, cancelled, httpStatusFor, toWireError } from './errors.mjs';
+import { callCore, clock, clockFor, coreVersion, resolveCredentials } from './core.mjs';
+import { SIDECAR_VERSION } from './version.mjs';
 import { uploadFile } from './upload.mjs';
 import { headObject, deleteObject, testConnection } from './objects.mjs';
 import { log } from './log.mjs';
@@ -13,8 +14,21 @@ export const MAX_BATCH_OPS = 1000;
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-// `now` defaults to the sidecar's corrected clock for every op that takes it.
-const withNow = (a) => (a.now === undefined || a.now === null ? { ...a, now: clock.nowSeconds() } : a);
+// `now` defaults to the sidecar's corrected clock for every op that takes
+// it: the clock of the op's storage origin when it names one.
+const withNow = (a) => {
+  if (a.now !== undefined && a.now !== null) return a;
+  const c = isObject(a.storage) ? clockFor(a.storage) : clock;
+  return { ...a, now: c.nowSeconds() };
+};
+// Ops that create an object get the core's strict key check (no control
+// characters, no '.'/'..' segments); signing alone accepts any key S3 can
+// hold, so existing objects stay reachable.
+const writesKey = (a) => {
+  if (typeof a.key === 'string') callCore('validateKey', a.key);
+  return a;
+};
+const writes = (a) => /^(PUT|POST)$/i.test(String(a.method ?? '')) && a.key !== null && a.key !== undefined;
 const withCreds = (a) => ({ ...a, credentials: resolveCredentials(a.credentials) });
 const str = (v, name) => {
   if (typeof v !== 'string') throw bad(`${name} must be a string`);
@@ -24,7 +38,9 @@ const str = (v, name) => {
 export function createProtocol(state) {
   const health = () => ({
     ok: true,
-    version: coreVersion(),
+    version: coreVersion(), // kept for older PHP; same as coreVersion
+    sidecarVersion: SIDECAR_VERSION,
+    coreVersion: coreVersion(),
     pid: process.pid,
     uptimeSeconds: Math.round((Date.now() - state.startedAt) / 1000),
     inFlight: state.inFlight,
@@ -32,9 +48,9 @@ export function createProtocol(state) {
 
   const OPS = {
     health: () => health(),
-    sign: (a) => callCore('signRequest', withNow(withCreds(a))),
-    presign: (a) => callCore('presignUrl', withNow(withCreds(a))),
-    'post-policy': (a) => callCore('presignPost', withNow(withCreds(a))),
+    sign: (a) => callCore('signRequest', withNow(withCreds(writes(a) ? writesKey(a) : a))),
+    presign: (a) => callCore('presignUrl', withNow(withCreds(writes(a) ? writesKey(a) : a))),
+    'post-policy': (a) => callCore('presignPost', withNow(withCreds(writesKey(a)))),
     'render-key': (a) => ({ key: callCore('renderKey', withNow(a)) }),
     'content-disposition': (a) => {
       const filename = str(a.filename, 'filename');
@@ -51,7 +67,8 @@ export function createProtocol(state) {
   };
 
   // Runs one op; always resolves to { ok, result } or { ok: false, error }.
-  async function runOp(name, args) {
+  // ctx.signal: aborted when the client disconnects or the sidecar exits.
+  async function runOp(name, args, ctx = {}) {
     const t0 = Date.now();
     let out;
     try {
@@ -60,7 +77,8 @@ export function createProtocol(state) {
       }
       if (args === undefined || args === null) args = {};
       if (!isObject(args)) throw bad('args must be a JSON object');
-      out = { ok: true, result: await OPS[name](args) };
+      if (ctx.signal?.aborted) throw cancelled();
+      out = { ok: true, result: await OPS[name](args, ctx) };
     } catch (e) {
       out = { ok: false, error: toWireError(e, log) };
     }
@@ -73,7 +91,7 @@ export function createProtocol(state) {
     return out;
   }
 
-  async function handle(method, url, body) {
+  async function handle(method, url, body, ctx = {}) {
     const path = url.split('?')[0];
     if (path === '/v1/health') {
       if (method !== 'GET' && method !== 'HEAD') throw new SidecarError('METHOD_NOT_ALLOWED', 'use GET /v1/health');
@@ -82,20 +100,20 @@ export function createProtocol(state) {
     if (path === '/v1/batch' || path.startsWith('/v1/op/')) {
       if (method !== 'POST') throw new SidecarError('METHOD_NOT_ALLOWED', `use POST ${path}`);
       const parsed = parseJson(body);
-      if (path === '/v1/batch') return { status: 200, json: await batch(parsed) };
+      if (path === '/v1/batch') return { status: 200, json: await batch(parsed, ctx) };
       let name;
       try {
         name = decodeURIComponent(path.slice('/v1/op/'.length));
       } catch {
         throw new SidecarError('UNKNOWN_OP', 'op name is not valid percent-encoding');
       }
-      const out = await runOp(name, parsed);
+      const out = await runOp(name, parsed, ctx);
       return { status: out.ok ? 200 : httpStatusFor(out.error.code), json: out };
     }
     throw new SidecarError('NOT_FOUND', `no route ${path.slice(0, 100)}; see docs/CONTRACTS.md section 2`);
   }
 
-  async function batch(env) {
+  async function batch(env, ctx) {
     if (!isObject(env) || !Array.isArray(env.ops)) throw bad('batch body must be {"ops": [ {"op": …, "args": {…}}, … ]}');
     if (env.ops.length > MAX_BATCH_OPS) throw bad(`a batch holds at most ${MAX_BATCH_OPS} ops`);
     // In order, one at a time: results line up with ops and a batch never
@@ -106,7 +124,8 @@ export function createProtocol(state) {
         results.push({ ok: false, error: bad('each op must be an object {"op": …, "args": {…}}').toJSON() });
         continue;
       }
-      results.push(await runOp(item.op, item.args));
+      // runOp answers CANCELLED for every op left once the client is gone.
+      results.push(await runOp(item.op, item.args, ctx));
     }
     return { results };
   }

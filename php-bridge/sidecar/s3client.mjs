@@ -6,8 +6,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream';
-import { SidecarError } from './errors.mjs';
-import { callCore, clock } from './core.mjs';
+import { SidecarError, cancelled } from './errors.mjs';
+import { callCore, clockFor } from './core.mjs';
 import { log } from './log.mjs';
 
 // Keep-alive so multipart parts reuse connections; maxSockets bounds the
@@ -43,21 +43,31 @@ function splitUrl(url) {
   return { protocol, hostname, port: m[3] ? Number(m[3]) : undefined, path: p };
 }
 
-const NET_CODES = new Set([
+// Errors a request body stream may end with once the socket is gone; the
+// request's own 'error' event reports those, so the pipeline ignores them.
+const SOCKET_GONE = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
-  'ENETUNREACH', 'ECONNABORTED', 'EADDRNOTAVAIL', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET',
+  'ENETUNREACH', 'ECONNABORTED', 'EADDRNOTAVAIL', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED', 'UND_ERR_SOCKET',
 ]);
 
-function networkError(e, host) {
+// Whether a network failure may go away by itself. Anything on the wire
+// (refused, reset, timed out, DNS, a garbled answer) may; a certificate or
+// TLS verification failure, or a URL/request Node cannot even build, will
+// not until someone changes the settings.
+export function networkRetryable(code, { built = true } = {}) {
+  if (!built) return false;
+  if (/CERT|SSL|TLS|SELF_SIGNED/i.test(code)) return false;
+  return !/^ERR_INVALID_(URL|CHAR|HTTP_TOKEN|ARG)|^ERR_UNESCAPED_CHARACTERS/.test(code);
+}
+
+export function networkError(e, host, { built = true } = {}) {
   if (e instanceof SidecarError) return e;
   const cause = e?.code || 'ECONNRESET';
-  const tls = /CERT|SSL|TLS|SELF_SIGNED/i.test(cause);
   const err = new SidecarError('NETWORK_ERROR', `cannot talk to storage at ${host}: ${e?.message || cause}`, {
     cause,
-    // A certificate problem does not fix itself by retrying.
-    retryable: !tls && (NET_CODES.has(cause) || !e?.code),
+    retryable: networkRetryable(cause, { built }),
   });
-  if (tls) err.extra.fix = 'The storage endpoint presented a certificate Node does not trust; check the endpoint URL.';
+  if (/CERT|SSL|TLS|SELF_SIGNED/i.test(cause)) err.extra.fix = 'The storage endpoint presented a certificate Node does not trust; check the endpoint URL.';
   return err;
 }
 
@@ -80,7 +90,7 @@ function headerPairs(rawHeaders) {
 // One HTTP exchange. body: undefined | Buffer | () => Readable (a factory,
 // so a retry can replay it). Resolves { status, headers, rawHeaders, body }
 // with at most `limit` bytes of response body kept.
-function exchange(signed, { body, contentLength, limit, timeoutMs }) {
+function exchange(signed, { body, contentLength, limit, timeoutMs, signal }) {
   const u = splitUrl(signed.url);
   const host = u.hostname + (u.port ? ':' + u.port : '');
   return new Promise((resolve, reject) => {
@@ -106,8 +116,19 @@ function exchange(signed, { body, contentLength, limit, timeoutMs }) {
         method: signed.method, headers, agent: agents[u.protocol],
       });
     } catch (e) {
-      fail(networkError(e, host));
+      fail(networkError(e, host, { built: false }));
       return;
+    }
+    // Cancelled (client gone, sidecar exiting): drop the socket mid-request,
+    // which also stops a streaming body; the caller cleans up on storage.
+    const onAbort = () => {
+      fail(cancelled());
+      req.destroy();
+    };
+    if (signal) {
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      req.once('close', () => signal.removeEventListener('abort', onAbort));
     }
     req.setTimeout(timeoutMs, () => {
       const e = new Error(`no answer for ${Math.round(timeoutMs / 1000)} s`);
@@ -159,7 +180,7 @@ function exchange(signed, { body, contentLength, limit, timeoutMs }) {
       pipeline(body(), req, (e) => {
         // File errors (e.g. FILE_CHANGED) must surface as themselves.
         if (e && e instanceof SidecarError) fail(e);
-        else if (e && !responded && e.code && !NET_CODES.has(e.code) && e.code !== 'ERR_STREAM_DESTROYED') fail(networkError(e, host));
+        else if (e && !responded && e.code && !SOCKET_GONE.has(e.code)) fail(networkError(e, host));
       });
     };
     if (body === undefined) {
@@ -219,7 +240,7 @@ function fallbackCode(status) {
   return { 400: 'BadRequest', 403: 'AccessDenied', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 412: 'PreconditionFailed', 416: 'InvalidRange', 429: 'SlowDown', 500: 'InternalError', 501: 'NotImplemented', 503: 'ServiceUnavailable' }[status] || `Http${status}`;
 }
 
-function looksSkewed(err) {
+function looksSkewed(err, clock) {
   if (err.extra.s3Code === 'RequestTimeTooSkewed') return true;
   return err.extra.httpStatus === 403 && err.serverTimeMs !== null && Math.abs(err.serverTimeMs - clock.nowMs()) > SKEW_SUSPECT_MS;
 }
@@ -227,20 +248,23 @@ function looksSkewed(err) {
 // A signed request to S3 through the core.
 //   opts: { storage, credentials, method, key (null = bucket), query: pairs,
 //           headers: pairs, payloadHash, body, contentLength,
-//           responseLimit, accept: [statuses returned rather than thrown] }
+//           responseLimit, accept: [statuses returned rather than thrown],
+//           signal: AbortSignal that cancels the request (CANCELLED) }
 // Retries once on a stale keep-alive socket and once after a clock correction.
 export async function s3Request(opts) {
-  const { storage, credentials, method, key = null, query = [], headers = [], payloadHash } = opts;
+  const { storage, credentials, method, key = null, query = [], headers = [], payloadHash, signal } = opts;
   const limit = opts.responseLimit ?? ERROR_BODY_LIMIT;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const clock = clockFor(storage);
   let staleRetried = false;
   let skewRetried = false;
   for (;;) {
+    if (signal?.aborted) throw cancelled();
     const now = clock.nowSeconds();
     const signed = callCore('signRequest', { storage, credentials, now, method, key, query, headers, payloadHash });
     let res;
     try {
-      res = await exchange(signed, { body: opts.body, contentLength: opts.contentLength, limit, timeoutMs });
+      res = await exchange(signed, { body: opts.body, contentLength: opts.contentLength, limit, timeoutMs, signal });
     } catch (e) {
       if (e.staleSocket && !staleRetried) {
         staleRetried = true;
@@ -250,7 +274,7 @@ export async function s3Request(opts) {
     }
     if ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status)) return res;
     const err = s3ErrorFrom(res, now);
-    if (!skewRetried && looksSkewed(err) && err.serverTimeMs !== null) {
+    if (!skewRetried && looksSkewed(err, clock) && err.serverTimeMs !== null) {
       skewRetried = true;
       clock.correctTo(err.serverTimeMs, err.extra.s3Code);
       continue;

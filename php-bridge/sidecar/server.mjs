@@ -11,15 +11,19 @@ import net from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { SidecarError, httpStatusFor, toWireError } from './errors.mjs';
+import { SidecarError, cancelled, httpStatusFor, toWireError } from './errors.mjs';
 import { loadCore, coreVersion } from './core.mjs';
 import { createProtocol, BODY_LIMIT } from './protocol.mjs';
 import { destroyAgents } from './s3client.mjs';
+import { abortAllUploads } from './upload.mjs';
+import { SIDECAR_VERSION } from './version.mjs';
 import { log } from './log.mjs';
 
 const SHUTDOWN_GRACE_MS = Number(process.env.WPS3_SHUTDOWN_GRACE_MS) || 30_000;
 const HEADERS_TIMEOUT_MS = Number(process.env.WPS3_HEADERS_TIMEOUT_MS) || 10_000;
 const BODY_TIMEOUT_MS = Number(process.env.WPS3_BODY_TIMEOUT_MS) || 30_000;
+// Upper bound on aborting open multipart uploads when exiting.
+const EXIT_ABORT_MS = 10_000;
 
 function die(msg) {
   process.stderr.write(`wps3-sidecar: ${msg}\n`);
@@ -131,8 +135,9 @@ function sendError(res, err, opts) {
 const DRAIN_LIMIT = 8 * BODY_LIMIT;
 const tooLarge = () => new SidecarError('PAYLOAD_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`);
 
-function readBody(req) {
+function readBody(req, signal) {
   return new Promise((resolve, reject) => {
+    signal.addEventListener('abort', () => reject(cancelled()), { once: true });
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > DRAIN_LIMIT) {
       reject(tooLarge());
@@ -169,7 +174,8 @@ async function main() {
     die(String(e.message || e));
   }
 
-  const state = { startedAt: Date.now(), inFlight: 0, shuttingDown: false };
+  // requests: the AbortController of every request being worked on.
+  const state = { startedAt: Date.now(), inFlight: 0, shuttingDown: false, requests: new Set() };
   const protocol = createProtocol(state);
   const token = opts.tokenFile ? loadToken(opts.tokenFile) : null;
 
@@ -220,9 +226,18 @@ async function main() {
     if (counted) state.inFlight++;
     const socket = req.socket;
     busy.set(socket, (busy.get(socket) || 0) + 1);
+    // A client that hangs up (PHP timed out, its worker was killed) must
+    // not leave its upload running: PHP's retry would start a second,
+    // concurrent upload of the same document. Closing before the answer
+    // was handed over cancels the work.
+    const ac = new AbortController();
+    state.requests.add(ac);
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort();
+    });
     try {
-      const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req);
-      const out = await protocol.handle(req.method, req.url, body);
+      const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, ac.signal);
+      const out = await protocol.handle(req.method, req.url, body, { signal: ac.signal });
       sendJson(res, out.status, out.json);
     } catch (e) {
       // Body not fully read (too large, timed out): close so the unread rest
@@ -231,6 +246,8 @@ async function main() {
       sendError(res, e, { close });
       if (close) res.on('finish', () => req.socket.destroySoon?.());
     } finally {
+      state.requests.delete(ac);
+      if (ac.signal.aborted) log('info', 'request cancelled', { why: state.forced ? 'sidecar exiting' : 'client disconnected' });
       if (counted) state.inFlight--;
       busy.set(socket, busy.get(socket) - 1);
       socket.setTimeout(HEADERS_TIMEOUT_MS); // re-arm the idle timer
@@ -253,7 +270,7 @@ async function main() {
     const [status, code, msg] = timeout ? [408, 'REQUEST_TIMEOUT', 'request took too long']
       : tooBig ? [431, 'BAD_REQUEST', 'request headers too large']
         : [400, 'BAD_REQUEST', 'malformed HTTP request'];
-    const body = JSON.stringify({ ok: false, error: { code, message: msg } });
+    const body = JSON.stringify({ ok: false, error: { code, message: msg, retryable: timeout } });
     socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     socket.destroySoon?.();
   });
@@ -269,22 +286,40 @@ async function main() {
     owned.socket = owned.pidFile = false;
   };
 
+  const finish = (code, why) => {
+    log('info', 'exit', { why });
+    cleanup();
+    destroyAgents();
+    process.exit(code);
+  };
+  // Exiting with work still running: cancel every request, and abort every
+  // multipart upload still open so it does not sit on storage (billed)
+  // until a lifecycle rule removes it. Bounded: a dead storage must not
+  // keep a stopping sidecar alive.
+  const forceExit = async (why) => {
+    if (state.forced) return;
+    state.forced = true;
+    for (const ac of state.requests) ac.abort();
+    const bound = new Promise((r) => setTimeout(r, EXIT_ABORT_MS).unref());
+    await Promise.race([abortAllUploads(EXIT_ABORT_MS / 2), bound]);
+    finish(0, why);
+  };
+
+  // First SIGTERM/SIGINT: drain (in-flight requests may finish within the
+  // grace period). Grace over, or a second signal: force.
   const shutdown = (signal) => {
-    if (state.shuttingDown) return;
+    if (state.shuttingDown) {
+      forceExit(`second ${signal} with ${state.inFlight} in flight`);
+      return;
+    }
     state.shuttingDown = true;
     log('info', 'shutting down', { signal, inFlight: state.inFlight });
     server.close(() => {});      // stop accepting (no-op if not listening yet)
     server.closeIdleConnections();
-    const finish = (code, why) => {
-      log('info', 'exit', { why });
-      cleanup();
-      destroyAgents();
-      process.exit(code);
-    };
-    const timer = setTimeout(() => finish(0, `grace period of ${SHUTDOWN_GRACE_MS} ms over with ${state.inFlight} in flight`), SHUTDOWN_GRACE_MS);
+    const timer = setTimeout(() => forceExit(`grace period of ${SHUTDOWN_GRACE_MS} ms over with ${state.inFlight} in flight`), SHUTDOWN_GRACE_MS);
     timer.unref();
     state.onIdle = () => {
-      finish(0, 'in-flight requests finished');
+      if (!state.forced) finish(0, 'in-flight requests finished');
     };
     if (state.inFlight === 0) state.onIdle();
   };
@@ -317,7 +352,7 @@ async function main() {
   }
 
   const where = opts.socket ? { socket: opts.socket } : { host: '127.0.0.1', port: server.address().port };
-  log('info', 'listening', { ...where, version: coreVersion(), pid: process.pid });
+  log('info', 'listening', { ...where, sidecarVersion: SIDECAR_VERSION, coreVersion: coreVersion(), pid: process.pid });
   // One machine-readable line on stdout tells a supervisor we are ready.
   process.stdout.write(JSON.stringify({ event: 'ready', pid: process.pid, ...where }) + '\n');
 

@@ -11,8 +11,8 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { SidecarError, bad } from './errors.mjs';
-import { newHasher, sha256Hex, emptyPayloadHash, resolveCredentials } from './core.mjs';
+import { SidecarError, bad, cancelled } from './errors.mjs';
+import { callCore, newHasher, sha256Hex, emptyPayloadHash, resolveCredentials } from './core.mjs';
 import { s3Request, endpointIsHttps, s3ErrorFrom, xmlText, xmlEscape, unquoteEtag } from './s3client.mjs';
 import { log } from './log.mjs';
 
@@ -46,13 +46,25 @@ function metadataHeaders(metadata) {
   return out;
 }
 
+// Running out of descriptors or a busy/flaky disk can pass; a missing file
+// or a permission problem will not (PHP decides what a missing file means).
+const TRANSIENT_FILE_CODES = new Set(['EMFILE', 'ENFILE', 'EIO', 'EAGAIN', 'EBUSY']);
+
+export function fileError(e, p) {
+  if (e instanceof SidecarError) return e;
+  if (e?.code === 'ENOENT' || e?.code === 'ENOTDIR') return new SidecarError('FILE_NOT_FOUND', `no file at ${p}`, { retryable: false });
+  return new SidecarError('FILE_UNREADABLE', `cannot read ${p}: ${e?.code || e?.message}`, {
+    cause: e?.code ?? null,
+    retryable: TRANSIENT_FILE_CODES.has(e?.code),
+  });
+}
+
 async function openFile(p) {
   let fh;
   try {
     fh = await fsp.open(p, 'r');
   } catch (e) {
-    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') throw new SidecarError('FILE_NOT_FOUND', `no file at ${p}`);
-    throw new SidecarError('FILE_UNREADABLE', `cannot open ${p}: ${e.code || e.message}`);
+    throw fileError(e, p);
   }
   const st = await fh.stat();
   if (!st.isFile()) {
@@ -64,24 +76,33 @@ async function openFile(p) {
 
 const changed = (p) => new SidecarError('FILE_CHANGED', `${p} shrank while it was being uploaded`);
 
+async function readAt(fh, buf, off, len, pos, p) {
+  try {
+    return await fh.read(buf, off, len, pos);
+  } catch (e) {
+    throw fileError(e, p);
+  }
+}
+
 // Reads [start, start+len) in fresh 1 MiB chunks; errors if the file ends
 // early, since a short body would not match the signed Content-Length.
-async function* readRange(fh, start, len, p) {
+async function* readRange(fh, start, len, p, signal) {
   let pos = start;
   const end = start + len;
   while (pos < end) {
+    if (signal?.aborted) throw cancelled();
     const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, end - pos));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    const { bytesRead } = await readAt(fh, buf, 0, buf.length, pos, p);
     if (bytesRead === 0) throw changed(p);
     pos += bytesRead;
     yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
   }
 }
 
-async function hashRange(fh, start, len, p) {
+async function hashRange(fh, start, len, p, signal) {
   const h = newHasher();
   try {
-    for await (const chunk of readRange(fh, start, len, p)) h.update(chunk);
+    for await (const chunk of readRange(fh, start, len, p, signal)) h.update(chunk);
     return h.finish();
   } finally {
     h.dispose();
@@ -92,7 +113,7 @@ async function hashRange(fh, start, len, p) {
 async function readInto(fh, buf, start, len, p) {
   let got = 0;
   while (got < len) {
-    const { bytesRead } = await fh.read(buf, got, len - got, start + got);
+    const { bytesRead } = await readAt(fh, buf, got, len - got, start + got, p);
     if (bytesRead === 0) throw changed(p);
     got += bytesRead;
   }
@@ -114,6 +135,9 @@ function etagOf(res, what) {
 export function parseUploadArgs(args) {
   if (!args.storage || typeof args.storage !== 'object') throw bad('storage must be an object');
   if (typeof args.key !== 'string' || args.key === '') throw bad('key must be a non-empty string');
+  // The core's strict check for keys we create (no control characters, no
+  // '.'/'..' segments): INVALID_KEY before any file or storage is touched.
+  callCore('validateKey', args.key);
   if (typeof args.path !== 'string' || !path.isAbsolute(args.path)) throw bad('path must be an absolute file path');
   if (args.contentType !== undefined && args.contentType !== null && typeof args.contentType !== 'string') throw bad('contentType must be a string');
   const o = {
@@ -135,12 +159,27 @@ export function parseUploadArgs(args) {
 const MAX_UPLOADS = Math.max(1, Number(process.env.WPS3_MAX_UPLOADS) || 2);
 let running = 0;
 const waiting = [];
-async function uploadSlot() {
+// A waiter whose client left is taken out of the queue: it must not start
+// an upload nobody will see the result of (a PHP retry may already be
+// uploading the same document).
+async function uploadSlot(signal) {
+  if (signal?.aborted) throw cancelled();
   if (running < MAX_UPLOADS) {
     running++;
     return;
   }
-  await new Promise((resolve) => waiting.push(resolve));
+  await new Promise((resolve, reject) => {
+    const onAbort = () => {
+      waiting.splice(waiting.indexOf(grant), 1);
+      reject(cancelled());
+    };
+    const grant = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    waiting.push(grant);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 function releaseSlot() {
   const next = waiting.shift();
@@ -148,16 +187,22 @@ function releaseSlot() {
   else running--;
 }
 
-export async function uploadFile(args) {
+// opts.signal: aborted when the client disconnects or the sidecar exits;
+// the upload then stops and a multipart upload is aborted on storage.
+export async function uploadFile(args, { signal } = {}) {
   const o = parseUploadArgs(args);
+  o.signal = signal;
   const { fh, size } = await openFile(o.path);
-  await uploadSlot();
   try {
-    const hashed = !endpointIsHttps(o.storage);
-    if (size < o.threshold) return await putSingle(o, fh, size, hashed);
-    return await putMultipart(o, fh, size, hashed);
+    await uploadSlot(signal);
+    try {
+      const hashed = !endpointIsHttps(o.storage);
+      if (size < o.threshold) return await putSingle(o, fh, size, hashed);
+      return await putMultipart(o, fh, size, hashed);
+    } finally {
+      releaseSlot();
+    }
   } finally {
-    releaseSlot();
     await fh.close().catch(() => {});
   }
 }
@@ -165,13 +210,14 @@ export async function uploadFile(args) {
 async function putSingle(o, fh, size, hashed) {
   // Over http the hash must be in the signature before the first body byte:
   // one streaming pass to hash, a second to send.
-  const payloadHash = hashed ? await hashRange(fh, 0, size, o.path) : 'UNSIGNED-PAYLOAD';
+  const payloadHash = hashed ? await hashRange(fh, 0, size, o.path, o.signal) : 'UNSIGNED-PAYLOAD';
   const res = await s3Request({
     storage: o.storage, credentials: o.credentials, method: 'PUT', key: o.key,
     headers: [['Content-Type', o.contentType], ...o.meta],
     payloadHash,
-    body: size === 0 ? Buffer.alloc(0) : () => Readable.from(readRange(fh, 0, size, o.path), { objectMode: false }),
+    body: size === 0 ? Buffer.alloc(0) : () => Readable.from(readRange(fh, 0, size, o.path, o.signal), { objectMode: false }),
     contentLength: size,
+    signal: o.signal,
   });
   return { bucket: o.storage.bucket, key: o.key, size, etag: unquoteEtag(etagOf(res, 'upload')), multipart: false, parts: 1 };
 }
@@ -197,7 +243,7 @@ async function putMultipart(o, fh, size, hashed) {
   const created = await s3Request({
     ...common, method: 'POST', query: [['uploads', '']],
     headers: [['Content-Type', o.contentType], ...o.meta],
-    payloadHash: emptyPayloadHash(),
+    payloadHash: emptyPayloadHash(), signal: o.signal,
   });
   const uploadId = xmlText(created.body.toString('utf8'), 'UploadId');
   if (!uploadId) {
@@ -207,6 +253,8 @@ async function putMultipart(o, fh, size, hashed) {
     });
   }
 
+  const active = { ...common, uploadId };
+  activeUploads.add(active);
   try {
     const etags = new Array(count);
     const fault = faultyPart();
@@ -216,6 +264,10 @@ async function putMultipart(o, fh, size, hashed) {
       // One buffer per worker, reused for every part it sends.
       const buf = Buffer.allocUnsafeSlow(Math.min(partSize, size));
       while (!failure && next < count) {
+        if (o.signal?.aborted) {
+          failure ??= cancelled();
+          break;
+        }
         const i = next++;
         const start = i * partSize;
         const len = Math.min(partSize, size - start);
@@ -223,7 +275,7 @@ async function putMultipart(o, fh, size, hashed) {
           const body = await readInto(fh, buf, start, len, o.path);
           const payloadHash = hashed ? sha256Hex(body) : 'UNSIGNED-PAYLOAD';
           const id = fault === i + 1 ? uploadId + 'x' : uploadId;
-          etags[i] = await putPart(common, id, i + 1, body, payloadHash);
+          etags[i] = await putPart(common, id, i + 1, body, payloadHash, o.signal);
         } catch (e) {
           failure ??= e;
         }
@@ -240,7 +292,7 @@ async function putMultipart(o, fh, size, hashed) {
       ...common, method: 'POST', query: [['uploadId', uploadId]],
       headers: [['Content-Type', 'application/xml']],
       payloadHash: sha256Hex(xmlBytes), body: xmlBytes, contentLength: xmlBytes.length,
-      responseLimit: 256 * 1024,
+      responseLimit: 256 * 1024, signal: o.signal,
     });
     // CompleteMultipartUpload can fail *inside* a 200 answer.
     const text = done.body.toString('utf8');
@@ -248,17 +300,20 @@ async function putMultipart(o, fh, size, hashed) {
     const etag = xmlText(text, 'ETag') ?? done.headers.etag ?? null;
     return { bucket: o.storage.bucket, key: o.key, size, etag: unquoteEtag(etag), multipart: true, parts: count };
   } catch (e) {
-    await abort(common, uploadId);
+    await abortUpload(active);
     throw e;
+  } finally {
+    activeUploads.delete(active);
   }
 }
 
-async function putPart(common, uploadId, n, body, payloadHash) {
+async function putPart(common, uploadId, n, body, payloadHash, signal) {
   for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw cancelled();
     try {
       const res = await s3Request({
         ...common, method: 'PUT', query: [['partNumber', String(n)], ['uploadId', uploadId]],
-        payloadHash, body, contentLength: body.length,
+        payloadHash, body, contentLength: body.length, signal,
       });
       return etagOf(res, `part ${n}`);
     } catch (e) {
@@ -270,13 +325,40 @@ async function putPart(common, uploadId, n, body, payloadHash) {
   }
 }
 
+// Object keys carry document titles: logs name them by length and a short
+// hash (the core's SHA-256), enough to match lines, not to read the title.
+export function keyRef(key) {
+  return { keyBytes: Buffer.byteLength(key), keyHash: sha256Hex(Buffer.from(key, 'utf8')).slice(0, 12) };
+}
+
+// Multipart uploads in progress, so an exiting sidecar can abort them:
+// { storage, credentials, key, uploadId }.
+const activeUploads = new Set();
+
 // Best effort: a leftover multipart upload costs the user storage until a
 // lifecycle rule removes it, so always try; the original error still wins.
-async function abort(common, uploadId) {
-  try {
-    await s3Request({ ...common, method: 'DELETE', query: [['uploadId', uploadId]], payloadHash: emptyPayloadHash() });
-    log('info', 'multipart upload aborted', { key: common.key });
-  } catch (e) {
-    log('warn', 'abort of multipart upload failed', { code: e.code, s3Code: e.extra?.s3Code });
-  }
+// Never given the request's signal: it runs precisely when that is aborted.
+// Memoised, because the upload's own cleanup and an exiting sidecar may
+// both ask for it.
+function abortUpload(active, timeoutMs) {
+  active.aborting ??= (async () => {
+    try {
+      await s3Request({
+        storage: active.storage, credentials: active.credentials, key: active.key,
+        method: 'DELETE', query: [['uploadId', active.uploadId]], payloadHash: emptyPayloadHash(), timeoutMs,
+      });
+      log('info', 'multipart upload aborted', keyRef(active.key));
+    } catch (e) {
+      log('warn', 'abort of multipart upload failed', { ...keyRef(active.key), code: e.code, s3Code: e.extra?.s3Code });
+    }
+  })();
+  return active.aborting;
+}
+
+// For an exiting sidecar: aborts every multipart upload still open, each
+// request bounded by timeoutMs. Resolves when all have been tried.
+export async function abortAllUploads(timeoutMs = 5_000) {
+  const all = [...activeUploads];
+  if (all.length) log('info', 'aborting open multipart uploads', { count: all.length });
+  await Promise.all(all.map((a) => abortUpload(a, timeoutMs)));
 }
