@@ -1,6 +1,7 @@
 <?php
 /**
- * Uninstall: drops the plugin's tables and deletes its options on every site.
+ * Uninstall: stops the sidecar, deletes its default runtime directory, drops the plugin's tables and
+ * deletes its options and demo files on every site.
  *
  * @package wps3
  */
@@ -14,10 +15,19 @@ if ( ! defined( 'WPS3_PLUGIN_FILE' ) ) {
 	define( 'WPS3_PLUGIN_FILE', __DIR__ . '/wps3.php' );
 }
 if ( ! defined( 'WPS3_DB_VERSION' ) ) {
-	define( 'WPS3_DB_VERSION', '1' );
+	define( 'WPS3_DB_VERSION', '2' );
 }
+if ( ! defined( 'WPS3_VERSION' ) ) {
+	define( 'WPS3_VERSION', '0.1.0' );
+}
+require_once __DIR__ . '/includes/class-wps3-errors.php';
 require_once __DIR__ . '/includes/class-wps3-installer.php';
 require_once __DIR__ . '/includes/class-wps3-backup-queue.php';
+require_once __DIR__ . '/includes/class-wps3-sidecar-client.php';
+require_once __DIR__ . '/includes/class-wps3-demo.php';
+
+// The sidecar serves the whole install: stop it once, then remove what the plugin created for it.
+WPS3_Installer::uninstall_sidecar();
 
 if ( is_multisite() ) {
 	foreach ( WPS3_Installer::site_ids() as $wps3_site_id ) {
@@ -28,3 +38,4 @@ if ( is_multisite() ) {
 } else {
 	WPS3_Installer::uninstall_site();
 }
+delete_site_option( WPS3_Sidecar_Client::SUFFIX_OPTION );

@@ -5,7 +5,7 @@
  * Description:       Backs up every fully signed WP Signer document to Amazon S3, Wasabi, Cloudflare R2 or any S3-compatible storage. All signing and encryption is done by the bundled WebAssembly core through a local Node sidecar.
  * Version:           0.1.0
  * Requires at least: 6.1
- * Requires PHP:      8.1
+ * Requires PHP:      8.2
  * Author:            wps3
  * License:           MIT
  * Text Domain:       wps3
@@ -17,7 +17,7 @@
 defined( 'ABSPATH' ) || exit;
 
 define( 'WPS3_VERSION', '0.1.0' );
-define( 'WPS3_DB_VERSION', '1' );
+define( 'WPS3_DB_VERSION', '2' );
 define( 'WPS3_PLUGIN_FILE', __FILE__ );
 define( 'WPS3_PLUGIN_DIR', __DIR__ );
 

@@ -169,7 +169,7 @@ class WPS3_Admin {
 			echo ' <a href="' . esc_url( self::page_url() . '#wps3-backups' ) . '">' . esc_html__( 'See why and retry', 'wps3' ) . '</a></p></div>';
 		}
 		$sidecar = get_transient( 'wps3_sidecar_error' );
-		if ( is_array( $sidecar ) && ! is_wp_error( WPS3_Sidecar_Client::instance()->health( 1 ) ) ) {
+		if ( is_array( $sidecar ) && WPS3_Sidecar_Client::instance()->cached_health_ok() ) {
 			// It runs again (started by another request, or by an admin): the old failure is history.
 			delete_transient( 'wps3_sidecar_error' );
 			$sidecar = null;
@@ -179,12 +179,67 @@ class WPS3_Admin {
 			if ( ! empty( $sidecar['fix'] ) ) {
 				echo '<p><strong>' . esc_html__( 'How to fix:', 'wps3' ) . '</strong> ' . esc_html( $sidecar['fix'] ) . '</p>';
 			}
+			if ( self::can_manage_network() ) {
+				// The log is shared by every site of the install: only (network) administrators of the host see where.
+				/* translators: %s: log path */
+				echo '<p class="wps3-sidecar-log">' . esc_html( sprintf( __( 'Sidecar log: %s', 'wps3' ), WPS3_Sidecar_Client::instance()->log_file() ) ) . '</p>';
+			}
 			echo '</div>';
+		}
+		$settings = WPS3_Settings::instance();
+		$missing  = $settings->salts_in_database();
+		if ( $missing && ! $settings->is_locked( 'secret_access_key' ) && $settings->has_secret() ) {
+			echo '<div class="notice notice-warning wps3-salt-notice"><p><strong>' . esc_html__( 'WP Signer S3 Backups: the stored secret access key is encrypted with salts kept in the database.', 'wps3' ) . '</strong> ';
+			echo esc_html(
+				sprintf(
+					/* translators: %s: constant names */
+					__( '%s are not defined in wp-config.php, so WordPress keeps generated values in the database, next to the encrypted secret: a copy of the database is enough to decrypt it. Define WPS3_ENCRYPTION_SALT (a long random string) or these salts in wp-config.php, then enter the secret again.', 'wps3' ),
+					implode( ', ', $missing )
+				)
+			);
+			echo '</p></div>';
 		}
 		$enqueue = get_transient( 'wps3_enqueue_error' );
 		if ( is_array( $enqueue ) && ! empty( $enqueue['message'] ) ) {
 			echo '<div class="notice notice-warning wps3-enqueue-notice"><p><strong>' . esc_html__( 'WP Signer S3 Backups: a completed document could not be queued.', 'wps3' ) . '</strong> ' . esc_html( $enqueue['message'] ) . '</p></div>';
 		}
+	}
+
+	/**
+	 * Whether the current user administers the whole install (network admins on multisite, admins otherwise).
+	 *
+	 * @return bool
+	 */
+	public static function can_manage_network() {
+		return is_multisite() ? current_user_can( 'manage_network_options' ) : current_user_can( self::CAPABILITY );
+	}
+
+	/**
+	 * Whether the current user may change the endpoint: on multisite only network admins may point a site at
+	 * another server (the endpoint decides where the sidecar connects from the host).
+	 *
+	 * @return bool
+	 */
+	public static function can_edit_endpoint() {
+		return ! is_multisite() || current_user_can( 'manage_network_options' );
+	}
+
+	/**
+	 * Removes from posted settings what the current user may not change.
+	 *
+	 * @param array $input Posted settings.
+	 * @return array{0:array,1:string[]} Filtered input and error messages.
+	 */
+	public static function filter_input_for_user( array $input ) {
+		$errors = array();
+		if ( array_key_exists( 'endpoint', $input ) && ! self::can_edit_endpoint() ) {
+			$posted = is_scalar( $input['endpoint'] ) ? rtrim( trim( (string) $input['endpoint'] ), '/' ) : '';
+			if ( $posted !== WPS3_Settings::instance()->get( 'endpoint' ) ) {
+				$errors[] = __( 'Only a network administrator can change the endpoint.', 'wps3' );
+			}
+			unset( $input['endpoint'] );
+		}
+		return array( $input, $errors );
 	}
 
 	/**
@@ -197,6 +252,14 @@ class WPS3_Admin {
 		check_admin_referer( 'wps3_save_settings' );
 		// phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- every field is sanitized and validated in WPS3_Settings::save().
 		$input = isset( $_POST['wps3'] ) && is_array( $_POST['wps3'] ) ? wp_unslash( $_POST['wps3'] ) : array();
+		list( $input, $refused ) = self::filter_input_for_user( $input );
+		if ( $refused ) {
+			foreach ( $refused as $message ) {
+				self::add_notice( 'error', $message );
+			}
+			self::add_notice( 'error', __( 'Settings were not saved.', 'wps3' ) );
+			$this->back();
+		}
 		$saved = WPS3_Settings::instance()->save( $input );
 		unset( $input );
 		if ( is_wp_error( $saved ) ) {
@@ -336,13 +399,16 @@ class WPS3_Admin {
 	 * @return void
 	 */
 	private function text_row( $settings, $field, $label, $value, $help = '' ) {
-		$id     = 'wps3-' . str_replace( '_', '-', $field );
-		$locked = $settings->is_locked( $field );
+		$id      = 'wps3-' . str_replace( '_', '-', $field );
+		$locked  = $settings->is_locked( $field );
+		$network = ! $locked && 'endpoint' === $field && ! self::can_edit_endpoint();
 		echo '<tr><th scope="row"><label for="' . esc_attr( $id ) . '">' . esc_html( $label ) . '</label></th><td>';
-		echo '<input type="text" class="regular-text" id="' . esc_attr( $id ) . '" name="wps3[' . esc_attr( $field ) . ']" value="' . esc_attr( $value ) . '"' . ( $locked ? ' disabled="disabled"' : '' ) . ' autocomplete="off" spellcheck="false" />';
+		echo '<input type="text" class="regular-text" id="' . esc_attr( $id ) . '" name="wps3[' . esc_attr( $field ) . ']" value="' . esc_attr( $value ) . '"' . ( $locked || $network ? ' disabled="disabled"' : '' ) . ' autocomplete="off" spellcheck="false" />';
 		if ( $locked ) {
 			/* translators: %s: constant name */
 			echo ' <span class="wps3-locked description">🔒 ' . esc_html( sprintf( __( 'Set by %s in wp-config.php', 'wps3' ), WPS3_Settings::CONSTANTS[ $field ] ) ) . '</span>';
+		} elseif ( $network ) {
+			echo ' <span class="wps3-locked wps3-network-only description">🔒 ' . esc_html__( 'Only a network administrator can change the endpoint.', 'wps3' ) . '</span>';
 		}
 		if ( $help ) {
 			echo '<p class="description">' . esc_html( $help ) . '</p>';

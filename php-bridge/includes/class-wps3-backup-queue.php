@@ -122,13 +122,8 @@ class WPS3_Backup_Queue {
 		if ( is_wp_error( $doc ) ) {
 			return $doc;
 		}
-		if ( ! is_file( $doc['path'] ) || ! is_readable( $doc['path'] ) ) {
-			return WPS3_Errors::make(
-				'FILE_NOT_FOUND',
-				/* translators: %s: path */
-				sprintf( __( 'The signed PDF %s does not exist or is not readable.', 'wps3' ), $doc['path'] )
-			);
-		}
+		// The PDF may not be on disk yet (the host fires the hook before it finished writing it): the job is
+		// queued anyway and the worker retries FILE_NOT_FOUND a few times (file_attempts()).
 		$table = $this->jobs_table();
 		$now   = self::now_mysql();
 		$json  = wp_json_encode( $doc );
@@ -155,6 +150,26 @@ class WPS3_Backup_Queue {
 		}
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		$job_id = (int) $wpdb->get_var( $wpdb->prepare( "SELECT id FROM {$table} WHERE document_id = %s", $doc['id'] ) );
+		if ( 1 !== (int) $inserted ) {
+			// Completed again: a job that failed starts over with the new path and title (a pending, running or
+			// done job is left alone).
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			$reset = $wpdb->query(
+				$wpdb->prepare(
+					"UPDATE {$table} SET file_path = %s, title = %s, document = %s, status = 'pending', attempts = 0, next_attempt_at = %d, locked_by = NULL, locked_until = NULL, last_error_code = NULL, last_error_cause = NULL, last_error_fix = NULL, updated_at = %s WHERE id = %d AND status = 'failed'", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+					$doc['path'],
+					$doc['title'],
+					false === $json ? '' : substr( $json, 0, 65535 ),
+					time(),
+					$now,
+					$job_id
+				)
+			);
+			if ( 1 === (int) $reset ) {
+				$this->schedule_run( time() );
+				$this->maybe_spawn_cron();
+			}
+		}
 		if ( 1 === (int) $inserted ) {
 			/**
 			 * Fires when a completed document was queued for backup (not when it was already queued).
@@ -303,7 +318,8 @@ class WPS3_Backup_Queue {
 	}
 
 	/**
-	 * Claims a job atomically.
+	 * Claims a job atomically. Every claim counts as an attempt (also the takeover of a job whose worker
+	 * died and whose lease expired), so a job that crashes PHP is not retried forever.
 	 *
 	 * @param int $id Job id.
 	 * @return string|null Lock token, or null when another worker owns the job or it is not due.
@@ -316,7 +332,7 @@ class WPS3_Backup_Queue {
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		$rows = $wpdb->query(
 			$wpdb->prepare(
-				"UPDATE {$table} SET locked_by = %s, locked_until = %d, status = 'running', updated_at = %s WHERE id = %d AND status IN ('pending','running') AND next_attempt_at <= %d AND (locked_until IS NULL OR locked_until < %d)", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				"UPDATE {$table} SET locked_by = %s, locked_until = %d, status = 'running', attempts = attempts + 1, updated_at = %s WHERE id = %d AND status IN ('pending','running') AND next_attempt_at <= %d AND (locked_until IS NULL OR locked_until < %d)", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 				$token,
 				$now + $this->lease_seconds(),
 				self::now_mysql(),
@@ -468,6 +484,19 @@ class WPS3_Backup_Queue {
 		if ( ! $job || $job['locked_by'] !== $token ) {
 			return 'retry';
 		}
+		if ( (int) $job['attempts'] > $this->max_attempts() ) {
+			// Only claims of jobs whose worker vanished get here (fail() stops retryable errors earlier).
+			return $this->fail(
+				$job,
+				$token,
+				WPS3_Errors::make(
+					'TOO_MANY_ATTEMPTS',
+					/* translators: %d: attempts */
+					sprintf( __( 'The backup was started %d times without finishing: the worker stopped each time (PHP crash, time limit or lost lease).', 'wps3' ), (int) $job['attempts'] - 1 ),
+					array( 'fix' => __( 'Check the PHP error log for fatal errors or time limits during WP-Cron, then click Retry.', 'wps3' ) )
+				)
+			);
+		}
 		$document = json_decode( (string) $job['document'], true );
 		if ( ! is_array( $document ) ) {
 			$document = array();
@@ -494,30 +523,32 @@ class WPS3_Backup_Queue {
 		}
 		$client = WPS3_Sidecar_Client::instance();
 
-		// 1) Render the key.
-		$key = $this->render_key( $job, $document );
-		if ( is_wp_error( $key ) ) {
-			return $this->fail( $job, $token, $key );
+		// 1) + 2) The key: rendered and filtered on the first attempt, then stored with the job and reused,
+		// so a retry (after midnight, or after "uploaded but not recorded") never writes a second object.
+		$key = isset( $job['object_key'] ) ? (string) $job['object_key'] : '';
+		if ( '' === $key ) {
+			$key = $this->render_key( $job, $document );
+			if ( is_wp_error( $key ) ) {
+				return $this->fail( $job, $token, $key );
+			}
+			/**
+			 * Filters the object key of a document backup. Runs once per document: the result is stored with
+			 * the job and reused by later attempts.
+			 *
+			 * @param string $key         Rendered key, e.g. `wpsigner/Service-Agreement_2025-01-31_42.pdf`.
+			 * @param string $document_id Document id.
+			 * @param array  $document    Document (id, title, status, path, and the host's scalar fields).
+			 * @param string $provider_id Provider id: amazon_s3, wasabi, cloudflare_r2 or custom.
+			 */
+			$key   = apply_filters( 'wps_s3_backup_key', $key, $job['document_id'], $document, $provider_id );
+			$valid = self::validate_key( $key );
+			if ( is_wp_error( $valid ) ) {
+				return $this->fail( $job, $token, $valid );
+			}
+			if ( ! $this->store_key( $job, $token, $key ) ) {
+				return 'retry'; // The lease was lost meanwhile.
+			}
 		}
-
-		// 2) Let the site change it.
-		/**
-		 * Filters the object key of a document backup.
-		 *
-		 * @param string $key         Rendered key, e.g. `wpsigner/Service-Agreement_2025-01-31_42.pdf`.
-		 * @param string $document_id Document id.
-		 * @param array  $document    Document (id, title, status, path, and the host's scalar fields).
-		 * @param string $provider_id Provider id: amazon_s3, wasabi, cloudflare_r2 or custom.
-		 */
-		$key = apply_filters( 'wps_s3_backup_key', $key, $job['document_id'], $document, $provider_id );
-		if ( ! is_string( $key ) || '' === trim( $key, '/ ' ) ) {
-			return $this->fail(
-				$job,
-				$token,
-				WPS3_Errors::make( 'INVALID_KEY', __( 'The wps_s3_backup_key filter returned an empty or non-string key.', 'wps3' ), array( 'fix' => __( 'Check the wps_s3_backup_key filter, then click Retry.', 'wps3' ) ) )
-			);
-		}
-		$key = ltrim( $key, '/' );
 
 		// 3) Upload: the sidecar streams the file from disk; PHP never reads it.
 		$upload_args = array(
@@ -539,8 +570,40 @@ class WPS3_Backup_Queue {
 		 * @param array $upload_args Op arguments.
 		 * @param array $job         Job row.
 		 */
-		$upload_args = apply_filters( 'wps3_upload_args', $upload_args, $job );
-		$result      = $client->call( 'upload-file', $upload_args, max( 60, $this->lease_seconds() - 60 ) );
+		$filtered = apply_filters( 'wps3_upload_args', $upload_args, $job );
+		if ( ! is_array( $filtered ) ) {
+			WPS3_Errors::filter_misuse( 'wps3_upload_args', __( 'an array of upload-file arguments', 'wps3' ), $filtered );
+			$filtered = $upload_args;
+		}
+		$upload_args = $filtered;
+		if ( is_string( $upload_args['path'] ?? null ) && '/' === substr( (string) $upload_args['path'], 0, 1 ) && ! file_exists( $upload_args['path'] ) ) {
+			return $this->fail(
+				$job,
+				$token,
+				WPS3_Errors::make(
+					'FILE_NOT_FOUND',
+					/* translators: %s: path */
+					sprintf( __( 'The signed PDF %s does not exist.', 'wps3' ), $upload_args['path'] ),
+					array( 'fix' => WPS3_Errors::describe( 'FILE_NOT_FOUND', '' )['fix'] )
+				)
+			);
+		}
+		// No total timeout: an upload may take longer than the lease. The lease is renewed while it runs and
+		// the transfer is aborted (the sidecar then aborts the upload) as soon as the lease is lost; a sidecar
+		// that stops answering health checks is abandoned.
+		$lease_lost = false;
+		$result     = $client->call(
+			'upload-file',
+			$upload_args,
+			0,
+			array(
+				'progress'    => $this->lease_keeper( (int) $job['id'], $token, $lease_lost ),
+				'stall_check' => 60,
+			)
+		);
+		if ( $lease_lost ) {
+			return 'retry'; // Another worker owns the job now; it is not ours to fail or finish.
+		}
 		if ( is_wp_error( $result ) ) {
 			return $this->fail( $job, $token, $result );
 		}
@@ -548,7 +611,9 @@ class WPS3_Backup_Queue {
 		// 4) Record the backup, only if this worker still owns the job.
 		$backup = array(
 			'document_id' => (string) $job['document_id'],
-			'provider'    => $provider_id,
+			'provider'    => (string) ( $storage['provider'] ?? $provider_id ),
+			'endpoint'    => isset( $storage['endpoint'] ) && is_string( $storage['endpoint'] ) ? $storage['endpoint'] : '',
+			'region'      => isset( $storage['region'] ) && is_string( $storage['region'] ) ? $storage['region'] : '',
 			'bucket'      => isset( $result['bucket'] ) ? (string) $result['bucket'] : (string) $storage['bucket'],
 			'object_key'  => isset( $result['key'] ) ? (string) $result['key'] : $key,
 			'size'        => isset( $result['size'] ) ? (int) $result['size'] : (int) @filesize( $job['file_path'] ), // phpcs:ignore WordPress.PHP.NoSilencedErrors
@@ -587,7 +652,12 @@ class WPS3_Backup_Queue {
 		 * @param string $template Template.
 		 * @param array  $document Document.
 		 */
-		$template = (string) apply_filters( 'wps3_key_template', $template, $document );
+		$filtered = apply_filters( 'wps3_key_template', $template, $document );
+		if ( ! is_string( $filtered ) || '' === trim( $filtered ) ) {
+			WPS3_Errors::filter_misuse( 'wps3_key_template', __( 'a non-empty template string', 'wps3' ), $filtered );
+			$filtered = $template;
+		}
+		$template = $filtered;
 		// Dates in keys follow the site's timezone: shift "now" to the site's wall clock.
 		$offset = (int) ( (float) get_option( 'gmt_offset', 0 ) * HOUR_IN_SECONDS );
 		if ( function_exists( 'wp_timezone' ) ) {
@@ -643,9 +713,11 @@ class WPS3_Backup_Queue {
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		$ok = $wpdb->query(
 			$wpdb->prepare(
-				"INSERT INTO {$backups} (document_id, provider, bucket, object_key, size, etag, uploaded_at) VALUES (%s, %s, %s, %s, %d, %s, %s) ON DUPLICATE KEY UPDATE provider = VALUES(provider), bucket = VALUES(bucket), object_key = VALUES(object_key), size = VALUES(size), etag = VALUES(etag), uploaded_at = VALUES(uploaded_at)", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				"INSERT INTO {$backups} (document_id, provider, endpoint, region, bucket, object_key, size, etag, uploaded_at) VALUES (%s, %s, %s, %s, %s, %s, %d, %s, %s) ON DUPLICATE KEY UPDATE provider = VALUES(provider), endpoint = VALUES(endpoint), region = VALUES(region), bucket = VALUES(bucket), object_key = VALUES(object_key), size = VALUES(size), etag = VALUES(etag), uploaded_at = VALUES(uploaded_at)", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 				$backup['document_id'],
 				$backup['provider'],
+				$backup['endpoint'],
+				$backup['region'],
 				$backup['bucket'],
 				$backup['object_key'],
 				$backup['size'],
@@ -695,7 +767,151 @@ class WPS3_Backup_Queue {
 		 * @param int           $attempts Failed attempts so far.
 		 * @param WP_Error|null $error    The failure.
 		 */
-		return max( 1, (int) round( apply_filters( 'wps3_retry_delay', (int) round( $delay ), (int) $attempts, $error ) ) );
+		$delay    = (int) round( $delay );
+		$filtered = apply_filters( 'wps3_retry_delay', $delay, (int) $attempts, $error );
+		if ( ! is_numeric( $filtered ) || ! is_finite( (float) $filtered ) ) {
+			WPS3_Errors::filter_misuse( 'wps3_retry_delay', __( 'a number of seconds', 'wps3' ), $filtered );
+			$filtered = $delay;
+		}
+		return (int) max( 1, min( 30 * DAY_IN_SECONDS, round( (float) $filtered ) ) );
+	}
+
+	/**
+	 * Attempts for a document whose PDF is missing or unreadable before the failure becomes permanent.
+	 *
+	 * @return int
+	 */
+	public function file_attempts() {
+		/**
+		 * Attempts (with backoff) before a missing or unreadable PDF is a permanent failure (default 5).
+		 *
+		 * @param int $attempts Attempts.
+		 */
+		$attempts = apply_filters( 'wps3_file_not_found_attempts', 5 );
+		return is_numeric( $attempts ) ? max( 1, (int) $attempts ) : 5;
+	}
+
+	/**
+	 * Seconds between renewals of a running job's lease (default 60).
+	 *
+	 * @return int
+	 */
+	public function lease_renew_interval() {
+		/**
+		 * Seconds between renewals of the lease of a job whose upload is running (default 60).
+		 *
+		 * @param int $seconds Seconds.
+		 */
+		$seconds = apply_filters( 'wps3_lease_renew_interval', 60 );
+		return is_numeric( $seconds ) ? max( 1, (int) $seconds ) : 60;
+	}
+
+	/**
+	 * Extends the lease of a job this worker owns.
+	 *
+	 * @param int    $id    Job id.
+	 * @param string $token Lock token.
+	 * @return bool Whether the worker still owns the job (false: the lease was lost).
+	 */
+	public function renew_lease( $id, $token ) {
+		global $wpdb;
+		$table = $this->jobs_table();
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$rows = $wpdb->query(
+			$wpdb->prepare(
+				"UPDATE {$table} SET locked_until = %d WHERE id = %d AND locked_by = %s AND status = 'running'", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				time() + $this->lease_seconds(),
+				(int) $id,
+				$token
+			)
+		);
+		if ( false === $rows ) {
+			return true; // A database hiccup is not a lost lease; the next renewal tries again.
+		}
+		// MariaDB counts changed rows: a renewal within the same second changes nothing, so check ownership.
+		if ( 0 === (int) $rows ) {
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			$owner = $wpdb->get_var( $wpdb->prepare( "SELECT locked_by FROM {$table} WHERE id = %d AND status = 'running'", (int) $id ) );
+			return $owner === $token;
+		}
+		return true;
+	}
+
+	/**
+	 * Progress callback for a long sidecar call: renews the lease about every lease_renew_interval()
+	 * seconds and returns false (abort) once the lease is lost.
+	 *
+	 * @param int    $id    Job id.
+	 * @param string $token Lock token.
+	 * @param bool   $lost  Set to true when the lease was lost.
+	 * @return callable
+	 */
+	private function lease_keeper( $id, $token, &$lost ) {
+		$every = $this->lease_renew_interval();
+		$next  = time() + $every;
+		return function () use ( $id, $token, $every, &$next, &$lost ) {
+			if ( time() < $next ) {
+				return true;
+			}
+			$next = time() + $every;
+			if ( ! $this->renew_lease( $id, $token ) ) {
+				$lost = true;
+				return false;
+			}
+			return true;
+		};
+	}
+
+	/**
+	 * Stores the final object key with the job (first attempt only).
+	 *
+	 * @param array  $job   Job row.
+	 * @param string $token Lock token.
+	 * @param string $key   Key.
+	 * @return bool Whether this worker still owns the job.
+	 */
+	private function store_key( array $job, $token, $key ) {
+		global $wpdb;
+		$table = $this->jobs_table();
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$rows = $wpdb->query( $wpdb->prepare( "UPDATE {$table} SET object_key = %s WHERE id = %d AND locked_by = %s", $key, (int) $job['id'], $token ) );
+		return false !== $rows && ( 1 === (int) $rows || $this->renew_lease( (int) $job['id'], $token ) );
+	}
+
+	/**
+	 * Checks an object key returned by the wps_s3_backup_key filter.
+	 *
+	 * @param mixed $key Key.
+	 * @return true|WP_Error INVALID_KEY (permanent) with the reason.
+	 */
+	public static function validate_key( $key ) {
+		$reason = '';
+		if ( ! is_string( $key ) ) {
+			/* translators: %s: PHP type */
+			$reason = sprintf( __( 'returned a %s instead of a string', 'wps3' ), is_object( $key ) ? get_class( $key ) : gettype( $key ) );
+		} elseif ( '' === trim( $key ) ) {
+			$reason = __( 'returned an empty key', 'wps3' );
+		} elseif ( strlen( $key ) > 1024 ) {
+			/* translators: %d: bytes */
+			$reason = sprintf( __( 'returned a key of %d bytes (S3 allows at most 1024)', 'wps3' ), strlen( $key ) );
+		} elseif ( ! wp_check_invalid_utf8( $key ) || strlen( wp_check_invalid_utf8( $key ) ) !== strlen( $key ) ) {
+			$reason = __( 'returned a key that is not valid UTF-8', 'wps3' );
+		} elseif ( preg_match( '/[\x00-\x1F\x7F]/', $key ) ) {
+			$reason = __( 'returned a key with control characters (such as a newline)', 'wps3' );
+		} elseif ( '/' === $key[0] ) {
+			$reason = __( 'returned a key that starts with "/"', 'wps3' );
+		} elseif ( array_intersect( explode( '/', $key ), array( '.', '..' ) ) ) {
+			$reason = __( 'returned a key with a "." or ".." segment', 'wps3' );
+		}
+		if ( '' === $reason ) {
+			return true;
+		}
+		return WPS3_Errors::make(
+			'INVALID_KEY',
+			/* translators: %s: reason */
+			sprintf( __( 'The wps_s3_backup_key filter %s.', 'wps3' ), $reason ),
+			array( 'fix' => __( 'Change the wps_s3_backup_key filter so that it returns a non-empty string of at most 1024 bytes, without control characters, "." or ".." segments or a leading "/", then click Retry.', 'wps3' ) )
+		);
 	}
 
 	/**
@@ -723,19 +939,27 @@ class WPS3_Backup_Queue {
 	private function fail( array $job, $token, WP_Error $error ) {
 		global $wpdb;
 		$table    = $this->jobs_table();
-		$attempts = (int) $job['attempts'] + 1;
+		$attempts = max( 1, (int) $job['attempts'] ); // claim() counted this attempt.
 		$code     = (string) WPS3_Errors::field( $error, 'code', $error->get_error_code() );
 		$cause    = (string) WPS3_Errors::field( $error, 'cause', $error->get_error_message() );
 		$fix      = (string) WPS3_Errors::field( $error, 'fix', '' );
-		$retry    = WPS3_Errors::is_retryable( $error ) && $attempts < $this->max_attempts();
+		if ( in_array( $code, array( 'FILE_NOT_FOUND', 'FILE_UNREADABLE' ), true ) ) {
+			// The PDF may still be on its way (or its permissions about to be fixed): a few attempts with
+			// backoff, then the admin is told.
+			$retry = $attempts < $this->file_attempts();
+		} else {
+			$retry = WPS3_Errors::is_retryable( $error ) && $attempts < $this->max_attempts();
+		}
+		// A key the storage or the core refused is computed again (with a fixed filter) on the next attempt.
+		$clear_key = 'INVALID_KEY' === $code ? ', object_key = NULL' : '';
 
 		if ( $retry ) {
 			$delay = $this->retry_delay( $attempts, $error );
 			$next  = time() + $delay;
 			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-			$wpdb->query(
+			$rows = $wpdb->query(
 				$wpdb->prepare(
-					"UPDATE {$table} SET status = 'pending', attempts = %d, next_attempt_at = %d, locked_by = NULL, locked_until = NULL, last_error_code = %s, last_error_cause = %s, last_error_fix = %s, updated_at = %s WHERE id = %d AND locked_by = %s", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+					"UPDATE {$table} SET status = 'pending', attempts = %d, next_attempt_at = %d, locked_by = NULL, locked_until = NULL, last_error_code = %s, last_error_cause = %s, last_error_fix = %s, updated_at = %s{$clear_key} WHERE id = %d AND locked_by = %s", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 					$attempts,
 					$next,
 					substr( $code, 0, 100 ),
@@ -746,6 +970,9 @@ class WPS3_Backup_Queue {
 					$token
 				)
 			);
+			if ( 1 !== (int) $rows ) {
+				return 'retry'; // Another worker took the job over: its outcome, not ours.
+			}
 			$this->schedule_run( $next );
 			/**
 			 * Fires when a backup failed with a retryable error and was rescheduled.
@@ -760,9 +987,9 @@ class WPS3_Backup_Queue {
 		}
 
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		$wpdb->query(
+		$rows = $wpdb->query(
 			$wpdb->prepare(
-				"UPDATE {$table} SET status = 'failed', attempts = %d, locked_by = NULL, locked_until = NULL, last_error_code = %s, last_error_cause = %s, last_error_fix = %s, updated_at = %s WHERE id = %d AND locked_by = %s", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				"UPDATE {$table} SET status = 'failed', attempts = %d, locked_by = NULL, locked_until = NULL, last_error_code = %s, last_error_cause = %s, last_error_fix = %s, updated_at = %s{$clear_key} WHERE id = %d AND locked_by = %s", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 				$attempts,
 				substr( $code, 0, 100 ),
 				$cause,
@@ -772,6 +999,9 @@ class WPS3_Backup_Queue {
 				$token
 			)
 		);
+		if ( 1 !== (int) $rows ) {
+			return 'retry'; // Another worker took the job over.
+		}
 		/**
 		 * Fires when a backup failed permanently (it stays in the list with a Retry button).
 		 *
@@ -791,7 +1021,14 @@ class WPS3_Backup_Queue {
 	 */
 	public function download_url( array $backup ) {
 		$settings = WPS3_Settings::instance();
-		$storage  = $settings->storage( array( 'bucket' => (string) $backup['bucket'] ) );
+		// Old backups are read with the settings they were written with (provider, endpoint, region).
+		$overrides = array( 'bucket' => (string) $backup['bucket'] );
+		foreach ( array( 'provider', 'endpoint', 'region' ) as $field ) {
+			if ( isset( $backup[ $field ] ) && is_string( $backup[ $field ] ) && '' !== $backup[ $field ] ) {
+				$overrides[ $field ] = $backup[ $field ];
+			}
+		}
+		$storage = $settings->storage( $overrides );
 		if ( is_wp_error( $storage ) ) {
 			return $storage;
 		}

@@ -85,7 +85,9 @@ class WPS3_Errors {
 	 * @return bool
 	 */
 	private static function default_retryable( $code, array $error ) {
-		if ( in_array( $code, array( 'NETWORK_ERROR', 'SHUTTING_DOWN', 'INTERNAL', 'SIDECAR_UNAVAILABLE', 'SIDECAR_BAD_RESPONSE' ), true ) ) {
+		if ( in_array( $code, array( 'NETWORK_ERROR', 'SHUTTING_DOWN', 'INTERNAL', 'SIDECAR_UNAVAILABLE', 'SIDECAR_BAD_RESPONSE', 'REQUEST_TIMEOUT', 'FILE_UNREADABLE', 'FILE_NOT_FOUND', 'FILE_CHANGED' ), true ) ) {
+			// FILE_NOT_FOUND: the host may fire the hook before the PDF is written; the queue bounds these
+			// retries (WPS3_Backup_Queue::file_attempts()).
 			return true;
 		}
 		if ( 'S3_ERROR' === $code ) {
@@ -113,7 +115,22 @@ class WPS3_Errors {
 			case 'FILE_NOT_FOUND':
 				return array(
 					'cause' => $message,
-					'fix'   => __( 'The signed PDF is no longer at the recorded path. Restore the file, then click Retry.', 'wps3' ),
+					'fix'   => __( 'The signed PDF is not at the recorded path. Restore the file (or complete the document again), then click Retry.', 'wps3' ),
+				);
+			case 'FILE_UNREADABLE':
+				return array(
+					'cause' => $message,
+					'fix'   => __( 'The signed PDF cannot be read by the sidecar (a directory, or no permission). It is retried automatically; fix the file permissions if this persists.', 'wps3' ),
+				);
+			case 'FILE_CHANGED':
+				return array(
+					'cause' => $message,
+					'fix'   => __( 'The signed PDF changed while it was uploaded. It is retried automatically.', 'wps3' ),
+				);
+			case 'REQUEST_TIMEOUT':
+				return array(
+					'cause' => $message,
+					'fix'   => __( 'The sidecar did not receive the request in time. It is retried automatically.', 'wps3' ),
 				);
 			case 'DECRYPT_FAILED':
 			case 'UNSUPPORTED_ENVELOPE':
@@ -171,5 +188,27 @@ class WPS3_Errors {
 	 */
 	public static function is_retryable( WP_Error $error ) {
 		return (bool) self::field( $error, 'retryable', false );
+	}
+
+	/**
+	 * Reports a filter callback that returned an unusable value (a `_doing_it_wrong()` notice, never a fatal);
+	 * the caller falls back to the default.
+	 *
+	 * @param string $hook     Filter name.
+	 * @param string $expected What the filter must return.
+	 * @param mixed  $value    What it returned.
+	 * @return void
+	 */
+	public static function filter_misuse( $hook, $expected, $value ) {
+		$message = sprintf(
+			/* translators: 1: filter name, 2: expected type, 3: actual type */
+			__( 'The %1$s filter must return %2$s; it returned %3$s. The default value is used instead.', 'wps3' ),
+			$hook,
+			$expected,
+			is_object( $value ) ? get_class( $value ) : gettype( $value )
+		);
+		if ( function_exists( '_doing_it_wrong' ) ) {
+			_doing_it_wrong( esc_html( $hook ), esc_html( $message ), '0.1.0' );
+		}
 	}
 }

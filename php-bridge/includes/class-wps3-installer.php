@@ -106,11 +106,12 @@ class WPS3_Installer {
 
 		$charset_collate = $wpdb->get_charset_collate();
 		$tables          = self::tables();
+		$id_column       = self::document_id_column();
 
 		// Times that the queue compares (next_attempt_at, locked_until) are unix seconds.
 		$sql_jobs = "CREATE TABLE {$tables['jobs']} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
-  document_id varchar(191) NOT NULL,
+  document_id $id_column,
   file_path text NOT NULL,
   title text NOT NULL,
   document longtext NULL,
@@ -119,6 +120,7 @@ class WPS3_Installer {
   next_attempt_at bigint(20) unsigned NOT NULL DEFAULT 0,
   locked_by varchar(64) NULL,
   locked_until bigint(20) unsigned NULL,
+  object_key text NULL,
   last_error_code varchar(100) NULL,
   last_error_cause text NULL,
   last_error_fix text NULL,
@@ -131,8 +133,10 @@ class WPS3_Installer {
 
 		$sql_backups = "CREATE TABLE {$tables['backups']} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
-  document_id varchar(191) NOT NULL,
+  document_id $id_column,
   provider varchar(32) NOT NULL,
+  endpoint varchar(255) NOT NULL DEFAULT '',
+  region varchar(64) NOT NULL DEFAULT '',
   bucket varchar(255) NOT NULL,
   object_key text NOT NULL,
   size bigint(20) unsigned NOT NULL DEFAULT 0,
@@ -144,9 +148,40 @@ class WPS3_Installer {
 
 		dbDelta( $sql_jobs );
 		dbDelta( $sql_backups );
+		// dbDelta compares column types only, not collations: upgrade document_id explicitly.
+		self::binary_document_ids();
 
 		update_option( self::DB_VERSION_OPTION, WPS3_DB_VERSION );
 		self::schedule();
+	}
+
+	/**
+	 * Definition of the document_id columns: byte-exact (binary collation), so `ABC` and `abc` are
+	 * two documents.
+	 *
+	 * @return string
+	 */
+	public static function document_id_column() {
+		global $wpdb;
+		$charset = $wpdb->has_cap( 'utf8mb4' ) ? 'utf8mb4' : 'utf8';
+		return "varchar(191) CHARACTER SET {$charset} COLLATE {$charset}_bin NOT NULL";
+	}
+
+	/**
+	 * Converts document_id columns of tables created before schema 2 to the binary collation.
+	 *
+	 * @return void
+	 */
+	private static function binary_document_ids() {
+		global $wpdb;
+		$definition = self::document_id_column();
+		foreach ( self::tables() as $table ) {
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			$column = $wpdb->get_row( "SHOW FULL COLUMNS FROM `{$table}` LIKE 'document_id'", ARRAY_A );
+			if ( is_array( $column ) && ! preg_match( '/_bin$/', (string) $column['Collation'] ) ) {
+				$wpdb->query( "ALTER TABLE `{$table}` MODIFY document_id {$definition}" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			}
+		}
 	}
 
 	/**
@@ -213,6 +248,63 @@ class WPS3_Installer {
 	}
 
 	/**
+	 * Stops the sidecar and deletes its runtime directory when it is the plugin's default one (socket, pid,
+	 * lock, marker, token and log). A directory chosen with WPS3_SIDECAR_SOCKET belongs to the admin: only
+	 * the files the plugin created in it are removed, not the directory.
+	 *
+	 * @return void
+	 */
+	public static function uninstall_sidecar() {
+		$client = WPS3_Sidecar_Client::instance();
+		$client->stop();
+		$dir = $client->runtime_dir();
+		if ( ! is_dir( $dir ) || is_link( $dir ) ) {
+			return;
+		}
+		$files = $client->runtime_files();
+		if ( defined( 'WPS3_SIDECAR_TOKEN_FILE' ) && WPS3_SIDECAR_TOKEN_FILE ) {
+			// An admin-provided token file stays.
+			$files = array_diff( $files, array( (string) WPS3_SIDECAR_TOKEN_FILE ) );
+		}
+		foreach ( $files as $file ) {
+			if ( file_exists( $file ) || is_link( $file ) ) {
+				@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+			}
+		}
+		if ( $client->is_default_runtime_dir() ) {
+			// The default directory is the plugin's alone (random name, 0700): remove all of it.
+			foreach ( (array) glob( $dir . '/{,.}[!.]*', GLOB_BRACE ) as $file ) {
+				if ( ! is_dir( $file ) || is_link( $file ) ) {
+					@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+				}
+			}
+			@rmdir( $dir ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		}
+	}
+
+	/**
+	 * Deletes the demo documents folder (uploads/wps3-demo) of the current site.
+	 *
+	 * @return void
+	 */
+	private static function delete_demo_dir() {
+		$uploads = wp_upload_dir( null, false );
+		if ( empty( $uploads['basedir'] ) ) {
+			return;
+		}
+		$dir = trailingslashit( $uploads['basedir'] ) . 'wps3-demo';
+		if ( ! is_dir( $dir ) || is_link( $dir ) ) {
+			return;
+		}
+		foreach ( (array) glob( $dir . '/{,.}[!.]*', GLOB_BRACE ) as $file ) {
+			if ( is_file( $file ) || is_link( $file ) ) {
+				@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+			}
+		}
+		@rmdir( $dir ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+	}
+
+	/**
 	 * Drops the tables and deletes the options of the current site.
 	 *
 	 * @return void
@@ -226,6 +318,7 @@ class WPS3_Installer {
 		foreach ( self::$options as $option ) {
 			delete_option( $option );
 		}
+		self::delete_demo_dir();
 		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s OR option_name LIKE %s", $wpdb->esc_like( '_transient_wps3_' ) . '%', $wpdb->esc_like( '_transient_timeout_wps3_' ) . '%' ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
 	}
 }

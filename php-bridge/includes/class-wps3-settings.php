@@ -232,7 +232,12 @@ class WPS3_Settings {
 		 * @param array  $storage  Storage (provider, region, bucket, endpoint, accountId, addressingStyle).
 		 * @param string $provider Provider id.
 		 */
-		return apply_filters( 'wps3_storage', $storage, $provider );
+		$filtered = apply_filters( 'wps3_storage', $storage, $provider );
+		if ( ! is_array( $filtered ) || ! isset( $filtered['bucket'] ) || ! is_string( $filtered['bucket'] ) ) {
+			WPS3_Errors::filter_misuse( 'wps3_storage', __( 'an array with provider, region and bucket', 'wps3' ), $filtered );
+			return $storage;
+		}
+		return $filtered;
 	}
 
 	/**
@@ -326,7 +331,8 @@ class WPS3_Settings {
 		}
 		$provider = $this->is_locked( 'provider' ) ? $this->get( 'provider' ) : $new['provider'];
 
-		if ( ! $this->is_locked( 'endpoint' ) ) {
+		// An absent endpoint (a disabled field: on multisite only network admins change it) keeps the stored one.
+		if ( ! $this->is_locked( 'endpoint' ) && array_key_exists( 'endpoint', $input ) ) {
 			$endpoint = $text( 'endpoint' );
 			if ( '' !== $endpoint ) {
 				$parts = wp_parse_url( $endpoint );
@@ -336,10 +342,10 @@ class WPS3_Settings {
 					$endpoint = rtrim( esc_url_raw( $endpoint, array( 'http', 'https' ) ), '/' );
 				}
 			}
-			if ( 'custom' === $provider && '' === $endpoint ) {
-				$errors->add( 'wps3_endpoint', __( 'A custom provider needs an endpoint URL.', 'wps3' ) );
-			}
 			$new['endpoint'] = $endpoint;
+		}
+		if ( 'custom' === $provider && '' === ( $this->is_locked( 'endpoint' ) ? $this->get( 'endpoint' ) : $new['endpoint'] ) ) {
+			$errors->add( 'wps3_endpoint', __( 'A custom provider needs an endpoint URL.', 'wps3' ) );
 		}
 
 		if ( ! $this->is_locked( 'account_id' ) ) {
@@ -362,10 +368,8 @@ class WPS3_Settings {
 
 		if ( ! $this->is_locked( 'bucket' ) ) {
 			$bucket = $text( 'bucket' );
-			if ( ! preg_match( '/^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/', $bucket ) ) {
-				$errors->add( 'wps3_bucket', __( 'Enter a bucket name (3–255 letters, digits, dots, hyphens).', 'wps3' ) );
-			} elseif ( 'custom' !== $provider && ! preg_match( '/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/', $bucket ) ) {
-				$errors->add( 'wps3_bucket', __( 'Bucket names are 3–63 lowercase letters, digits, dots and hyphens.', 'wps3' ) );
+			if ( ! self::bucket_matches_rules( $bucket ) ) {
+				$errors->add( 'wps3_bucket', __( 'Bucket names are 3–63 lowercase letters, digits, dots and hyphens, begin and end with a letter or digit, have no two adjacent dots and are not formatted as an IP address.', 'wps3' ) );
 			}
 			$new['bucket'] = $bucket;
 		}
@@ -380,6 +384,15 @@ class WPS3_Settings {
 				$errors->add( 'wps3_access_key_id', __( 'The access key ID contains characters that are not allowed.', 'wps3' ) );
 			}
 			$new['access_key_id'] = $key_id;
+		}
+
+		if ( ! $errors->has_errors() ) {
+			// The core has the final word on bucket, endpoint and region (one set of rules for PHP and the sidecar).
+			$checked = $this->check_with_core( array_merge( $new, $this->locked_values() ) );
+			if ( is_wp_error( $checked ) ) {
+				$field = strtolower( str_replace( 'INVALID_', '', (string) WPS3_Errors::field( $checked, 'code', '' ) ) );
+				$errors->add( 'wps3_' . $field, $checked->get_error_message() );
+			}
 		}
 
 		$envelope = null;
@@ -415,6 +428,93 @@ class WPS3_Settings {
 		 */
 		do_action( 'wps3_settings_saved', $new );
 		return true;
+	}
+
+	/**
+	 * Values fixed by wp-config constants.
+	 *
+	 * @return array<string,string>
+	 */
+	private function locked_values() {
+		$out = array();
+		foreach ( self::CONSTANTS as $field => $constant ) {
+			if ( defined( $constant ) ) {
+				$out[ $field ] = (string) constant( $constant );
+			}
+		}
+		return $out;
+	}
+
+	/**
+	 * The core's bucket rules (src/s3/validate.rs), used when the sidecar cannot be asked.
+	 *
+	 * @param string $bucket Bucket.
+	 * @return bool
+	 */
+	public static function bucket_matches_rules( $bucket ) {
+		return (bool) preg_match( '/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/', (string) $bucket )
+			&& false === strpos( (string) $bucket, '..' )
+			&& ! preg_match( '/^\d+\.\d+\.\d+\.\d+$/', (string) $bucket );
+	}
+
+	/**
+	 * Asks the core (a `presign` dry run through the sidecar, with placeholder credentials) whether the
+	 * provider, endpoint, region and bucket resolve. When the sidecar is not available, the regex
+	 * check in save() stands.
+	 *
+	 * @param array $values Settings.
+	 * @return true|WP_Error INVALID_BUCKET / INVALID_ENDPOINT / INVALID_REGION from the core.
+	 */
+	public function check_with_core( array $values ) {
+		$provider = (string) ( $values['provider'] ?? '' );
+		$storage  = array(
+			'provider' => $provider,
+			'region'   => '' !== (string) ( $values['region'] ?? '' ) ? (string) $values['region'] : self::default_region( $provider ),
+			'bucket'   => (string) ( $values['bucket'] ?? '' ),
+		);
+		if ( '' !== (string) ( $values['endpoint'] ?? '' ) ) {
+			$storage['endpoint'] = (string) $values['endpoint'];
+		}
+		if ( 'cloudflare_r2' === $provider ) {
+			$storage['accountId'] = (string) ( $values['account_id'] ?? '' );
+		}
+		$result = WPS3_Sidecar_Client::instance()->call(
+			'presign',
+			array(
+				'storage'     => $storage,
+				'credentials' => array(
+					'accessKeyId'     => 'AKIAWPS3VALIDATION00',
+					'secretAccessKey' => 'wps3-settings-validation-only',
+				),
+				'method'      => 'GET',
+				'key'         => 'wps3-validation',
+				'expiresIn'   => 60,
+			),
+			10
+		);
+		if ( is_wp_error( $result ) && in_array( WPS3_Errors::field( $result, 'code', '' ), array( 'INVALID_BUCKET', 'INVALID_ENDPOINT', 'INVALID_REGION' ), true ) ) {
+			return $result;
+		}
+		return true; // Valid, or the sidecar could not say (the regex checks were applied already).
+	}
+
+	/**
+	 * Names of the salt constants the secret's key material depends on that are not defined in
+	 * wp-config.php (WordPress then keeps generated salts in the database, next to the envelope).
+	 *
+	 * @return string[]
+	 */
+	public function salts_in_database() {
+		if ( defined( 'WPS3_ENCRYPTION_SALT' ) && '' !== (string) WPS3_ENCRYPTION_SALT ) {
+			return array();
+		}
+		$missing = array();
+		foreach ( array( 'AUTH_KEY', 'AUTH_SALT', 'SECURE_AUTH_KEY', 'SECURE_AUTH_SALT' ) as $constant ) {
+			if ( ! defined( $constant ) || '' === (string) constant( $constant ) || 'put your unique phrase here' === constant( $constant ) ) {
+				$missing[] = $constant;
+			}
+		}
+		return $missing;
 	}
 
 	/**
