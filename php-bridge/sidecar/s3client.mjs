@@ -54,9 +54,15 @@ const SOCKET_GONE = new Set([
 // (refused, reset, timed out, DNS, a garbled answer) may; a certificate or
 // TLS verification failure, or a URL/request Node cannot even build, will
 // not until someone changes the settings.
+// OpenSSL's certificate verification codes (CERT_HAS_EXPIRED,
+// UNABLE_TO_VERIFY_LEAF_SIGNATURE, …), Node's ERR_TLS_*/ERR_SSL_* — but a
+// TLS handshake that timed out is just a slow network.
+const TLS_FAILURE = /CERT|SSL|TLS|SELF_SIGNED|^UNABLE_TO_|INVALID_CA|CRL|PATH_LENGTH|INVALID_PURPOSE|HOSTNAME_MISMATCH/;
+const tlsFailure = (code) => TLS_FAILURE.test(code) && !/TIMEOUT/.test(code);
+
 export function networkRetryable(code, { built = true } = {}) {
   if (!built) return false;
-  if (/CERT|SSL|TLS|SELF_SIGNED/i.test(code)) return false;
+  if (tlsFailure(code)) return false;
   return !/^ERR_INVALID_(URL|CHAR|HTTP_TOKEN|ARG)|^ERR_UNESCAPED_CHARACTERS/.test(code);
 }
 
@@ -67,7 +73,7 @@ export function networkError(e, host, { built = true } = {}) {
     cause,
     retryable: networkRetryable(cause, { built }),
   });
-  if (/CERT|SSL|TLS|SELF_SIGNED/i.test(cause)) err.extra.fix = 'The storage endpoint presented a certificate Node does not trust; check the endpoint URL.';
+  if (tlsFailure(cause)) err.extra.fix = 'The storage endpoint presented a certificate Node does not trust; check the endpoint URL.';
   return err;
 }
 

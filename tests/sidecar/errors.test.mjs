@@ -164,3 +164,80 @@ test('a non-S3 answer (proxy HTML page) is still a shaped S3_ERROR', async (t) =
   assert.equal(r.error.retryable, true);
   assert.equal(typeof r.error.s3Code, 'string');
 });
+
+test('ministack: clock corrections are per storage origin (one skewed site does not move the others)', async (t) => {
+  if (!need(t, ['core', 'ministack'])) return;
+  const s3 = await startStorage('ministack');
+  // Every origin starts an hour slow; only the ones storage corrects move.
+  const sc = await startSidecar({ env: { WPS3_CLOCK_OFFSET_SECONDS: '-3600' } });
+  const dir = tmpDir();
+  t.after(async () => {
+    await sc.stop();
+    await s3.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  // Same server under two origins, as two sites of a multisite would be.
+  const a = s3.storage;
+  const b = { ...s3.storage, endpoint: s3.storage.endpoint.replace('127.0.0.1', 'localhost') };
+  assert.notEqual(a.endpoint, b.endpoint);
+  const expiresAt = async (storage) => Date.parse((await sc.op('presign', { storage, credentials: s3.credentials, method: 'GET', key: 'x', expiresIn: 60 })).result.expiresAt);
+  const corrected = (ms) => Math.abs(ms - (Date.now() + 60_000)) < 10_000;
+
+  const f = makeFile(`${dir}/o.bin`, 1 * MiB, 9);
+  const r = await sc.op('upload-file', { storage: a, credentials: s3.credentials, key: 'origin/a.bin', path: f });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  assert.ok(corrected(await expiresAt(a)), 'origin A signs with the server time');
+  assert.ok(await expiresAt(b) < Date.now() - 3000 * 1000, 'origin B still has its own (uncorrected) clock');
+  // Ops without storage use the process clock, which no server moved either.
+  const rk = await sc.op('render-key', { title: 'T', documentId: '1', template: '{date}' });
+  assert.equal(rk.result.key, new Date(Date.now() - 3600_000).toISOString().slice(0, 10));
+
+  const rb = await sc.op('upload-file', { storage: b, credentials: s3.credentials, key: 'origin/b.bin', path: f });
+  assert.equal(rb.ok, true, JSON.stringify(rb.error));
+  assert.ok(corrected(await expiresAt(b)), 'B corrected by its own server');
+  const lines = sc.stderr.split('\n').filter((l) => l.includes('clock offset corrected'));
+  assert.equal(lines.length, 2, 'one correction per origin');
+  assert.match(lines[0], /"origin":"http:\/\/127\.0\.0\.1:\d+"/);
+  assert.match(lines[1], /"origin":"http:\/\/localhost:\d+"/);
+});
+
+test('a garbled answer from storage is a retryable NETWORK_ERROR', async (t) => {
+  if (!need(t, ['core'])) return;
+  // Not an errno from any fixed list: Node's HTTP parser rejects the reply.
+  const garbler = net.createServer((s) => { s.on('error', () => {}); s.end('SSH-2.0-OpenSSH_9.6\r\n\r\n'); });
+  await new Promise((r) => garbler.listen(0, '127.0.0.1', r));
+  const sc = await startSidecar();
+  t.after(async () => {
+    await sc.stop();
+    garbler.close();
+  });
+  const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${garbler.address().port}`, addressingStyle: 'path' };
+  const r = await sc.op('test-connection', { storage, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
+  assert.equal(r.error.code, 'NETWORK_ERROR', JSON.stringify(r.error));
+  assert.match(r.error.cause, /^HPE_/);
+  assert.equal(r.error.retryable, true);
+});
+
+test('error classification: what a retry may fix', async () => {
+  const { networkRetryable } = await import('../../php-bridge/sidecar/s3client.mjs');
+  const { fileError } = await import('../../php-bridge/sidecar/upload.mjs');
+  const { SidecarError, toWireError } = await import('../../php-bridge/sidecar/errors.mjs');
+  for (const code of ['ECONNRESET', 'EPROTO', 'ENETDOWN', 'HPE_INVALID_CONSTANT', 'ERR_HTTP_INVALID_HEADER_VALUE', 'ERR_STREAM_PREMATURE_CLOSE', 'EAI_FAIL', 'ERR_TLS_HANDSHAKE_TIMEOUT']) {
+    assert.equal(networkRetryable(code), true, code);
+  }
+  for (const code of ['CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_WRONG_VERSION_NUMBER', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'ERR_INVALID_URL']) {
+    assert.equal(networkRetryable(code), false, code);
+  }
+  assert.equal(networkRetryable('ECONNRESET', { built: false }), false, 'a request Node could not build');
+  for (const code of ['EMFILE', 'ENFILE', 'EIO', 'EAGAIN', 'EBUSY']) {
+    const e = fileError(Object.assign(new Error(code), { code }), '/x').toJSON();
+    assert.deepEqual([e.code, e.retryable, e.cause], ['FILE_UNREADABLE', true, code]);
+  }
+  for (const code of ['EACCES', 'EISDIR', 'ELOOP']) assert.equal(fileError({ code }, '/x').toJSON().retryable, false, code);
+  assert.deepEqual(fileError({ code: 'ENOENT' }, '/x').toJSON().code, 'FILE_NOT_FOUND');
+  assert.equal(fileError({ code: 'ENOENT' }, '/x').toJSON().retryable, false);
+  assert.equal(new SidecarError('REQUEST_TIMEOUT', 'slow').toJSON().retryable, true);
+  assert.equal(new SidecarError('SHUTTING_DOWN', 'bye').toJSON().retryable, true);
+  assert.equal(new SidecarError('BAD_REQUEST', 'no').toJSON().retryable, false);
+  assert.equal(toWireError(new Error('bug'), () => {}).retryable, false);
+});

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -199,3 +200,65 @@ export function procMemory(pid) {
   const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? 0) * 1024;
   return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
 }
+
+// A TCP proxy to 127.0.0.1:port that forwards the client->server direction
+// at about `bytesPerSec`: makes an upload to a fast local server last long
+// enough to be interrupted mid-way. SigV4 is unaffected (the Host header
+// names the proxy and is forwarded as signed). Resolves { storage(s3), close() }.
+export async function throttleProxy(s3, bytesPerSec) {
+  const port = Number(new URL(s3.storage.endpoint).port);
+  const conns = new Set();
+  const server = net.createServer((client) => {
+    const up = net.connect(port, '127.0.0.1');
+    conns.add(client).add(up);
+    for (const s of [client, up]) s.on('error', () => { client.destroy(); up.destroy(); });
+    client.on('close', () => up.destroy());
+    up.on('close', () => client.destroy());
+    up.pipe(client);
+    client.on('data', (c) => {
+      up.write(c);
+      client.pause();
+      setTimeout(() => client.resume(), (c.length / bytesPerSec) * 1000);
+    });
+    client.on('end', () => up.end());
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    storage: { ...s3.storage, endpoint: `http://127.0.0.1:${server.address().port}` },
+    close() {
+      conns.forEach((s) => s.destroy());
+      server.close();
+    },
+  };
+}
+
+// Starts an op on its own connection without waiting for the answer, so a
+// test can hang up mid-request. Resolves `done` with the parsed answer, or
+// with the connection error.
+export function startOp(sc, name, args) {
+  const data = Buffer.from(JSON.stringify(args));
+  const req = http.request({ socketPath: sc.socket, method: 'POST', path: `/v1/op/${name}`, agent: false, headers: { 'Content-Length': data.length } });
+  const done = new Promise((resolve) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => resolve(JSON.parse(text)));
+      res.on('error', (e) => resolve(e));
+    });
+    req.on('error', (e) => resolve(e));
+  });
+  req.end(data);
+  return { req, done };
+}
+
+export async function waitFor(what, fn, timeoutMs = 10_000, everyMs = 25) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const inFlight = async (sc) => (await sc.request({ path: '/v1/health' })).json.inFlight;

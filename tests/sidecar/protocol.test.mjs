@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startSidecar, need, tmpDir, SERVER, rawRequest } from './helpers.mjs';
+import { startSidecar, need, tmpDir, SERVER, ROOT, rawRequest } from './helpers.mjs';
 
 const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: 'http://127.0.0.1:9', addressingStyle: 'path' };
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
@@ -40,6 +40,50 @@ test('GET /v1/health and the health op', async (t) => {
   const op = await sc.op('health', {});
   assert.equal(op.ok, true);
   assert.equal(op.result.version, h.json.version);
+});
+
+test('health reports the sidecar version (the plugin header) and the core version', async (t) => {
+  if (!sc) return t.skip('no core');
+  const header = /^[ \t/*#@]*Version:[ \t]*(\S+)/m.exec(fs.readFileSync(path.join(ROOT, 'php-bridge', 'wps3.php'), 'utf8'))[1];
+  const h = (await sc.request({ path: '/v1/health' })).json;
+  assert.equal(h.sidecarVersion, header, 'PHP compares this with its own version to restart a stale sidecar');
+  assert.match(h.coreVersion, /^\d+\.\d+\.\d+/);
+  assert.equal(h.coreVersion, h.version);
+  assert.deepEqual(Object.keys((await sc.op('health', {})).result).sort(), Object.keys(h).sort());
+  // The fallback (a sidecar deployed without wps3.php next to it) is kept in step.
+  const { FALLBACK_VERSION, readPluginVersion } = await import(path.join(ROOT, 'php-bridge', 'sidecar', 'version.mjs'));
+  assert.equal(FALLBACK_VERSION, header, 'bump FALLBACK_VERSION in php-bridge/sidecar/version.mjs with the plugin version');
+  assert.equal(readPluginVersion('/nonexistent/wps3.php'), null);
+});
+
+test('keys we create get the core\'s strict check: INVALID_KEY before any file or storage is touched', async (t) => {
+  if (!sc) return t.skip('no core');
+  // storage is 127.0.0.1:9 (nothing there) and the file does not exist:
+  // reaching either would give NETWORK_ERROR or FILE_NOT_FOUND instead.
+  for (const key of ['a/../b.pdf', './x.pdf', 'docs/./x.pdf', '..', 'x/..', 'tab\there.pdf', 'nul\u0000.pdf', 'del\u007f.pdf']) {
+    const r = await sc.request({ method: 'POST', path: '/v1/op/upload-file', body: { storage, credentials, key, path: '/nonexistent/wps3.pdf' } });
+    assert.equal(r.status, 400, `${JSON.stringify(key)}: ${r.text}`);
+    assert.equal(r.json.error.code, 'INVALID_KEY', JSON.stringify(key));
+    assert.equal(r.json.error.retryable, false);
+  }
+  const ok = await sc.op('upload-file', { storage, credentials, key: 'a/b..c/.hidden/x.pdf', path: '/nonexistent/wps3.pdf' });
+  assert.equal(ok.error.code, 'FILE_NOT_FOUND', 'dots inside a segment are fine');
+  // Other ops that create objects: PUT/POST signatures and POST policies.
+  const base = { storage, credentials, expiresIn: 60, now: NOW };
+  const bad = 'a/../b.pdf';
+  for (const [op, args] of [
+    ['presign', { ...base, method: 'PUT', key: bad }],
+    ['post-policy', { ...base, key: bad }],
+    ['sign', { storage, credentials, now: NOW, method: 'PUT', key: bad, query: [], headers: [], payloadHash: 'UNSIGNED-PAYLOAD' }],
+    ['sign', { storage, credentials, now: NOW, method: 'POST', key: bad, query: [['uploads', '']], headers: [], payloadHash: 'UNSIGNED-PAYLOAD' }],
+  ]) {
+    const r = await sc.op(op, args);
+    assert.equal(r.error?.code, 'INVALID_KEY', `${op} ${args.method ?? ''}: ${JSON.stringify(r)}`);
+  }
+  // Reading or deleting an existing object with such a key stays possible.
+  assert.equal((await sc.op('presign', { ...base, method: 'GET', key: bad })).ok, true);
+  assert.equal((await sc.op('sign', { storage, credentials, now: NOW, method: 'DELETE', key: bad, query: [], headers: [], payloadHash: 'UNSIGNED-PAYLOAD' })).ok, true);
+  assert.equal((await sc.op('post-policy', { ...base, key: 'uploads/${filename}' })).ok, true);
 });
 
 test('batch: mixed ok and failed ops, results in order', async (t) => {
@@ -128,6 +172,7 @@ test('malformed requests get stable codes and the server keeps answering', async
     assert.equal(r.status, status, `${label}: ${r.text.slice(0, 300)}`);
     assert.equal(r.json?.ok, false, label);
     assert.match(r.json.error.code, /^[A-Z][A-Z_]+$/, label);
+    assert.equal(r.json.error.retryable, false, `${label}: every error says whether a retry may help`);
     if (code) assert.equal(r.json.error.code, code, `${label}: ${r.text.slice(0, 300)}`);
     noStack(r.text);
   }
@@ -196,6 +241,7 @@ test('garbage, truncated and idle connections never hurt the server', async (t) 
     assert.ok(r.ms < 6000, `${name} closed after ${r.ms} ms`);
   }
   assert.match(partialBody.out, /REQUEST_TIMEOUT/);
+  assert.match(partialBody.out, /"retryable":true/);
   await stillAlive();
   assert.equal(sc.child.exitCode, null);
 });
