@@ -364,6 +364,9 @@ class WPS3_Sidecar_Client {
 			delete_transient( 'wps3_sidecar_error' );
 			return $health;
 		}
+		if ( is_wp_error( $health ) && 'UNAUTHORIZED' === WPS3_Errors::field( $health, 'code' ) ) {
+			return $health; // A sidecar runs there but we hold the wrong token: starting another cannot help.
+		}
 		if ( null !== $this->start_error ) {
 			return $this->start_error;
 		}
@@ -799,6 +802,12 @@ class WPS3_Sidecar_Client {
 			return false;
 		}
 		posix_kill( $pid, 15 );
+		/**
+		 * Seconds a stopping sidecar gets to finish its work after SIGTERM before it is killed (SIGKILL).
+		 *
+		 * @param float $grace Seconds.
+		 */
+		$grace    = (float) apply_filters( 'wps3_sidecar_stop_grace', $grace );
 		$deadline = microtime( true ) + $grace;
 		while ( microtime( true ) < $deadline && $this->pid_alive( $pid ) ) {
 			usleep( 50000 );

@@ -213,7 +213,6 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 			'not completed' => array( array( 'id' => 1, 'title' => 'X', 'status' => 'draft', 'path' => $path ), 'wps3_not_completed' ),
 			'no id'         => array( array( 'title' => 'X', 'status' => 'completed', 'path' => $path ), 'wps3_invalid_document' ),
 			'relative path' => array( array( 'id' => 2, 'title' => 'X', 'status' => 'completed', 'path' => 'x.pdf' ), 'wps3_invalid_document' ),
-			'missing file'  => array( array( 'id' => 3, 'title' => 'X', 'status' => 'completed', 'path' => '/nonexistent/x.pdf' ), 'wps3_file_not_found' ),
 			'not an array'  => array( 'hello', 'wps3_invalid_document' ),
 		);
 		foreach ( $cases as $name => list( $doc, $code ) ) {
@@ -222,22 +221,105 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 			$this->assertSame( $code, $result->get_error_code(), $name );
 		}
 		// Through the action: no fatal, an admin notice.
-		do_action( 'wps_document_completed', array( 'id' => 9, 'status' => 'completed', 'path' => '/nonexistent.pdf' ) );
+		do_action( 'wps_document_completed', array( 'status' => 'completed', 'path' => '/nonexistent.pdf' ) );
 		$this->assertStringContainsString( 'could not be queued', $this->render_admin_page() );
 		$this->assertSame( array( 'pending' => 0, 'running' => 0, 'done' => 0, 'failed' => 0 ), WPS3_Backup_Queue::instance()->counts() );
 	}
 
-	public function test_file_removed_before_upload_fails_permanently_with_fix() {
+	/**
+	 * Runs the queue until the job of a document stops being pending (skipping its backoff), at most $max runs.
+	 *
+	 * @param int|string $id  Document id.
+	 * @param int        $max Runs.
+	 * @return int Runs.
+	 */
+	private function run_until_settled( $id, $max = 10 ) {
+		global $wpdb;
+		$table = WPS3_Installer::tables()['jobs'];
+		for ( $runs = 1; $runs <= $max; $runs++ ) {
+			$this->process();
+			if ( 'pending' !== $this->job( $id )['status'] ) {
+				break;
+			}
+			$wpdb->query( $wpdb->prepare( "UPDATE {$table} SET next_attempt_at = 0 WHERE document_id = %s", $id ) );
+		}
+		return $runs;
+	}
+
+	public function test_file_removed_before_upload_is_retried_a_few_times_then_fails_permanently_with_fix() {
 		$id   = self::new_document_id();
 		$path = $this->make_pdf( 'Gone' );
 		$this->enqueue( $id, 'Gone', $path );
 		unlink( $path );
+		$failed = 0;
+		add_action(
+			'wps3_backup_failed',
+			function () use ( &$failed ) {
+				++$failed;
+			}
+		);
 		$this->process();
 		$job = $this->job( $id );
+		$this->assertSame( 'pending', $job['status'], 'FILE_NOT_FOUND is retried (the PDF may still be on its way)' );
+		$this->assertSame( 'FILE_NOT_FOUND', $job['last_error_code'] );
+		$this->assertGreaterThan( time(), (int) $job['next_attempt_at'], 'with backoff' );
+
+		$this->run_until_settled( $id );
+		$job = $this->job( $id );
 		$this->assertSame( 'failed', $job['status'] );
+		$this->assertSame( '5', $job['attempts'], 'five attempts, then permanent' );
 		$this->assertSame( 'FILE_NOT_FOUND', $job['last_error_code'] );
 		$this->assertNotEmpty( $job['last_error_fix'] );
+		$this->assertSame( 1, $failed, 'wps3_backup_failed fired once' );
 		$this->assertCount( 0, $this->uploaded_calls( $id ) );
+	}
+
+	public function test_document_queued_before_its_pdf_exists_is_backed_up_when_it_appears() {
+		$id   = self::new_document_id();
+		$path = self::env( 'E2E_DIR' ) . '/late-' . $id . '.pdf';
+		$this->tmp_files[] = $path;
+		$job = wps3_backup_document( array( 'id' => $id, 'title' => 'Late', 'status' => 'completed', 'path' => $path ) );
+		$this->assertIsInt( $job, 'a document whose PDF is not written yet is still queued' );
+		$this->process();
+		$this->assertSame( 'pending', $this->job( $id )['status'] );
+		file_put_contents( $path, WPS3_Demo::make_pdf( 'Late' ) );
+		$this->run_until_settled( $id );
+		$this->assertSame( 'done', $this->job( $id )['status'] );
+		$this->assertCount( 1, $this->uploaded_calls( $id ) );
+	}
+
+	public function test_completing_a_failed_document_again_resets_it_with_the_new_path_and_title() {
+		$id = self::new_document_id();
+		$this->enqueue( $id, 'First Title', '/nonexistent/first.pdf' );
+		add_filter( 'wps3_file_not_found_attempts', static function () { return 1; } );
+		$this->process();
+		$this->assertSame( 'failed', $this->job( $id )['status'] );
+		remove_all_filters( 'wps3_file_not_found_attempts' );
+
+		$path = $this->make_pdf( 'Second Title' );
+		$again = $this->enqueue( $id, 'Second Title', $path );
+		$job   = $this->job( $id );
+		$this->assertSame( (int) $job['id'], $again );
+		$this->assertSame( 'pending', $job['status'] );
+		$this->assertSame( $path, $job['file_path'] );
+		$this->assertSame( 'Second Title', $job['title'] );
+		$this->assertSame( '0', $job['attempts'] );
+		$this->assertNull( $job['last_error_code'] );
+		$this->assertSame( 1, $this->process()['done'] );
+		list( $status, $body ) = $this->get_object( wps3_get_backup( $id )['object_key'] );
+		$this->assertSame( 200, $status );
+		$this->assertSame( file_get_contents( $path ), $body );
+	}
+
+	public function test_document_ids_are_case_sensitive() {
+		$base = 'Doc-' . self::new_document_id();
+		$up   = $this->enqueue( strtoupper( $base ), 'Upper', $this->make_pdf( 'Upper' ) );
+		$low  = $this->enqueue( strtolower( $base ), 'Lower', $this->make_pdf( 'Lower' ) );
+		$this->assertNotSame( $up, $low, 'ABC and abc are two documents' );
+		$this->assertSame( 2, $this->process()['done'] );
+		$this->assertSame( strtoupper( $base ), wps3_get_backup( strtoupper( $base ) )['document_id'] );
+		$this->assertSame( strtolower( $base ), wps3_get_backup( strtolower( $base ) )['document_id'] );
+		$this->assertNotSame( wps3_get_backup( strtoupper( $base ) )['object_key'], wps3_get_backup( strtolower( $base ) )['object_key'] );
 	}
 
 	public function test_admin_list_shows_backups_and_download_button() {
