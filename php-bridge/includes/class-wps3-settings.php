@@ -452,9 +452,12 @@ class WPS3_Settings {
 	 * @return bool
 	 */
 	public static function bucket_matches_rules( $bucket ) {
-		return (bool) preg_match( '/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/', (string) $bucket )
-			&& false === strpos( (string) $bucket, '..' )
-			&& ! preg_match( '/^\d+\.\d+\.\d+\.\d+$/', (string) $bucket );
+		$bucket = (string) $bucket;
+		return (bool) preg_match( '/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/', $bucket )
+			&& false === strpos( $bucket, '..' )
+			&& ! preg_match( '/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/', $bucket )
+			&& ! preg_match( '/^(xn--|sthree-|amzn-s3-demo-)/', $bucket )
+			&& ! preg_match( '/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/', $bucket );
 	}
 
 	/**

@@ -96,7 +96,11 @@ e2e_write_config() {
   local dir=$1 db=$2 url=$3 ms=${4:-}
   local salts="" k
   for k in AUTH_KEY SECURE_AUTH_KEY LOGGED_IN_KEY NONCE_KEY AUTH_SALT SECURE_AUTH_SALT LOGGED_IN_SALT NONCE_SALT; do
-    salts+="define( '$k', '$(e2e_random 64)' );"$'\n'
+    case $k in
+      # WPS3_E2E_SALTS_IN_DB=1 (one process) leaves these to WordPress, which then keeps them in the database.
+      AUTH_SALT | SECURE_AUTH_SALT) salts+="getenv( 'WPS3_E2E_SALTS_IN_DB' ) || define( '$k', '$(e2e_random 64)' );"$'\n' ;;
+      *) salts+="define( '$k', '$(e2e_random 64)' );"$'\n' ;;
+    esac
   done
   local host=${url#http://}; host=${host%%/*}
   {

@@ -71,6 +71,12 @@ class SettingsTest extends WPS3_E2E_TestCase {
 			array( 'provider' => 'ftp' ),
 			array( 'bucket' => 'x' ),
 			array( 'bucket' => 'Bad_Bucket', 'provider' => 'amazon_s3' ),
+			array( 'bucket' => 'Bad_Bucket' ), // custom endpoints follow the same (core) rules
+			array( 'bucket' => 'UPPER-case' ),
+			array( 'bucket' => 'two..dots' ),
+			array( 'bucket' => '192.168.10.20' ),
+			array( 'bucket' => '-leading-hyphen' ),
+			array( 'bucket' => str_repeat( 'b', 64 ) ),
 			array( 'endpoint' => 'javascript:alert(1)' ),
 			array( 'endpoint' => '' ),
 			array( 'region' => 'eu west 1' ),
@@ -180,5 +186,39 @@ class SettingsTest extends WPS3_E2E_TestCase {
 		$this->use_storage(); // Saving settings re-queues NOT_CONFIGURED jobs.
 		$this->assertSame( 'pending', $this->job( $id )['status'] );
 		$this->assertSame( 1, $this->process()['done'] );
+	}
+
+	public function test_bucket_endpoint_and_region_are_checked_by_the_core() {
+		$settings = WPS3_Settings::instance();
+		$base     = array( 'provider' => 'custom', 'endpoint' => self::env( 'S3_ENDPOINT' ), 'region' => 'us-east-1', 'bucket' => 'good-bucket' );
+		$this->assertTrue( $settings->check_with_core( $base ) );
+		$bad = $settings->check_with_core( array( 'bucket' => 'xn--punycode-like' ) + $base );
+		$this->assertInstanceOf( WP_Error::class, $bad, 'a rule only the core knows (xn-- prefix) is applied' );
+		$this->assertSame( 'INVALID_BUCKET', WPS3_Errors::field( $bad, 'code' ) );
+		$this->assertInstanceOf( WP_Error::class, $settings->check_with_core( array( 'bucket' => 'two..dots' ) + $base ) );
+		// The fallback regex (sidecar unavailable) follows the core's rules.
+		foreach ( array( 'ok-bucket', 'a.b.c', 'abc' ) as $good ) {
+			$this->assertTrue( WPS3_Settings::bucket_matches_rules( $good ), $good );
+		}
+		foreach ( array( 'ab', 'Bad', 'a..b', '10.0.0.1', 'a_b', '-ab', 'ab-', str_repeat( 'a', 64 ), 'xn--abc', 'bucket-s3alias' ) as $bad_name ) {
+			$this->assertFalse( WPS3_Settings::bucket_matches_rules( $bad_name ), $bad_name );
+		}
+	}
+
+	public function test_salts_kept_in_the_database_give_an_admin_warning() {
+		$code = 'require_once ABSPATH . "wp-admin/includes/admin.php"; wp_set_current_user( get_user_by( "login", getenv( "ADMIN_USER" ) )->ID ); ob_start(); WPS3_Admin::instance()->global_notices(); echo wp_json_encode( array( "html" => ob_get_clean(), "missing" => WPS3_Settings::instance()->salts_in_database() ) );';
+		$env  = array( 'ADMIN_USER' => self::env( 'ADMIN_USER' ) );
+		$weak = json_decode( $this->wait_wp( $this->spawn_wp( array( 'eval', $code ), array( 'DISABLE_WP_CRON' => true ), $env + array( 'WPS3_E2E_SALTS_IN_DB' => '1' ) ) ), true );
+		$this->assertSame( array( 'AUTH_SALT', 'SECURE_AUTH_SALT' ), $weak['missing'] );
+		$this->assertStringContainsString( 'wps3-salt-notice', $weak['html'] );
+		$this->assertStringContainsString( 'WPS3_ENCRYPTION_SALT', $weak['html'] );
+		$this->assertStringContainsString( 'AUTH_SALT', $weak['html'] );
+
+		$strong = json_decode( $this->wait_wp( $this->spawn_wp( array( 'eval', $code ), array( 'DISABLE_WP_CRON' => true ), $env ) ), true );
+		$this->assertSame( array(), $strong['missing'] );
+		$this->assertStringNotContainsString( 'wps3-salt-notice', $strong['html'] );
+
+		$salted = json_decode( $this->wait_wp( $this->spawn_wp( array( 'eval', $code ), array( 'DISABLE_WP_CRON' => true, 'WPS3_ENCRYPTION_SALT' => 'a-long-random-string-from-wp-config' ), $env + array( 'WPS3_E2E_SALTS_IN_DB' => '1' ) ) ), true );
+		$this->assertStringNotContainsString( 'wps3-salt-notice', $salted['html'], 'WPS3_ENCRYPTION_SALT keeps the key material out of the database' );
 	}
 }

@@ -1,0 +1,196 @@
+<?php
+/**
+ * The sidecar seen from PHP: the TCP fallback with a bearer token, stale and hung sidecars replaced,
+ * the default runtime directory.
+ *
+ * @package wps3
+ */
+
+// phpcs:disable WordPress.WP.AlternativeFunctions, WordPress.PHP.DiscouragedPHPFunctions
+
+/**
+ * Sidecar lifecycle tests.
+ */
+class SidecarLifecycleTest extends WPS3_E2E_TestCase {
+
+	/**
+	 * A free TCP port.
+	 *
+	 * @return int
+	 */
+	private static function free_port() {
+		$s    = stream_socket_server( 'tcp://127.0.0.1:0' );
+		$name = stream_socket_get_name( $s, false );
+		fclose( $s );
+		return (int) substr( $name, strrpos( $name, ':' ) + 1 );
+	}
+
+	/**
+	 * A fresh 0700 directory inside the harness.
+	 *
+	 * @param string $name Name.
+	 * @return string
+	 */
+	private function private_dir( $name ) {
+		$dir = self::env( 'E2E_DIR' ) . '/' . $name . '-' . wp_generate_password( 4, false );
+		mkdir( $dir, 0700 );
+		return $dir;
+	}
+
+	/**
+	 * Runs PHP code in a fresh WordPress process with these constants; returns its decoded JSON output.
+	 *
+	 * @param string $code    Code (echoes JSON).
+	 * @param array  $defines Constants.
+	 * @return mixed
+	 */
+	private function eval_json( $code, array $defines ) {
+		$out = $this->wait_wp( $this->spawn_wp( array( 'eval', $code ), $defines + array( 'DISABLE_WP_CRON' => true ) ), true, 120 );
+		$r   = json_decode( $out, true );
+		$this->assertNotNull( $r, $out );
+		return $r;
+	}
+
+	/**
+	 * Whether a process is alive (and not a zombie).
+	 *
+	 * @param int $pid Pid.
+	 * @return bool
+	 */
+	private static function alive( $pid ) {
+		$stat = @file_get_contents( "/proc/$pid/stat" ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		return false !== $stat && ! preg_match( '/^\d+ \(.*\) [ZX] /', $stat );
+	}
+
+	const CALL = '$c = WPS3_Sidecar_Client::instance(); $r = $c->call( "render-key", array( "title" => "Over TCP", "documentId" => "7", "now" => 1700000000 ) ); $h = $c->health(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "pid" => is_wp_error( $h ) ? 0 : $h["pid"] ) );';
+
+	public function test_tcp_fallback_with_bearer_token_to_a_sidecar_started_by_hand() {
+		$dir   = $this->private_dir( 'tcp' );
+		$port  = self::free_port();
+		$token = $dir . '/token';
+		$proc  = proc_open(
+			array( 'node', WPS3_PLUGIN_DIR . '/sidecar/server.mjs', '--port', (string) $port, '--token-file', $token, '--pid-file', $dir . '/sidecar.pid' ),
+			array( 0 => array( 'file', '/dev/null', 'r' ), 1 => array( 'pipe', 'w' ), 2 => array( 'file', $dir . '/sidecar.log', 'a' ) ),
+			$pipes
+		);
+		$this->procs[] = $proc;
+		$ready         = json_decode( (string) fgets( $pipes[1] ), true );
+		$this->assertSame( 'ready', $ready['event'] ?? null );
+
+		$defines = array(
+			'WPS3_SIDECAR_URL'        => 'http://127.0.0.1:' . $port,
+			'WPS3_SIDECAR_TOKEN_FILE' => $token,
+			'WPS3_SIDECAR_SOCKET'     => $dir . '/unused.sock',
+		);
+		$r = $this->eval_json( self::CALL, $defines );
+		$this->assertSame( 'wpsigner/Over-TCP_2023-11-14_7.pdf', $r['result']['key'] ?? null, wp_json_encode( $r ) );
+		$this->assertSame( $ready['pid'], $r['pid'], 'the sidecar started by hand answered' );
+
+		// A wrong token is refused by the sidecar, and PHP does not start a second one.
+		$wrong = $dir . '/wrong-token';
+		file_put_contents( $wrong, str_repeat( 'f', 64 ) );
+		chmod( $wrong, 0600 );
+		$r = $this->eval_json( self::CALL, array( 'WPS3_SIDECAR_TOKEN_FILE' => $wrong ) + $defines );
+		$this->assertSame( 'UNAUTHORIZED', $r['result']['code'] ?? null, wp_json_encode( $r ) );
+		$this->assertSame( 0, $r['pid'] );
+	}
+
+	public function test_plugin_starts_and_stops_a_tcp_sidecar() {
+		$dir     = $this->private_dir( 'tcp-auto' );
+		$port    = self::free_port();
+		$defines = array(
+			'WPS3_SIDECAR_URL'        => 'http://127.0.0.1:' . $port,
+			'WPS3_SIDECAR_TOKEN_FILE' => $dir . '/token',
+			'WPS3_SIDECAR_SOCKET'     => $dir . '/unused.sock',
+		);
+		$r = $this->eval_json( self::CALL, $defines );
+		$this->assertSame( 'wpsigner/Over-TCP_2023-11-14_7.pdf', $r['result']['key'] ?? null, wp_json_encode( $r ) );
+		$this->assertGreaterThan( 0, $r['pid'] );
+		$this->assertSame( 0600, fileperms( $dir . '/token' ) & 0777, 'the sidecar created a private token file' );
+		$cmdline = (string) file_get_contents( '/proc/' . $r['pid'] . '/cmdline' );
+		$this->assertStringContainsString( "--port\0" . $port, $cmdline );
+		$stopped = $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );', $defines );
+		$this->assertTrue( $stopped );
+		$this->assertFalse( self::alive( $r['pid'] ) );
+	}
+
+	public function test_non_loopback_sidecar_url_is_refused() {
+		$r = $this->eval_json(
+			'$r = WPS3_Sidecar_Client::instance()->call( "health" ); echo wp_json_encode( is_wp_error( $r ) ? $r->get_error_data() : $r );',
+			array(
+				'WPS3_SIDECAR_URL'    => 'http://192.0.2.10:7781',
+				'WPS3_SIDECAR_SOCKET' => $this->private_dir( 'tcp-bad' ) . '/unused.sock',
+			)
+		);
+		$this->assertSame( 'SIDECAR_UNAVAILABLE', $r['code'] );
+		$this->assertStringContainsString( 'loopback', $r['cause'] );
+	}
+
+	/**
+	 * Starts a fake sidecar (tests/e2e/bin/fake-sidecar.mjs).
+	 *
+	 * @param string $mode stale or hung.
+	 * @param string $dir  Runtime directory.
+	 * @return int Pid.
+	 */
+	private function start_fake( $mode, $dir ) {
+		$proc = proc_open(
+			array( 'node', self::env( 'E2E_ROOT' ) . '/tests/e2e/bin/fake-sidecar.mjs', $mode, $dir . '/s.sock', $dir . '/sidecar.pid', 'server.mjs' ),
+			array( 0 => array( 'file', '/dev/null', 'r' ), 1 => array( 'pipe', 'w' ), 2 => array( 'file', '/dev/null', 'w' ) ),
+			$pipes
+		);
+		$this->procs[] = $proc;
+		$this->assertSame( "ready\n", fgets( $pipes[1] ) );
+		return (int) file_get_contents( $dir . '/sidecar.pid' );
+	}
+
+	/**
+	 * Old (stale) and hung sidecars.
+	 *
+	 * @return array
+	 */
+	public function broken_sidecars() {
+		return array(
+			'stale (another version)' => array( 'stale' ),
+			'hung (never answers, ignores SIGTERM)' => array( 'hung' ),
+		);
+	}
+
+	/**
+	 * @dataProvider broken_sidecars
+	 *
+	 * @param string $mode Mode of the fake sidecar.
+	 */
+	public function test_stale_or_hung_sidecar_is_replaced( $mode ) {
+		$dir     = $this->private_dir( 'sc-' . $mode );
+		$fake    = $this->start_fake( $mode, $dir );
+		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );
+		$t0      = microtime( true );
+		$r       = $this->eval_json(
+			'add_filter( "wps3_sidecar_start_timeout", function () { return 2.0; } ); add_filter( "wps3_sidecar_stop_grace", function () { return 1.0; } );' . self::CALL,
+			$defines
+		);
+		$this->assertLessThan( 30, microtime( true ) - $t0 );
+		$this->assertSame( 'wpsigner/Over-TCP_2023-11-14_7.pdf', $r['result']['key'] ?? null, wp_json_encode( $r ) );
+		$this->assertNotSame( $fake, $r['pid'], 'a new sidecar answers' );
+		$this->assertFalse( self::alive( $fake ), 'the old one was stopped' );
+		$health = $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->health() );', $defines );
+		$this->assertSame( WPS3_VERSION, $health['sidecarVersion'] ?? null );
+		// The next request keeps it (no restart loop).
+		$again = $this->eval_json( self::CALL, $defines );
+		$this->assertSame( $r['pid'], $again['pid'] );
+		$this->assertTrue( $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );', $defines ) );
+	}
+
+	public function test_default_runtime_directory_has_an_unpredictable_name() {
+		$r = $this->eval_json(
+			'$c = WPS3_Sidecar_Client::instance(); echo wp_json_encode( array( $c->runtime_dir(), $c->is_default_runtime_dir(), get_site_option( WPS3_Sidecar_Client::SUFFIX_OPTION ) ) );',
+			array( 'WPS3_SIDECAR_SOCKET' => '' )
+		);
+		$this->assertTrue( $r[1] );
+		$this->assertMatchesRegularExpression( '#^' . preg_quote( rtrim( sys_get_temp_dir(), '/' ), '#' ) . '/wps3-[0-9a-f]{8}-[0-9a-f]{16}$#', $r[0] );
+		$this->assertStringEndsWith( $r[2], $r[0], 'the random part is stored, so every request finds the same directory' );
+		$again = $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->runtime_dir() );', array( 'WPS3_SIDECAR_SOCKET' => '' ) );
+		$this->assertSame( $r[0], $again );
+	}
+}
