@@ -92,13 +92,13 @@ for (const [name, env, signals] of [
     assert.equal(code, 0, sc.stderr);
     assert.ok(Date.now() - t0 < 2_500, `exited after ${Date.now() - t0} ms, before the upload could finish`);
     assert.ok((await up.done) instanceof Error, 'the client saw the connection close');
-    assert.match(sc.stderr, /aborting open multipart uploads/);
-    assert.match(sc.stderr, /multipart upload aborted/);
     const check = await startSidecar();
     try {
       assert.deepEqual(await listUploads(check, s3), [], 'no multipart upload left on storage');
     } finally {
       await check.stop();
     }
+    assert.match(sc.stderr, /aborting open multipart uploads/);
+    assert.match(sc.stderr, /multipart upload aborted/);
   });
 }
