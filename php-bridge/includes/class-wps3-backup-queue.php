@@ -122,6 +122,7 @@ class WPS3_Backup_Queue {
 		if ( is_wp_error( $doc ) ) {
 			return $doc;
 		}
+		WPS3_Installer::maybe_upgrade(); // This site's tables may predate the running code (multisite: switch_to_blog()).
 		// The PDF may not be on disk yet (the host fires the hook before it finished writing it): the job is
 		// queued anyway and the worker retries FILE_NOT_FOUND a few times (file_attempts()).
 		$table = $this->jobs_table();
@@ -253,6 +254,7 @@ class WPS3_Backup_Queue {
 		 * @param int $max Jobs.
 		 */
 		$max   = (int) apply_filters( 'wps3_queue_batch_size', 25 );
+		WPS3_Installer::maybe_upgrade();
 		$seen  = array();
 		$table = $this->jobs_table();
 

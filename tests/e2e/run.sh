@@ -6,7 +6,8 @@
 #   multisite   — tests/php --group multisite on the network
 #   http-flow   — curl: login, nonces, capabilities, Test connection, Save, Mark as fully signed → Download
 #   browser-flow — headless Chromium: log in, Mark as fully signed, wait for the backup, Download, compare
-#   uninstall   — deactivate + uninstall on both installs, nothing left behind
+#   uninstall   — deactivate + uninstall on both installs: no tables, options, cron events, demo files,
+#                 sidecar process or default sidecar directory left behind
 #   harness down
 # Exits non-zero when any part fails. E2E_KEEP=1 keeps the harness directory (logs) afterwards.
 set -uo pipefail
@@ -49,7 +50,8 @@ if [ -x /usr/bin/chromium ] && [ -d node_modules/playwright-core ]; then
 else
   e2e_log "Chromium or playwright-core missing: browser-flow skipped (bash tools/setup.sh core browser)"
 fi
-part uninstall-single php tests/e2e/bin/wp.php uninstall
+# The single site uninstalls with the default (random, under the temp dir) sidecar directory, which must go.
+part uninstall-single env WPS3_E2E_DEFINE='{"WPS3_SIDECAR_SOCKET":""}' php tests/e2e/bin/wp.php uninstall
 part uninstall-multisite env WPS3_E2E_MULTISITE=1 php tests/e2e/bin/wp.php uninstall
 
 if [ "$failed" -gt 0 ]; then

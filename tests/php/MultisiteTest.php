@@ -86,4 +86,94 @@ class MultisiteTest extends WPS3_E2E_TestCase {
 		wp_delete_site( $blog );
 		$this->assertNull( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->base_prefix . $blog . '_wps3_jobs' ) ), 'wpmu_drop_tables dropped them' );
 	}
+
+	/**
+	 * A user who administers site2 only (not a super admin).
+	 *
+	 * @return int
+	 */
+	private function site2_admin() {
+		$user = get_user_by( 'login', 'site2-admin' );
+		$id   = $user ? $user->ID : wp_insert_user( array( 'user_login' => 'site2-admin', 'user_pass' => wp_generate_password( 20 ), 'user_email' => 'site2@example.test', 'role' => '' ) );
+		$this->assertIsInt( $id );
+		add_user_to_blog( $this->site2(), $id, 'administrator' );
+		return $id;
+	}
+
+	public function test_only_network_admins_change_the_endpoint() {
+		$site2 = $this->site2();
+		$admin = $this->site2_admin();
+		switch_to_blog( $site2 );
+		try {
+			$this->use_storage( array( 'path_prefix' => 'site2/' ) );
+			wp_set_current_user( $admin );
+			$this->assertTrue( current_user_can( WPS3_Admin::CAPABILITY ) );
+			$this->assertFalse( current_user_can( 'manage_network_options' ) );
+
+			list( $input, $errors ) = WPS3_Admin::filter_input_for_user( array( 'endpoint' => 'http://10.0.0.5:9000', 'bucket' => 'other-bucket' ) );
+			$this->assertNotEmpty( $errors, 'a site admin cannot point the site at another server' );
+			$this->assertArrayNotHasKey( 'endpoint', $input );
+			list( $input, $errors ) = WPS3_Admin::filter_input_for_user( array( 'endpoint' => self::env( 'S3_ENDPOINT' ), 'path_prefix' => 'mine/' ) );
+			$this->assertSame( array(), $errors, 'the same endpoint posted back is fine' );
+			// The other fields still save; the stored endpoint is kept when the (disabled) field is absent.
+			$this->assertTrue( WPS3_Settings::instance()->save( $input + array( 'provider' => 'custom', 'bucket' => self::env( 'S3_BUCKET' ), 'region' => self::env( 'S3_REGION' ), 'access_key_id' => self::env( 'S3_ACCESS_KEY_ID' ) ) ) );
+			$this->assertSame( self::env( 'S3_ENDPOINT' ), WPS3_Settings::instance()->get( 'endpoint' ) );
+			$this->assertSame( 'mine/', WPS3_Settings::instance()->get( 'path_prefix' ) );
+
+			ob_start();
+			WPS3_Admin::instance()->render_page();
+			$html = (string) ob_get_clean();
+			$this->assertMatchesRegularExpression( '/name="wps3\[endpoint\]" value="[^"]*" disabled="disabled"/', $html );
+			$this->assertStringContainsString( 'wps3-network-only', $html );
+			$this->assertMatchesRegularExpression( '/name="wps3\[bucket\]" value="[^"]*" autocomplete/', $html, 'other fields stay editable' );
+
+			wp_set_current_user( get_user_by( 'login', self::env( 'ADMIN_USER' ) )->ID ); // Super admin.
+			list( , $errors ) = WPS3_Admin::filter_input_for_user( array( 'endpoint' => 'http://10.0.0.5:9000' ) );
+			$this->assertSame( array(), $errors );
+		} finally {
+			wp_set_current_user( 0 );
+			restore_current_blog();
+		}
+	}
+
+	public function test_sidecar_failures_do_not_show_the_shared_log_to_site_admins() {
+		$site2   = $this->site2();
+		$admin   = $this->site2_admin();
+		$dir     = self::env( 'E2E_DIR' ) . '/sc-ms-' . wp_generate_password( 4, false );
+		$defines = array(
+			'DISABLE_WP_CRON'     => true,
+			'WPS3_NODE_BINARY'    => '/bin/false',
+			'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock',
+		);
+		mkdir( $dir, 0700 );
+		file_put_contents( $dir . '/sidecar.log', "{\"level\":\"error\",\"msg\":\"OTHER-SITE-SECRET-LOG-LINE\"}\n" );
+		$code = 'switch_to_blog( ' . $site2 . ' ); add_filter( "wps3_sidecar_start_timeout", function () { return 1.0; } ); require_once ABSPATH . "wp-admin/includes/admin.php";'
+			. ' $r = WPS3_Sidecar_Client::instance()->call( "health" ); $out = array( "error" => $r->get_error_message() . " " . WPS3_Errors::field( $r, "fix" ) );'
+			. ' foreach ( array( "site" => (int) getenv( "SITE_ADMIN" ), "network" => (int) getenv( "SUPER_ADMIN" ) ) as $k => $u ) { wp_set_current_user( $u ); ob_start(); WPS3_Admin::instance()->global_notices(); $out[ $k ] = ob_get_clean(); }'
+			. ' echo wp_json_encode( $out );';
+		$out = json_decode(
+			$this->wait_wp(
+				$this->spawn_wp(
+					array( 'eval', $code ),
+					$defines,
+					array(
+						'SITE_ADMIN'  => (string) $admin,
+						'SUPER_ADMIN' => (string) get_user_by( 'login', self::env( 'ADMIN_USER' ) )->ID,
+					)
+				)
+			),
+			true
+		);
+		$this->assertIsArray( $out );
+		$this->assertStringNotContainsString( 'OTHER-SITE-SECRET-LOG-LINE', $out['error'], 'no log tail in errors' );
+		$this->assertStringNotContainsString( $dir, $out['error'], 'no log path in per-site errors' );
+		$this->assertStringContainsString( 'wps3-sidecar-notice', $out['site'], 'site admins learn that the sidecar failed' );
+		$this->assertStringNotContainsString( 'sidecar.log', $out['site'] );
+		$this->assertStringNotContainsString( 'OTHER-SITE-SECRET-LOG-LINE', $out['site'] );
+		$this->assertStringContainsString( $dir . '/sidecar.log', $out['network'], 'network admins see where the log is' );
+		$this->assertStringNotContainsString( 'OTHER-SITE-SECRET-LOG-LINE', $out['network'] );
+		switch_to_blog( $site2 );
+		delete_transient( 'wps3_sidecar_error' );
+		restore_current_blog();
+	}
 }

@@ -5,7 +5,7 @@
  *   WPS3_E2E_DIR=/tmp/wps3e.X php tests/e2e/bin/wp.php run-queue        # prints JSON stats + peak memory
  *   WPS3_E2E_DIR=/tmp/wps3e.X php tests/e2e/bin/wp.php eval 'echo home_url();'
  *   WPS3_E2E_DIR=/tmp/wps3e.X php tests/e2e/bin/wp.php seed-demo "Service Agreement"
- *   WPS3_E2E_DIR=/tmp/wps3e.X php tests/e2e/bin/wp.php uninstall        # deactivate + uninstall, list leftovers
+ *   WPS3_E2E_DIR=/tmp/wps3e.X php tests/e2e/bin/wp.php uninstall        # sidecar + demo files, deactivate + uninstall, list leftovers
  * WPS3_E2E_MULTISITE=1 runs the command on the harness's multisite network.
  *
  * @package wps3
@@ -57,15 +57,42 @@ switch ( $wps3_cmd ) {
 		// The real WordPress flow: deactivate, then uninstall_plugin() runs uninstall.php. Then look for leftovers.
 		require_once ABSPATH . 'wp-admin/includes/plugin.php';
 		require_once ABSPATH . 'wp-admin/includes/file.php';
+		// A running sidecar, and demo files on every site, that the uninstall must remove.
+		$wps3_client  = WPS3_Sidecar_Client::instance();
+		$wps3_health  = $wps3_client->ensure_running();
+		$wps3_sc_pid  = is_wp_error( $wps3_health ) ? 0 : (int) $wps3_health['pid'];
+		$wps3_rt_dir  = $wps3_client->runtime_dir();
+		$wps3_default = $wps3_client->is_default_runtime_dir();
+		$wps3_demo    = array();
+		foreach ( is_multisite() ? get_sites( array( 'fields' => 'ids' ) ) : array( get_current_blog_id() ) as $wps3_site ) {
+			is_multisite() && switch_to_blog( $wps3_site );
+			WPS3_Demo::create_document( 'Uninstall check' );
+			$wps3_demo[] = WPS3_Demo::dir();
+			is_multisite() && restore_current_blog();
+		}
 		deactivate_plugins( 'wps3/wps3.php', true, is_multisite() );
 		uninstall_plugin( 'wps3/wps3.php' );
 		global $wpdb;
-		$wps3_left = array(
-			'tables'  => $wpdb->get_col( $wpdb->prepare( 'SHOW TABLES LIKE %s', '%' . $wpdb->esc_like( 'wps3_' ) . '%' ) ),
-			'options' => array(),
-			'cron'    => array(),
-			'sites'   => is_multisite() ? count( get_sites( array( 'fields' => 'ids' ) ) ) : 1,
+		clearstatcache();
+		$wps3_sc_alive = $wps3_sc_pid && is_readable( "/proc/$wps3_sc_pid/stat" ) && ! preg_match( '/^\d+ \(.*\) [ZX] /', (string) @file_get_contents( "/proc/$wps3_sc_pid/stat" ) ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		$wps3_left     = array(
+			'tables'   => $wpdb->get_col( $wpdb->prepare( 'SHOW TABLES LIKE %s', '%' . $wpdb->esc_like( 'wps3_' ) . '%' ) ),
+			'options'  => array(),
+			'cron'     => array(),
+			'sites'    => is_multisite() ? count( get_sites( array( 'fields' => 'ids' ) ) ) : 1,
+			'files'    => array_values( array_filter( $wps3_demo, 'file_exists' ) ),
+			'sidecar'  => $wps3_sc_alive ? array( "pid $wps3_sc_pid still running" ) : array(),
+			'checked'  => array( 'sidecarPid' => $wps3_sc_pid, 'runtimeDir' => $wps3_rt_dir, 'defaultRuntimeDir' => $wps3_default, 'demoDirs' => $wps3_demo ),
 		);
+		if ( ! $wps3_sc_pid ) {
+			$wps3_left['sidecar'][] = 'no sidecar was running before the uninstall: ' . $wps3_health->get_error_message();
+		}
+		if ( $wps3_default && file_exists( $wps3_rt_dir ) ) {
+			$wps3_left['files'][] = $wps3_rt_dir;
+		}
+		if ( is_multisite() ) {
+			$wps3_left['options'] = $wpdb->get_col( "SELECT meta_key FROM {$wpdb->sitemeta} WHERE meta_key LIKE 'wps3\\_%'" );
+		}
 		foreach ( is_multisite() ? get_sites( array( 'fields' => 'ids' ) ) : array( get_current_blog_id() ) as $wps3_site ) {
 			is_multisite() && switch_to_blog( $wps3_site );
 			$wps3_left['options'] = array_merge( $wps3_left['options'], $wpdb->get_col( "SELECT option_name FROM {$wpdb->options} WHERE option_name LIKE 'wps3\\_%' OR option_name LIKE '\\_transient\\_wps3\\_%'" ) );
@@ -80,7 +107,7 @@ switch ( $wps3_cmd ) {
 			is_multisite() && restore_current_blog();
 		}
 		echo wp_json_encode( $wps3_left ), "\n";
-		exit( $wps3_left['tables'] || $wps3_left['options'] || $wps3_left['cron'] ? 1 : 0 );
+		exit( $wps3_left['tables'] || $wps3_left['options'] || $wps3_left['cron'] || $wps3_left['files'] || $wps3_left['sidecar'] ? 1 : 0 );
 	default:
 		fwrite( STDERR, "unknown command '$wps3_cmd' (run-queue | eval CODE | seed-demo TITLE | uninstall)\n" );
 		exit( 2 );
