@@ -1028,27 +1028,6 @@ class WPS3_Sidecar_Client {
 	}
 
 	/**
-	 * Last lines of the sidecar log (for error messages).
-	 *
-	 * @return string
-	 */
-	public function log_tail() {
-		$file = $this->log_file();
-		if ( ! is_readable( $file ) ) {
-			return '';
-		}
-		$size = filesize( $file );
-		$fh   = fopen( $file, 'rb' ); // phpcs:ignore WordPress.WP.AlternativeFunctions
-		if ( false === $fh ) {
-			return '';
-		}
-		fseek( $fh, max( 0, $size - 600 ) );
-		$tail = (string) fread( $fh, 600 ); // phpcs:ignore WordPress.WP.AlternativeFunctions
-		fclose( $fh ); // phpcs:ignore WordPress.WP.AlternativeFunctions
-		return trim( preg_replace( '/\s+/', ' ', $tail ) );
-	}
-
-	/**
 	 * Stops the sidecar (SIGTERM, then SIGKILL after a grace period).
 	 *
 	 * @return bool Whether a process was signalled.
