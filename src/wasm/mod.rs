@@ -237,22 +237,6 @@ pub fn object_url(
     Ok(e.url(Some(&key), &[]))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SignInput {
-    storage: StorageInput,
-    credentials: CredentialsInput,
-    now: NowInput,
-    method: String,
-    #[serde(default)]
-    key: Option<String>,
-    #[serde(default)]
-    query: Vec<(String, String)>,
-    #[serde(default)]
-    headers: Vec<(String, String)>,
-    payload_hash: String,
-}
-
 #[derive(Serialize)]
 struct SignedOut {
     method: String,
@@ -265,45 +249,12 @@ struct SignedOut {
 pub fn sign_request_js(
     #[wasm_bindgen(unchecked_param_type = "SignRequestInput")] req: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let req: SignInput = input(req, "signRequest")?;
-    let endpoint = req.storage.resolve()?;
-    let credentials = req.credentials.credentials();
-    let s3 = S3Request {
-        method: &req.method,
-        key: req.key.as_deref(),
-        query: &req.query,
-        headers: &req.headers,
-        payload_hash: PayloadHash::parse(&req.payload_hash)?,
-    };
-    let time = req.now.timestamp()?;
-    let signed =
-        KEYS.with(|k| sign_request(&endpoint, &credentials, time, &s3, &mut k.borrow_mut()))?;
-    output(&SignedOut {
-        method: signed.method,
-        url: signed.url,
-        headers: signed.headers,
+    let req: WithStorage<SignFields> = input(req, "signRequest")?;
+    let (endpoint, credentials) = req.resolve()?;
+    KEYS.with(|k| {
+        req.request
+            .sign(&endpoint, &credentials, &mut k.borrow_mut())
     })
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PresignInput {
-    storage: StorageInput,
-    credentials: CredentialsInput,
-    now: NowInput,
-    method: String,
-    key: String,
-    expires_in: f64,
-    #[serde(default)]
-    query: Vec<(String, String)>,
-    #[serde(default)]
-    headers: Vec<(String, String)>,
-    #[serde(default)]
-    response_content_disposition: Option<String>,
-    #[serde(default)]
-    response_content_type: Option<String>,
-    #[serde(default)]
-    response_cache_control: Option<String>,
 }
 
 fn expires(seconds: f64) -> Result<u64, Error> {
@@ -332,29 +283,11 @@ struct PresignedOut {
 pub fn presign_url_js(
     #[wasm_bindgen(unchecked_param_type = "PresignUrlInput")] req: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let req: PresignInput = input(req, "presignUrl")?;
-    let endpoint = req.storage.resolve()?;
-    let credentials = req.credentials.credentials();
-    let presign = PresignRequest {
-        method: &req.method,
-        key: &req.key,
-        expires_in: expires(req.expires_in)?,
-        query: &req.query,
-        headers: &req.headers,
-        overrides: ResponseOverrides {
-            content_disposition: req.response_content_disposition.clone(),
-            content_type: req.response_content_type.clone(),
-            cache_control: req.response_cache_control.clone(),
-        },
-    };
-    let time = req.now.timestamp()?;
-    let out =
-        KEYS.with(|k| presign_url(&endpoint, &credentials, time, &presign, &mut k.borrow_mut()))?;
-    output(&PresignedOut {
-        method: out.method,
-        url: out.url,
-        headers: out.headers,
-        expires_at: out.expires_at.iso8601(),
+    let req: WithStorage<PresignFields> = input(req, "presignUrl")?;
+    let (endpoint, credentials) = req.resolve()?;
+    KEYS.with(|k| {
+        req.request
+            .presign(&endpoint, &credentials, &mut k.borrow_mut())
     })
 }
 
@@ -844,9 +777,26 @@ pub fn derive_signing_key_js(req: JsValue) -> Result<JsValue, JsValue> {
     })
 }
 
+/// A request plus the storage and credentials to run it against (the
+/// stateless calls); `Bucket` methods take the request part alone.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct BucketPresignInput {
+struct WithStorage<T> {
+    storage: StorageInput,
+    credentials: CredentialsInput,
+    #[serde(flatten)]
+    request: T,
+}
+
+impl<T> WithStorage<T> {
+    fn resolve(&self) -> Result<(ResolvedEndpoint, Credentials), Error> {
+        Ok((self.storage.resolve()?, self.credentials.credentials()))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PresignFields {
     now: NowInput,
     method: String,
     key: String,
@@ -863,9 +813,38 @@ struct BucketPresignInput {
     response_cache_control: Option<String>,
 }
 
+impl PresignFields {
+    fn presign(
+        &self,
+        endpoint: &ResolvedEndpoint,
+        credentials: &Credentials,
+        keys: &mut SigningKeyCache,
+    ) -> Result<JsValue, JsValue> {
+        let presign = PresignRequest {
+            method: &self.method,
+            key: &self.key,
+            expires_in: expires(self.expires_in)?,
+            query: &self.query,
+            headers: &self.headers,
+            overrides: ResponseOverrides {
+                content_disposition: self.response_content_disposition.clone(),
+                content_type: self.response_content_type.clone(),
+                cache_control: self.response_cache_control.clone(),
+            },
+        };
+        let out = presign_url(endpoint, credentials, self.now.timestamp()?, &presign, keys)?;
+        output(&PresignedOut {
+            method: out.method,
+            url: out.url,
+            headers: out.headers,
+            expires_at: out.expires_at.iso8601(),
+        })
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct BucketSignInput {
+struct SignFields {
     now: NowInput,
     method: String,
     #[serde(default)]
@@ -875,6 +854,29 @@ struct BucketSignInput {
     #[serde(default)]
     headers: Vec<(String, String)>,
     payload_hash: String,
+}
+
+impl SignFields {
+    fn sign(
+        &self,
+        endpoint: &ResolvedEndpoint,
+        credentials: &Credentials,
+        keys: &mut SigningKeyCache,
+    ) -> Result<JsValue, JsValue> {
+        let s3 = S3Request {
+            method: &self.method,
+            key: self.key.as_deref(),
+            query: &self.query,
+            headers: &self.headers,
+            payload_hash: PayloadHash::parse(&self.payload_hash)?,
+        };
+        let signed = sign_request(endpoint, credentials, self.now.timestamp()?, &s3, keys)?;
+        output(&SignedOut {
+            method: signed.method,
+            url: signed.url,
+            headers: signed.headers,
+        })
+    }
 }
 
 /// One bucket and one key pair, validated once and kept inside wasm with
@@ -941,52 +943,20 @@ impl Bucket {
     /// `presignUrl` without `storage` and `credentials`.
     #[wasm_bindgen(js_name = presignUrl, unchecked_return_type = "PresignedUrl")]
     pub fn presign_url(&mut self, req: JsValue) -> Result<JsValue, JsValue> {
-        let req: BucketPresignInput = input(req, "presignUrl")?;
-        let presign = PresignRequest {
-            method: &req.method,
-            key: &req.key,
-            expires_in: expires(req.expires_in)?,
-            query: &req.query,
-            headers: &req.headers,
-            overrides: ResponseOverrides {
-                content_disposition: req.response_content_disposition.clone(),
-                content_type: req.response_content_type.clone(),
-                cache_control: req.response_cache_control.clone(),
-            },
-        };
-        let time = req.now.timestamp()?;
-        let out = presign_url(
+        input::<PresignFields>(req, "presignUrl")?.presign(
             &self.endpoint,
             &self.credentials,
-            time,
-            &presign,
             &mut self.keys,
-        )?;
-        output(&PresignedOut {
-            method: out.method,
-            url: out.url,
-            headers: out.headers,
-            expires_at: out.expires_at.iso8601(),
-        })
+        )
     }
 
     /// `signRequest` without `storage` and `credentials`.
     #[wasm_bindgen(js_name = signRequest, unchecked_return_type = "SignedRequest")]
     pub fn sign_request(&mut self, req: JsValue) -> Result<JsValue, JsValue> {
-        let req: BucketSignInput = input(req, "signRequest")?;
-        let s3 = S3Request {
-            method: &req.method,
-            key: req.key.as_deref(),
-            query: &req.query,
-            headers: &req.headers,
-            payload_hash: PayloadHash::parse(&req.payload_hash)?,
-        };
-        let time = req.now.timestamp()?;
-        let signed = sign_request(&self.endpoint, &self.credentials, time, &s3, &mut self.keys)?;
-        output(&SignedOut {
-            method: signed.method,
-            url: signed.url,
-            headers: signed.headers,
-        })
+        input::<SignFields>(req, "signRequest")?.sign(
+            &self.endpoint,
+            &self.credentials,
+            &mut self.keys,
+        )
     }
 }
