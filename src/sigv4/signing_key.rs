@@ -92,11 +92,24 @@ pub fn derive_signing_key(secret: &str, date: &str, region: &str, service: &str)
 
 /// A small most-recently-used cache of signing keys.
 ///
-/// Entries are looked up by a SHA-256 of the secret, never the secret itself,
-/// so the cache holds no copy of any secret.
-#[derive(Default)]
+/// Entries are looked up by a salted SHA-256 of the secret, never the secret
+/// itself, so the cache holds no copy of any secret; the random per-cache salt
+/// keeps a memory dump from confirming a guessed weak secret (`minioadmin`).
 pub struct SigningKeyCache {
+    salt: [u8; 16],
     entries: Vec<(CacheId, SigningKey)>,
+}
+
+impl Default for SigningKeyCache {
+    fn default() -> Self {
+        let mut salt = [0u8; 16];
+        // Without randomness the cache still works; it only loses the salt's benefit.
+        let _ = getrandom::fill(&mut salt);
+        SigningKeyCache {
+            salt,
+            entries: Vec::new(),
+        }
+    }
 }
 
 #[derive(PartialEq, Eq)]
@@ -118,7 +131,11 @@ impl SigningKeyCache {
     /// Returns the cached key, deriving and caching it on a miss.
     pub fn get(&mut self, secret: &str, date: &str, region: &str, service: &str) -> SigningKey {
         let id = CacheId {
-            secret_digest: Sha256::digest(secret.as_bytes()).into(),
+            secret_digest: Sha256::new()
+                .chain_update(self.salt)
+                .chain_update(secret.as_bytes())
+                .finalize()
+                .into(),
             date: date.to_owned(),
             region: region.to_owned(),
             service: service.to_owned(),
