@@ -186,6 +186,19 @@ class WPS3_Admin {
 			}
 			echo '</div>';
 		}
+		$version = get_transient( 'wps3_sidecar_version' );
+		if ( is_array( $version ) && isset( $version['running'], $version['plugin'] ) ) {
+			echo '<div class="notice notice-warning wps3-sidecar-version-notice"><p><strong>' . esc_html__( 'WP Signer S3 Backups: the running sidecar belongs to another plugin version.', 'wps3' ) . '</strong> ';
+			echo esc_html(
+				sprintf(
+					/* translators: 1: sidecar version, 2: plugin version */
+					__( 'It reports version %1$s; the plugin is %2$s. It is used as it is, because the plugin did not start it or cannot start processes (proc_open() is disabled).', 'wps3' ),
+					(string) $version['running'],
+					(string) $version['plugin']
+				)
+			);
+			echo '</p><p><strong>' . esc_html__( 'How to fix:', 'wps3' ) . '</strong> ' . esc_html__( 'Restart the sidecar service with the sidecar/server.mjs of the installed plugin.', 'wps3' ) . '</p></div>';
+		}
 		$settings = WPS3_Settings::instance();
 		$missing  = $settings->salts_in_database();
 		if ( $missing && ! $settings->is_locked( 'secret_access_key' ) && $settings->has_secret() ) {

@@ -152,12 +152,12 @@ class WPS3_Backup_Queue {
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		$job_id = (int) $wpdb->get_var( $wpdb->prepare( "SELECT id FROM {$table} WHERE document_id = %s", $doc['id'] ) );
 		if ( 1 !== (int) $inserted ) {
-			// Completed again: a job that failed starts over with the new path and title (a pending, running or
-			// done job is left alone).
+			// Completed again: a job that failed starts over with the new path and title, and its key is rendered
+			// again (a fixed prefix, template or filter applies); a pending, running or done job is left alone.
 			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 			$reset = $wpdb->query(
 				$wpdb->prepare(
-					"UPDATE {$table} SET file_path = %s, title = %s, document = %s, status = 'pending', attempts = 0, next_attempt_at = %d, locked_by = NULL, locked_until = NULL, last_error_code = NULL, last_error_cause = NULL, last_error_fix = NULL, updated_at = %s WHERE id = %d AND status = 'failed'", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+					"UPDATE {$table} SET file_path = %s, title = %s, document = %s, status = 'pending', attempts = 0, next_attempt_at = %d, locked_by = NULL, locked_until = NULL, object_key = NULL, last_error_code = NULL, last_error_cause = NULL, last_error_fix = NULL, updated_at = %s WHERE id = %d AND status = 'failed'", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 					$doc['path'],
 					$doc['title'],
 					false === $json ? '' : substr( $json, 0, 65535 ),
@@ -449,7 +449,8 @@ class WPS3_Backup_Queue {
 	}
 
 	/**
-	 * Puts a failed (or stuck) job back in the queue and schedules a run.
+	 * Puts a failed (or stuck) job back in the queue and schedules a run. The stored key is dropped, so the
+	 * next attempt renders it again with the current prefix, template and wps_s3_backup_key filter.
 	 *
 	 * @param int $id Job id.
 	 * @return bool Whether a job was reset.
@@ -460,7 +461,7 @@ class WPS3_Backup_Queue {
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		$rows = $wpdb->query(
 			$wpdb->prepare(
-				"UPDATE {$table} SET status = 'pending', attempts = 0, next_attempt_at = %d, locked_by = NULL, locked_until = NULL, updated_at = %s WHERE id = %d AND status IN ('failed','pending')", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				"UPDATE {$table} SET status = 'pending', attempts = 0, next_attempt_at = %d, locked_by = NULL, locked_until = NULL, object_key = NULL, updated_at = %s WHERE id = %d AND status IN ('failed','pending')", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 				time(),
 				self::now_mysql(),
 				(int) $id
@@ -486,7 +487,8 @@ class WPS3_Backup_Queue {
 		if ( ! $job || $job['locked_by'] !== $token ) {
 			return 'retry';
 		}
-		if ( (int) $job['attempts'] > $this->max_attempts() ) {
+		// The larger budget applies: a job waiting for its PDF may be claimed up to file_attempts() times.
+		if ( (int) $job['attempts'] > max( $this->max_attempts(), $this->file_attempts() ) ) {
 			// Only claims of jobs whose worker vanished get here (fail() stops retryable errors earlier).
 			return $this->fail(
 				$job,
@@ -794,18 +796,21 @@ class WPS3_Backup_Queue {
 	}
 
 	/**
-	 * Seconds between renewals of a running job's lease (default 60).
+	 * Seconds between renewals of a running job's lease: the filtered value (default 60), at most a third of
+	 * the lease (so a short lease never expires between renewals), at least 5 s.
 	 *
 	 * @return int
 	 */
 	public function lease_renew_interval() {
 		/**
-		 * Seconds between renewals of the lease of a job whose upload is running (default 60).
+		 * Seconds between renewals of the lease of a job whose upload is running (default 60; capped at a
+		 * third of the lease, at least 5).
 		 *
 		 * @param int $seconds Seconds.
 		 */
 		$seconds = apply_filters( 'wps3_lease_renew_interval', 60 );
-		return is_numeric( $seconds ) ? max( 1, (int) $seconds ) : 60;
+		$seconds = is_numeric( $seconds ) ? (int) $seconds : 60;
+		return max( 5, min( $seconds, intdiv( $this->lease_seconds(), 3 ) ) );
 	}
 
 	/**

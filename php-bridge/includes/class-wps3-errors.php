@@ -64,6 +64,12 @@ class WPS3_Errors {
 		if ( $permanent ) {
 			$retryable = false;
 		}
+		if ( in_array( $code, array( 'INTERNAL', 'CANCELLED' ), true ) ) {
+			// A bug hit or a request cancelled in the sidecar says nothing about the document: the queue retries
+			// it (bounded by max_attempts), whatever the sidecar's retryable flag says.
+			$retryable = true;
+			$permanent = false;
+		}
 
 		$defaults = self::describe( $code, $message );
 		$data     = array(
@@ -85,7 +91,7 @@ class WPS3_Errors {
 	 * @return bool
 	 */
 	private static function default_retryable( $code, array $error ) {
-		if ( in_array( $code, array( 'NETWORK_ERROR', 'SHUTTING_DOWN', 'INTERNAL', 'SIDECAR_UNAVAILABLE', 'SIDECAR_BAD_RESPONSE', 'REQUEST_TIMEOUT', 'FILE_UNREADABLE', 'FILE_NOT_FOUND', 'FILE_CHANGED' ), true ) ) {
+		if ( in_array( $code, array( 'NETWORK_ERROR', 'SHUTTING_DOWN', 'INTERNAL', 'CANCELLED', 'SIDECAR_UNAVAILABLE', 'SIDECAR_BAD_RESPONSE', 'REQUEST_TIMEOUT', 'FILE_UNREADABLE', 'FILE_NOT_FOUND', 'FILE_CHANGED' ), true ) ) {
 			// FILE_NOT_FOUND: the host may fire the hook before the PDF is written; the queue bounds these
 			// retries (WPS3_Backup_Queue::file_attempts()).
 			return true;

@@ -33,6 +33,8 @@ class WPS3_Installer {
 	 * @return void
 	 */
 	public static function activate( $network_wide = false ) {
+		// The random part of the default sidecar directory, once for the whole install (network option).
+		WPS3_Sidecar_Client::ensure_runtime_suffix();
 		if ( is_multisite() && $network_wide ) {
 			foreach ( self::site_ids() as $site_id ) {
 				switch_to_blog( $site_id );
@@ -96,13 +98,46 @@ class WPS3_Installer {
 	}
 
 	/**
-	 * Creates or upgrades the current site's tables and schedules the safety-net event.
+	 * Creates or upgrades the current site's tables and schedules the safety-net event. Runs under a MySQL
+	 * named lock per site (another request already upgrading: skipped, the next request checks again); the
+	 * schema version is recorded only once the tables are read back with every column and the binary
+	 * document_id collation.
 	 *
-	 * @return void
+	 * @return bool Whether the schema is current.
 	 */
 	public static function install_site() {
 		global $wpdb;
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+
+		$lock = self::upgrade_lock_name();
+		if ( '1' !== (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 0)', $lock ) ) ) { // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+			return false; // Another request is upgrading this site's tables right now.
+		}
+		try {
+			return self::install_site_locked();
+		} finally {
+			$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', $lock ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		}
+	}
+
+	/**
+	 * Name of the MySQL lock that serialises schema upgrades of the current site (at most 64 characters).
+	 *
+	 * @return string
+	 */
+	private static function upgrade_lock_name() {
+		global $wpdb;
+		$name = 'wps3_upgrade_' . $wpdb->prefix;
+		return strlen( $name ) <= 64 ? $name : 'wps3_upgrade_' . md5( $wpdb->prefix );
+	}
+
+	/**
+	 * install_site() under its lock.
+	 *
+	 * @return bool Whether the schema is current.
+	 */
+	private static function install_site_locked() {
+		global $wpdb;
 
 		$charset_collate = $wpdb->get_charset_collate();
 		$tables          = self::tables();
@@ -149,10 +184,48 @@ class WPS3_Installer {
 		dbDelta( $sql_jobs );
 		dbDelta( $sql_backups );
 		// dbDelta compares column types only, not collations: upgrade document_id explicitly.
-		self::binary_document_ids();
+		$altered = self::binary_document_ids();
 
-		update_option( self::DB_VERSION_OPTION, WPS3_DB_VERSION );
 		self::schedule();
+		// dbDelta reports no errors: read the tables back before recording the version.
+		if ( ! $altered || ! self::schema_is_current() ) {
+			return false;
+		}
+		update_option( self::DB_VERSION_OPTION, WPS3_DB_VERSION );
+		return true;
+	}
+
+	/**
+	 * Columns each table must have in the current schema.
+	 *
+	 * @return array<string,string[]> Table key (jobs, backups) => columns.
+	 */
+	private static function required_columns() {
+		return array(
+			'jobs'    => array( 'id', 'document_id', 'file_path', 'title', 'document', 'status', 'attempts', 'next_attempt_at', 'locked_by', 'locked_until', 'object_key', 'last_error_code', 'last_error_cause', 'last_error_fix', 'created_at', 'updated_at' ),
+			'backups' => array( 'id', 'document_id', 'provider', 'endpoint', 'region', 'bucket', 'object_key', 'size', 'etag', 'uploaded_at' ),
+		);
+	}
+
+	/**
+	 * Whether the current site's tables exist with every column and byte-exact document ids (read fresh).
+	 *
+	 * @return bool
+	 */
+	public static function schema_is_current() {
+		global $wpdb;
+		$tables = self::tables();
+		foreach ( self::required_columns() as $key => $required ) {
+			$wpdb->suppress_errors( true );
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			$rows = $wpdb->get_results( "SHOW FULL COLUMNS FROM `{$tables[ $key ]}`", ARRAY_A );
+			$wpdb->suppress_errors( false );
+			$columns = array_column( (array) $rows, null, 'Field' );
+			if ( array_diff( $required, array_keys( $columns ) ) || ! preg_match( '/_bin$/', (string) ( $columns['document_id']['Collation'] ?? '' ) ) ) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	/**
@@ -170,18 +243,21 @@ class WPS3_Installer {
 	/**
 	 * Converts document_id columns of tables created before schema 2 to the binary collation.
 	 *
-	 * @return void
+	 * @return bool Whether every needed ALTER succeeded.
 	 */
 	private static function binary_document_ids() {
 		global $wpdb;
 		$definition = self::document_id_column();
+		$ok         = true;
 		foreach ( self::tables() as $table ) {
 			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 			$column = $wpdb->get_row( "SHOW FULL COLUMNS FROM `{$table}` LIKE 'document_id'", ARRAY_A );
 			if ( is_array( $column ) && ! preg_match( '/_bin$/', (string) $column['Collation'] ) ) {
-				$wpdb->query( "ALTER TABLE `{$table}` MODIFY document_id {$definition}" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				$ok = ( false !== $wpdb->query( "ALTER TABLE `{$table}` MODIFY document_id {$definition}" ) ) && $ok;
 			}
 		}
+		return $ok;
 	}
 
 	/**
@@ -249,13 +325,22 @@ class WPS3_Installer {
 
 	/**
 	 * Stops the sidecar and deletes its runtime directory when it is the plugin's default one (socket, pid,
-	 * lock, marker, token and log). A directory chosen with WPS3_SIDECAR_SOCKET belongs to the admin: only
-	 * the files the plugin created in it are removed, not the directory.
+	 * lock, marker, token and log). A directory chosen with WPS3_SIDECAR_SOCKET belongs to the admin: the
+	 * sidecar is stopped only if the plugin started it (marker file), and only the socket (if nothing listens),
+	 * our pid file and the marker are removed, never the directory or generic names (lock, log, token).
 	 *
 	 * @return void
 	 */
 	public static function uninstall_sidecar() {
 		$client = WPS3_Sidecar_Client::instance();
+		if ( ! $client->is_default_runtime_dir() ) {
+			$client->stop_if_started_by_us();
+			$dir = $client->runtime_dir();
+			if ( is_dir( $dir ) && ! is_link( $dir ) ) {
+				$client->remove_own_files();
+			}
+			return;
+		}
 		$client->stop();
 		$dir = $client->runtime_dir();
 		if ( ! is_dir( $dir ) || is_link( $dir ) ) {
@@ -271,15 +356,13 @@ class WPS3_Installer {
 				@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 			}
 		}
-		if ( $client->is_default_runtime_dir() ) {
-			// The default directory is the plugin's alone (random name, 0700): remove all of it.
-			foreach ( (array) glob( $dir . '/{,.}[!.]*', GLOB_BRACE ) as $file ) {
-				if ( ! is_dir( $file ) || is_link( $file ) ) {
-					@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
-				}
+		// The default directory is the plugin's alone (random name, 0700): remove all of it.
+		foreach ( (array) glob( $dir . '/{,.}[!.]*', GLOB_BRACE ) as $file ) {
+			if ( ! is_dir( $file ) || is_link( $file ) ) {
+				@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 			}
-			@rmdir( $dir ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 		}
+		@rmdir( $dir ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 	}
 
 	/**

@@ -45,6 +45,13 @@ class WPS3_Sidecar_Client {
 	private $checked = false;
 
 	/**
+	 * Runtime suffix of this PHP process (read once).
+	 *
+	 * @var string|null
+	 */
+	private $suffix = null;
+
+	/**
 	 * Network-wide option holding the random part of the default runtime directory.
 	 */
 	const SUFFIX_OPTION = 'wps3_runtime_suffix';
@@ -108,6 +115,110 @@ class WPS3_Sidecar_Client {
 	}
 
 	/**
+	 * How /proc/net/tcp and /proc/net/tcp6 print the addresses a connection to 127.0.0.1 can reach: 127.0.0.1
+	 * and 0.0.0.0, and over IPv6 ::ffff:127.0.0.1, ::ffff:0.0.0.0 and :: (dual-stack). Each 32-bit word is
+	 * printed as a hex number in host byte order.
+	 *
+	 * @return string[] Upper-case hex.
+	 */
+	private static function loopback_proc_addresses() {
+		$out = array();
+		foreach ( array( '127.0.0.1', '0.0.0.0', '::ffff:127.0.0.1', '::ffff:0.0.0.0', '::' ) as $ip ) {
+			$hex = '';
+			foreach ( str_split( (string) inet_pton( $ip ), 4 ) as $word ) {
+				$hex .= sprintf( '%08X', unpack( 'L', $word )[1] );
+			}
+			$out[] = $hex;
+		}
+		return $out;
+	}
+
+	/**
+	 * Uids of the sockets in the text of /proc/net/tcp (or tcp6) that listen on $port where a connection to
+	 * 127.0.0.1:$port can land.
+	 *
+	 * @param string $text Contents of /proc/net/tcp or /proc/net/tcp6.
+	 * @param int    $port Port.
+	 * @return int[]
+	 */
+	public static function listener_uids( $text, $port ) {
+		$port_hex = sprintf( '%04X', (int) $port );
+		$accept   = self::loopback_proc_addresses();
+		$uids     = array();
+		foreach ( preg_split( '/\R/', (string) $text ) as $line ) {
+			// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
+			$cols = preg_split( '/\s+/', trim( $line ) );
+			if ( count( $cols ) < 8 || false === strpos( $cols[1], ':' ) ) {
+				continue;
+			}
+			list( $address, $local_port ) = explode( ':', $cols[1], 2 );
+			if ( '0A' !== strtoupper( $cols[3] ) || strtoupper( $local_port ) !== $port_hex || ! in_array( strtoupper( $address ), $accept, true ) ) {
+				continue;
+			}
+			$uids[] = (int) $cols[7];
+		}
+		return $uids;
+	}
+
+	/**
+	 * Uids of the listeners a connection to 127.0.0.1:$port can reach, or null when /proc/net/tcp is unreadable.
+	 *
+	 * @param int $port Port.
+	 * @return int[]|null
+	 */
+	private static function port_listener_uids( $port ) {
+		$tcp = @file_get_contents( '/proc/net/tcp' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		if ( false === $tcp || '' === $tcp ) {
+			return null;
+		}
+		$tcp6 = @file_get_contents( '/proc/net/tcp6' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- absent without IPv6.
+		return array_merge( self::listener_uids( $tcp, $port ), false === $tcp6 ? array() : self::listener_uids( $tcp6, $port ) );
+	}
+
+	/**
+	 * Checks that what listens on 127.0.0.1:$port belongs to the user PHP runs as, so the bearer token and
+	 * the credentials are never sent to another user's process that took the port. Without /proc/net/tcp
+	 * the port is refused unless WPS3_SIDECAR_TRUST_PORT is true.
+	 *
+	 * @param int $port Port.
+	 * @return true|WP_Error Not connected (nothing listens: the sidecar may be started), or a refusal.
+	 */
+	private function check_port_owner( $port ) {
+		if ( defined( 'WPS3_SIDECAR_TRUST_PORT' ) && true === WPS3_SIDECAR_TRUST_PORT ) {
+			return true;
+		}
+		$uids = self::port_listener_uids( $port );
+		$data = array(
+			'retryable'     => true,
+			'permanent'     => false,
+			'not_connected' => false,
+			'no_start'      => true,
+		);
+		if ( null === $uids ) {
+			return WPS3_Errors::make(
+				'SIDECAR_UNAVAILABLE',
+				__( 'The owner of the sidecar port cannot be checked (/proc/net/tcp is not readable), so nothing is sent to it.', 'wps3' ),
+				$data + array( 'fix' => __( 'Use the unix socket (remove WPS3_SIDECAR_URL), or, if only trusted users can run processes on this host, define WPS3_SIDECAR_TRUST_PORT as true in wp-config.php.', 'wps3' ) )
+			);
+		}
+		if ( array() === $uids ) {
+			return $this->unavailable( __( 'Nothing listens on the sidecar port.', 'wps3' ), true );
+		}
+		$me = function_exists( 'posix_geteuid' ) ? posix_geteuid() : getmyuid();
+		foreach ( $uids as $uid ) {
+			if ( (int) $me !== $uid ) {
+				return WPS3_Errors::make(
+					'SIDECAR_UNAVAILABLE',
+					/* translators: 1: port, 2: user id */
+					sprintf( __( 'Port %1$d on 127.0.0.1 is held by another user (uid %2$d), not by the sidecar of this site; nothing was sent to it.', 'wps3' ), (int) $port, $uid ),
+					$data + array( 'fix' => __( 'Stop that process, or choose a free port in WPS3_SIDECAR_URL.', 'wps3' ) )
+				);
+			}
+		}
+		return true;
+	}
+
+	/**
 	 * Token file of the TCP fallback (WPS3_SIDECAR_TOKEN_FILE, default `sidecar.token` in the runtime directory).
 	 *
 	 * @return string
@@ -120,16 +231,35 @@ class WPS3_Sidecar_Client {
 	}
 
 	/**
-	 * Bearer token of the TCP fallback ('' when the file is missing: the sidecar creates it when it starts).
+	 * Bearer token of the TCP fallback: '' when the file does not exist yet (the sidecar creates it when it
+	 * starts), an error when it exists but PHP cannot read it (starting a sidecar cannot fix that: one that
+	 * reads it may already listen on the port).
 	 *
-	 * @return string
+	 * @return string|WP_Error
 	 */
 	private function token() {
 		$file = $this->token_file();
-		if ( ! is_readable( $file ) ) {
+		clearstatcache( true, $file );
+		if ( ! file_exists( $file ) && ! is_link( $file ) ) {
 			return '';
 		}
-		return trim( (string) file_get_contents( $file ) ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		$raw = ( is_file( $file ) && is_readable( $file ) ) ? @file_get_contents( $file ) : false; // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		if ( false === $raw ) {
+			return WPS3_Errors::make(
+				'SIDECAR_UNAVAILABLE',
+				/* translators: %s: path */
+				sprintf( __( 'The sidecar token file %s exists but this PHP process cannot read it.', 'wps3' ), $file ),
+				array(
+					/* translators: %s: path */
+					'fix'           => sprintf( __( 'Make %s a regular file readable by the web server user (owned by it, mode 0600), or point WPS3_SIDECAR_TOKEN_FILE at the token file of the sidecar on WPS3_SIDECAR_URL.', 'wps3' ), $file ),
+					'retryable'     => true,
+					'permanent'     => false,
+					'not_connected' => false,
+					'no_start'      => true,
+				)
+			);
+		}
+		return trim( (string) $raw );
 	}
 
 	/**
@@ -143,27 +273,105 @@ class WPS3_Sidecar_Client {
 
 	/**
 	 * Random part of the default runtime directory name, created once per install (network-wide option), so
-	 * that other users of the host cannot predict the directory and create it first.
+	 * that other users of the host cannot predict the directory and create it first. Created at activation;
+	 * a first use without it creates it the same race-free way (ensure_runtime_suffix()).
 	 *
 	 * @return string
 	 */
 	private function runtime_suffix() {
-		$suffix = (string) get_site_option( self::SUFFIX_OPTION, '' );
-		if ( ! preg_match( '/^[a-f0-9]{16}$/', $suffix ) ) {
-			$candidate = bin2hex( random_bytes( 8 ) );
-			if ( '' === $suffix ) {
-				add_site_option( self::SUFFIX_OPTION, $candidate );
-			} else {
-				update_site_option( self::SUFFIX_OPTION, $candidate );
-			}
-			// Another request may have won the race: use what is stored.
-			wp_cache_delete( self::SUFFIX_OPTION, 'site-options' );
-			$suffix = (string) get_site_option( self::SUFFIX_OPTION, $candidate );
-			if ( ! preg_match( '/^[a-f0-9]{16}$/', $suffix ) ) {
-				$suffix = $candidate;
-			}
+		if ( null !== $this->suffix ) {
+			return $this->suffix;
 		}
+		$suffix = (string) get_site_option( self::SUFFIX_OPTION, '' );
+		if ( ! self::valid_suffix( $suffix ) ) {
+			$suffix = self::ensure_runtime_suffix();
+		}
+		$this->suffix = $suffix;
 		return $suffix;
+	}
+
+	/**
+	 * Whether a stored runtime suffix is well-formed.
+	 *
+	 * @param mixed $suffix Value.
+	 * @return bool
+	 */
+	private static function valid_suffix( $suffix ) {
+		return is_string( $suffix ) && 1 === preg_match( '/^[a-f0-9]{16}$/', $suffix );
+	}
+
+	/**
+	 * The stored runtime suffix read straight from the database (no object cache), or null when there is none.
+	 *
+	 * @return string|null
+	 */
+	private static function stored_suffix() {
+		global $wpdb;
+		if ( is_multisite() ) {
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+			$value = $wpdb->get_var( $wpdb->prepare( "SELECT meta_value FROM {$wpdb->sitemeta} WHERE meta_key = %s AND site_id = %d ORDER BY meta_id ASC LIMIT 1", self::SUFFIX_OPTION, get_current_network_id() ) );
+		} else {
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+			$value = $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s LIMIT 1", self::SUFFIX_OPTION ) );
+		}
+		return null === $value ? null : (string) $value;
+	}
+
+	/**
+	 * Creates the runtime suffix if it is missing (activation, or the first request without it) and returns
+	 * the stored value. Two concurrent first requests agree: the row is only inserted when missing (INSERT
+	 * IGNORE on the options table; on multisite, whose sitemeta has no unique key, under a named lock), and
+	 * the value is then read back from the database, not from a cache.
+	 *
+	 * @return string
+	 */
+	public static function ensure_runtime_suffix() {
+		global $wpdb;
+		$stored = self::stored_suffix();
+		if ( self::valid_suffix( $stored ) ) {
+			return $stored;
+		}
+		$candidate = bin2hex( random_bytes( 8 ) );
+		if ( is_multisite() ) {
+			$network = get_current_network_id();
+			$lock    = substr( 'wps3_suffix_' . $wpdb->base_prefix . $network, 0, 64 );
+			$locked  = '1' === (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 5)', $lock ) );
+			$stored  = self::stored_suffix();
+			if ( null === $stored ) {
+				// phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery
+				$wpdb->insert(
+					$wpdb->sitemeta,
+					array(
+						'site_id'    => $network,
+						'meta_key'   => self::SUFFIX_OPTION, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
+						'meta_value' => $candidate, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_value
+					)
+				);
+			} elseif ( ! self::valid_suffix( $stored ) ) {
+				// phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+				$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->sitemeta} SET meta_value = %s WHERE meta_key = %s AND site_id = %d AND meta_value = %s", $candidate, self::SUFFIX_OPTION, $network, $stored ) );
+			}
+			if ( $locked ) {
+				$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', $lock ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+			}
+			wp_cache_delete( $network . ':' . self::SUFFIX_OPTION, 'site-options' );
+			wp_cache_delete( $network . ':notoptions', 'site-options' );
+		} else {
+			if ( null === $stored ) {
+				// phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+				$wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$wpdb->options} (option_name, option_value, autoload) VALUES (%s, %s, 'yes')", self::SUFFIX_OPTION, $candidate ) );
+			} else {
+				// A malformed value: replace it, unless another request already did.
+				// phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+				$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->options} SET option_value = %s WHERE option_name = %s AND option_value = %s", $candidate, self::SUFFIX_OPTION, $stored ) );
+			}
+			wp_cache_delete( self::SUFFIX_OPTION, 'options' );
+			wp_cache_delete( 'alloptions', 'options' );
+			wp_cache_delete( 'notoptions', 'options' );
+		}
+		$stored = self::stored_suffix();
+		// Without a database row (the write failed), this request still works with its own candidate.
+		return self::valid_suffix( $stored ) ? $stored : $candidate;
 	}
 
 	/**
@@ -362,10 +570,22 @@ class WPS3_Sidecar_Client {
 		$health        = $this->health();
 		if ( ! is_wp_error( $health ) && ! $this->is_stale( $health ) ) {
 			delete_transient( 'wps3_sidecar_error' );
+			if ( false !== get_transient( 'wps3_sidecar_version' ) ) {
+				delete_transient( 'wps3_sidecar_version' );
+			}
 			return $health;
 		}
-		if ( is_wp_error( $health ) && 'UNAUTHORIZED' === WPS3_Errors::field( $health, 'code' ) ) {
-			return $health; // A sidecar runs there but we hold the wrong token: starting another cannot help.
+		if ( ! is_wp_error( $health ) && ! self::can_spawn() ) {
+			// Another version answers (run as a service) and PHP cannot start ours: use it, and tell the admins,
+			// rather than failing every call.
+			$this->note_version_mismatch( $health );
+			delete_transient( 'wps3_sidecar_error' );
+			return $health;
+		}
+		if ( is_wp_error( $health ) && ( 'UNAUTHORIZED' === WPS3_Errors::field( $health, 'code' ) || WPS3_Errors::field( $health, 'no_start', false ) ) ) {
+			// A sidecar runs there but we hold the wrong token, or the port is not ours, or the token file is
+			// unreadable: starting another cannot help.
+			return $health;
 		}
 		if ( null !== $this->start_error ) {
 			return $this->start_error;
@@ -494,7 +714,15 @@ class WPS3_Sidecar_Client {
 				return $target;
 			}
 			$url   = $target['base'] . $path;
+			// Nothing (token, sealed secret, key material) is sent before the listener is known to be ours.
+			$owned = $this->check_port_owner( $target['port'] );
+			if ( is_wp_error( $owned ) ) {
+				return $owned;
+			}
 			$token = $this->token();
+			if ( is_wp_error( $token ) ) {
+				return $token;
+			}
 			if ( '' === $token ) {
 				return $this->unavailable( __( 'The sidecar token file does not exist yet.', 'wps3' ), true );
 			}
@@ -593,6 +821,8 @@ class WPS3_Sidecar_Client {
 				);
 			}
 			if ( 'stalled' === $aborted ) {
+				// The next request of this run checks the sidecar again (and replaces a hung one).
+				$this->checked = false;
 				return $this->unavailable( __( 'The sidecar stopped answering health checks during the request; it was abandoned.', 'wps3' ), false );
 			}
 			// 7 = could not connect (no listener / stale socket file): safe to start the sidecar and resend.
@@ -734,20 +964,130 @@ class WPS3_Sidecar_Client {
 	}
 
 	/**
-	 * Whether a pid is a live sidecar process.
+	 * Options this client launches the sidecar with for the current configuration (after the script).
 	 *
-	 * @param int $pid Pid.
+	 * @return array<string,string> Option => value, in launch order.
+	 */
+	public function launch_options() {
+		$options = array();
+		if ( $this->uses_tcp() ) {
+			$target = $this->tcp_target();
+			if ( is_wp_error( $target ) ) {
+				return array();
+			}
+			$options['--port']       = (string) $target['port'];
+			$options['--token-file'] = $this->token_file();
+		} else {
+			$options['--socket'] = $this->socket_path();
+		}
+		$options['--pid-file'] = $this->pid_file();
+		return $options;
+	}
+
+	/**
+	 * Whether a command line is exactly the one this client launches: any node binary, then the configured
+	 * server_script(), then exactly launch_options() (each option once, with its value).
+	 *
+	 * @param string[] $argv Arguments (argv[0] is the binary).
 	 * @return bool
 	 */
-	private function pid_alive( $pid ) {
-		if ( $pid <= 1 ) {
+	public function is_our_argv( array $argv ) {
+		$argv = array_values( $argv );
+		if ( count( $argv ) < 2 || $argv[1] !== $this->server_script() ) {
 			return false;
 		}
-		if ( is_readable( "/proc/$pid/cmdline" ) ) {
-			$cmd = (string) @file_get_contents( "/proc/$pid/cmdline" ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
-			return false !== strpos( $cmd, 'server.mjs' );
+		$expected = $this->launch_options();
+		$seen     = array();
+		$count    = count( $argv );
+		if ( ! $expected || 0 !== ( $count - 2 ) % 2 ) {
+			return false;
 		}
-		return function_exists( 'posix_kill' ) && posix_kill( $pid, 0 );
+		for ( $i = 2; $i < $count; $i += 2 ) {
+			if ( array_key_exists( $argv[ $i ], $seen ) ) {
+				return false;
+			}
+			$seen[ $argv[ $i ] ] = $argv[ $i + 1 ];
+		}
+		ksort( $seen );
+		ksort( $expected );
+		return $seen === $expected;
+	}
+
+	/**
+	 * Whether /proc describes processes here (Linux).
+	 *
+	 * @return bool
+	 */
+	private static function has_proc() {
+		return @is_readable( '/proc/self/cmdline' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- open_basedir may forbid it.
+	}
+
+	/**
+	 * Arguments of a live process from /proc/<pid>/cmdline (empty when it is gone or a zombie).
+	 *
+	 * @param int $pid Pid.
+	 * @return string[]
+	 */
+	private static function proc_argv( $pid ) {
+		$raw = @file_get_contents( '/proc/' . (int) $pid . '/cmdline' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		if ( false === $raw || '' === $raw ) {
+			return array();
+		}
+		return explode( "\0", rtrim( $raw, "\0" ) );
+	}
+
+	/**
+	 * Whether $pid is a live sidecar this client may signal. With /proc, its command line must be exactly the
+	 * one this client launches (is_our_argv()): a pid file left behind whose pid now belongs to another
+	 * process is never signalled. Without /proc nothing read from the pid file is trusted: only a pid the
+	 * sidecar reported itself, over our own socket, in its health answer ($reported).
+	 *
+	 * @param int  $pid      Pid.
+	 * @param bool $reported Whether the pid comes from the sidecar's own health answer.
+	 * @return bool
+	 */
+	private function may_signal( $pid, $reported ) {
+		$pid = (int) $pid;
+		if ( $pid <= 1 || getmypid() === $pid ) {
+			return false;
+		}
+		if ( self::has_proc() ) {
+			return $this->is_our_argv( self::proc_argv( $pid ) );
+		}
+		return $reported && function_exists( 'posix_kill' ) && @posix_kill( $pid, 0 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+	}
+
+	/**
+	 * Waits until a sidecar process is gone (or no longer ours).
+	 *
+	 * @param int   $pid      Pid.
+	 * @param bool  $reported See may_signal().
+	 * @param float $seconds  Maximum wait.
+	 * @return bool Whether it is gone.
+	 */
+	private function wait_exit( $pid, $reported, $seconds ) {
+		$deadline = microtime( true ) + max( 0.0, (float) $seconds );
+		while ( $this->may_signal( $pid, $reported ) ) {
+			if ( microtime( true ) >= $deadline ) {
+				return false;
+			}
+			usleep( 50000 );
+		}
+		return true;
+	}
+
+	/**
+	 * Contents of the marker file written when this plugin started the running sidecar (null when none).
+	 *
+	 * @return array|null
+	 */
+	public function read_marker() {
+		$file = $this->marker_file();
+		if ( ! is_file( $file ) || ! is_readable( $file ) ) {
+			return null;
+		}
+		$marker = json_decode( (string) file_get_contents( $file ), true ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		return is_array( $marker ) && isset( $marker['pid'] ) ? $marker : null;
 	}
 
 	/**
@@ -791,31 +1131,41 @@ class WPS3_Sidecar_Client {
 	}
 
 	/**
-	 * Sends SIGTERM to a sidecar process, waits up to $grace seconds, then SIGKILL.
+	 * Stops a sidecar process: SIGTERM (it drains: stops accepting, lets requests finish), wait up to $grace
+	 * seconds; then SIGTERM again (it cancels its requests and aborts every open multipart upload on storage,
+	 * at most 10 s), wait up to ~12 s; only then SIGKILL. Nothing is signalled unless may_signal() agrees,
+	 * checked again before every signal.
 	 *
-	 * @param int   $pid   Pid.
-	 * @param float $grace Seconds.
+	 * @param int   $pid      Pid.
+	 * @param bool  $reported Whether the pid comes from the sidecar's own health answer (see may_signal()).
+	 * @param float $grace    Seconds of the first wait.
 	 * @return bool Whether a process was signalled.
 	 */
-	private function terminate( $pid, $grace = 10.0 ) {
-		if ( ! $pid || ! $this->pid_alive( $pid ) || ! function_exists( 'posix_kill' ) ) {
+	private function terminate( $pid, $reported, $grace = 10.0 ) {
+		$pid = (int) $pid;
+		if ( ! function_exists( 'posix_kill' ) || ! $this->may_signal( $pid, $reported ) ) {
 			return false;
 		}
 		posix_kill( $pid, 15 );
 		/**
-		 * Seconds a stopping sidecar gets to finish its work after SIGTERM before it is killed (SIGKILL).
+		 * Seconds a stopping sidecar gets to finish its work after SIGTERM before it is told to abort it.
 		 *
 		 * @param float $grace Seconds.
 		 */
-		$grace    = (float) apply_filters( 'wps3_sidecar_stop_grace', $grace );
-		$deadline = microtime( true ) + $grace;
-		while ( microtime( true ) < $deadline && $this->pid_alive( $pid ) ) {
-			usleep( 50000 );
-		}
-		if ( $this->pid_alive( $pid ) ) {
-			posix_kill( $pid, 9 );
-			for ( $i = 0; $i < 40 && $this->pid_alive( $pid ); $i++ ) {
-				usleep( 25000 );
+		$grace = (float) apply_filters( 'wps3_sidecar_stop_grace', $grace );
+		if ( ! $this->wait_exit( $pid, $reported, $grace ) && $this->may_signal( $pid, $reported ) ) {
+			// Second SIGTERM: the sidecar cancels what still runs and aborts open multipart uploads.
+			posix_kill( $pid, 15 );
+			/**
+			 * Seconds a sidecar gets, after the second SIGTERM, to abort its open multipart uploads before
+			 * it is killed (SIGKILL). Default 12 (the sidecar bounds the aborts to 10 s).
+			 *
+			 * @param float $seconds Seconds.
+			 */
+			$abort = (float) apply_filters( 'wps3_sidecar_abort_grace', 12.0 );
+			if ( ! $this->wait_exit( $pid, $reported, $abort ) && $this->may_signal( $pid, $reported ) ) {
+				posix_kill( $pid, 9 );
+				$this->wait_exit( $pid, $reported, 2.0 );
 			}
 		}
 		$this->ch = null;
@@ -823,9 +1173,46 @@ class WPS3_Sidecar_Client {
 	}
 
 	/**
+	 * Whether the sidecar's listening endpoint exists: the socket file, or (TCP) a listener on the port.
+	 *
+	 * @return bool
+	 */
+	private function endpoint_exists() {
+		if ( ! $this->uses_tcp() ) {
+			clearstatcache( true, $this->socket_path() );
+			return file_exists( $this->socket_path() );
+		}
+		$target = $this->tcp_target();
+		$uids   = is_wp_error( $target ) ? null : self::port_listener_uids( $target['port'] );
+		return null === $uids || array() !== $uids; // Unknown (no /proc): assume it exists.
+	}
+
+	/**
+	 * Records that a sidecar of another version answers and is used as it is (it cannot be replaced: PHP
+	 * may not start processes, or the sidecar was not started by this plugin), for an admin notice.
+	 *
+	 * @param array $health Health document.
+	 * @return void
+	 */
+	private function note_version_mismatch( array $health ) {
+		$running = isset( $health['sidecarVersion'] ) && is_scalar( $health['sidecarVersion'] ) ? (string) $health['sidecarVersion'] : '';
+		set_transient(
+			'wps3_sidecar_version',
+			array(
+				'running' => '' === $running ? __( 'unknown', 'wps3' ) : $running,
+				'plugin'  => WPS3_VERSION,
+				'spawn'   => self::can_spawn(),
+				'time'    => time(),
+			),
+			HOUR_IN_SECONDS
+		);
+	}
+
+	/**
 	 * Starts the sidecar detached and waits until it answers. A sidecar that is stale (another plugin
-	 * version) or hung (alive but not answering) is stopped first (SIGTERM, wait, SIGKILL). Runs under an
-	 * flock so that concurrent requests start one sidecar.
+	 * version) or hung (alive but not answering) is stopped first (terminate()), but only one whose command
+	 * line is the one this plugin launches; one that is draining (alive, socket gone) is waited for. Runs
+	 * under an flock so that concurrent requests start one sidecar.
 	 *
 	 * @return array|WP_Error Health document.
 	 */
@@ -889,18 +1276,37 @@ class WPS3_Sidecar_Client {
 				if ( ! $this->is_stale( $health ) ) {
 					return $health;
 				}
-				// Stale: a sidecar of another plugin version. Stop it and start ours.
-				$this->terminate( (int) ( $health['pid'] ?? 0 ) ?: $this->read_pid() );
+				// Stale: a sidecar of another plugin version. Stop it and start ours, but only one that this
+				// plugin launched (its command line is ours); one run as a service is used as it is.
+				if ( ! $this->terminate( (int) ( $health['pid'] ?? 0 ), true ) ) {
+					$this->note_version_mismatch( $health );
+					return $health;
+				}
+			} elseif ( WPS3_Errors::field( $health, 'no_start', false ) ) {
+				return $health; // Starting a sidecar cannot help (wrong token, port of another user, …).
 			} else {
 				$pid = $this->read_pid();
-				if ( $pid && $this->pid_alive( $pid ) ) {
-					// A sidecar process exists but did not answer: it may be starting. Give it the same
-					// bounded wait, then treat it as hung.
-					$health = $this->wait_healthy( $pid, $timeout );
-					if ( ! is_wp_error( $health ) && ! $this->is_stale( $health ) ) {
-						return $health;
+				if ( $pid && $this->may_signal( $pid, false ) ) {
+					if ( ! $this->endpoint_exists() ) {
+						// Alive without its socket: it is draining after SIGTERM (its requests may run for up
+						// to its 30 s grace period, then it aborts them). Wait for it to exit; do not signal it.
+						/**
+						 * Seconds to wait for a draining sidecar (alive, socket gone) to exit before starting
+						 * a new one (default 35: the sidecar's 30 s grace plus a margin).
+						 *
+						 * @param float $seconds Seconds.
+						 */
+						$this->wait_exit( $pid, false, (float) apply_filters( 'wps3_sidecar_drain_wait', 35.0 ) );
 					}
-					$this->terminate( $pid );
+					if ( $this->may_signal( $pid, false ) ) {
+						// A sidecar process exists but did not answer: it may be starting. Give it the same
+						// bounded wait, then treat it as hung.
+						$health = $this->wait_healthy( $pid, $timeout );
+						if ( ! is_wp_error( $health ) && ! $this->is_stale( $health ) ) {
+							return $health;
+						}
+						$this->terminate( $pid, false );
+					}
 				}
 			}
 			$socket = $this->socket_path();
@@ -911,12 +1317,11 @@ class WPS3_Sidecar_Client {
 
 			$log  = $this->log_file();
 			$argv = array( $node, $script );
-			if ( $this->uses_tcp() ) {
-				$argv = array_merge( $argv, array( '--port', (string) $target['port'], '--token-file', $this->token_file() ) );
-			} else {
-				$argv = array_merge( $argv, array( '--socket', $socket ) );
+			// Exactly the command line is_our_argv() recognises later.
+			foreach ( $this->launch_options() as $option => $value ) {
+				$argv[] = $option;
+				$argv[] = $value;
 			}
-			$argv  = array_merge( $argv, array( '--pid-file', $this->pid_file() ) );
 			$child = $this->spawn_detached( $argv, $log );
 			if ( $child <= 0 ) {
 				return $this->unavailable( __( 'The sidecar could not be launched.', 'wps3' ), false );
@@ -1028,17 +1433,69 @@ class WPS3_Sidecar_Client {
 	}
 
 	/**
-	 * Stops the sidecar (SIGTERM, then SIGKILL after a grace period).
+	 * Stops the sidecar (terminate()): the pid it reports on our socket, else the pid file's if its command line
+	 * is ours.
 	 *
 	 * @return bool Whether a process was signalled.
 	 */
 	public function stop() {
-		$pid = $this->read_pid();
-		if ( ! $pid || ! $this->pid_alive( $pid ) ) {
-			$health = $this->health( 1 );
-			$pid    = is_wp_error( $health ) ? 0 : (int) ( $health['pid'] ?? 0 );
+		$this->checked = false;
+		$health        = $this->health( 1 );
+		$pid           = is_wp_error( $health ) ? 0 : (int) ( $health['pid'] ?? 0 );
+		if ( $pid && $this->terminate( $pid, true, 5.0 ) ) {
+			return true;
+		}
+		$file_pid = $this->read_pid();
+		return $file_pid && $file_pid !== $pid && $this->terminate( $file_pid, false, 5.0 );
+	}
+
+	/**
+	 * Stops the sidecar only if this plugin started it (the marker file names its pid): a sidecar an admin
+	 * runs (as a service) in a directory they chose is left alone.
+	 *
+	 * @return bool Whether a process was signalled.
+	 */
+	public function stop_if_started_by_us() {
+		$marker = $this->read_marker();
+		if ( null === $marker ) {
+			return false;
 		}
 		$this->checked = false;
-		return $this->terminate( $pid, 5.0 );
+		$mpid          = (int) $marker['pid'];
+		$health        = $this->health( 1 );
+		$hpid          = is_wp_error( $health ) ? 0 : (int) ( $health['pid'] ?? 0 );
+		if ( $hpid && $hpid !== $mpid ) {
+			return false; // Another sidecar answers now: not the one we started.
+		}
+		return $this->terminate( $mpid, $hpid === $mpid, 5.0 );
+	}
+
+	/**
+	 * Uninstall: removes what the plugin created in a runtime directory an admin chose (WPS3_SIDECAR_SOCKET):
+	 * the socket if nothing listens on it, the pid file if it is ours (its pid is the one we started, or a
+	 * live process with our command line) and the marker. Generic names (lock, log, token) stay: they may
+	 * belong to a sidecar the admin runs.
+	 *
+	 * @return void
+	 */
+	public function remove_own_files() {
+		$socket = $this->socket_path();
+		clearstatcache();
+		if ( ! $this->uses_tcp() && @filetype( $socket ) === 'socket' ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors
+			$conn = @stream_socket_client( 'unix://' . $socket, $errno, $errstr, 1 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+			if ( false === $conn ) {
+				@unlink( $socket ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- nobody listens.
+			} else {
+				fclose( $conn ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+			}
+		}
+		$marker = $this->read_marker();
+		$pid    = $this->read_pid();
+		if ( $pid && ( ( null !== $marker && (int) $marker['pid'] === $pid ) || $this->may_signal( $pid, false ) ) ) {
+			@unlink( $this->pid_file() ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		}
+		if ( file_exists( $this->marker_file() ) ) {
+			@unlink( $this->marker_file() ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		}
 	}
 }

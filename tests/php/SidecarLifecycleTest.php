@@ -127,7 +127,8 @@ class SidecarLifecycleTest extends WPS3_E2E_TestCase {
 	}
 
 	/**
-	 * Starts a fake sidecar (tests/e2e/bin/fake-sidecar.mjs).
+	 * Starts a fake sidecar (tests/e2e/bin/fake-sidecar.mjs) with the arguments the plugin launches the sidecar
+	 * with (so, with FAKE_FILTER, the plugin recognises it as its own).
 	 *
 	 * @param string $mode stale or hung.
 	 * @param string $dir  Runtime directory.
@@ -135,13 +136,25 @@ class SidecarLifecycleTest extends WPS3_E2E_TestCase {
 	 */
 	private function start_fake( $mode, $dir ) {
 		$proc = proc_open(
-			array( 'node', self::env( 'E2E_ROOT' ) . '/tests/e2e/bin/fake-sidecar.mjs', $mode, $dir . '/s.sock', $dir . '/sidecar.pid', 'server.mjs' ),
+			array( 'node', self::env( 'E2E_ROOT' ) . '/tests/e2e/bin/fake-sidecar.mjs', '--socket', $dir . '/s.sock', '--pid-file', $dir . '/sidecar.pid' ),
 			array( 0 => array( 'file', '/dev/null', 'r' ), 1 => array( 'pipe', 'w' ), 2 => array( 'file', '/dev/null', 'w' ) ),
-			$pipes
+			$pipes,
+			null,
+			array_merge( getenv(), array( 'WPS3_FAKE_SIDECAR' => $mode ) )
 		);
 		$this->procs[] = $proc;
 		$this->assertSame( "ready\n", fgets( $pipes[1] ) );
 		return (int) file_get_contents( $dir . '/sidecar.pid' );
+	}
+
+	/**
+	 * PHP that points the wps3_sidecar_script filter at the fake (which runs the real sidecar when started by
+	 * the plugin): the plugin's pid checks compare with the filtered script name.
+	 *
+	 * @return string
+	 */
+	private static function fake_filter() {
+		return 'add_filter( "wps3_sidecar_script", function () { return ' . var_export( self::env( 'E2E_ROOT' ) . '/tests/e2e/bin/fake-sidecar.mjs', true ) . '; } );';
 	}
 
 	/**
@@ -167,7 +180,7 @@ class SidecarLifecycleTest extends WPS3_E2E_TestCase {
 		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );
 		$t0      = microtime( true );
 		$r       = $this->eval_json(
-			'add_filter( "wps3_sidecar_start_timeout", function () { return 2.0; } ); add_filter( "wps3_sidecar_stop_grace", function () { return 1.0; } );' . self::CALL,
+			self::fake_filter() . 'add_filter( "wps3_sidecar_start_timeout", function () { return 2.0; } ); add_filter( "wps3_sidecar_stop_grace", function () { return 1.0; } ); add_filter( "wps3_sidecar_abort_grace", function () { return 1.0; } );' . self::CALL,
 			$defines
 		);
 		$this->assertLessThan( 30, microtime( true ) - $t0 );
@@ -177,9 +190,9 @@ class SidecarLifecycleTest extends WPS3_E2E_TestCase {
 		$health = $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->health() );', $defines );
 		$this->assertSame( WPS3_VERSION, $health['sidecarVersion'] ?? null );
 		// The next request keeps it (no restart loop).
-		$again = $this->eval_json( self::CALL, $defines );
+		$again = $this->eval_json( self::fake_filter() . self::CALL, $defines );
 		$this->assertSame( $r['pid'], $again['pid'] );
-		$this->assertTrue( $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );', $defines ) );
+		$this->assertTrue( $this->eval_json( self::fake_filter() . 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );', $defines ) );
 	}
 
 	public function test_default_runtime_directory_has_an_unpredictable_name() {

@@ -1,28 +1,66 @@
 #!/usr/bin/env node
-// A stand-in for an old or broken sidecar, to test that the plugin replaces it.
-//   node tests/e2e/bin/fake-sidecar.mjs MODE SOCKET PID_FILE server.mjs
-// MODE stale: answers /v1/health as a sidecar of another version (sidecarVersion 0.0.0-old).
-// MODE hung:  accepts connections and never answers.
-// The trailing "server.mjs" argument makes the process look like a sidecar to the plugin's pid check.
-// Ignores SIGTERM in hung mode (the plugin must escalate to SIGKILL).
+// A stand-in for an old, broken or stopping sidecar, to test how the plugin treats it.
+//   WPS3_FAKE_SIDECAR=MODE node tests/e2e/bin/fake-sidecar.mjs --socket SOCKET --pid-file PID_FILE
+// The arguments are the ones the plugin launches the sidecar with, so with the wps3_sidecar_script filter
+// pointing at this file the plugin recognises the process as its own. Without WPS3_FAKE_SIDECAR this file
+// runs the real sidecar (php-bridge/sidecar/server.mjs): that is what the plugin starts as the replacement.
+// MODE:
+//   stale         answers /v1/health as sidecar version 0.0.0-old, and every op with { stale: true }
+//   hung          accepts connections, never answers, ignores SIGTERM (the plugin must escalate to SIGKILL)
+//   two-sigterms  never answers; ignores the first SIGTERM, exits 0 on the second
+//   drain         answers health as WPS3_FAKE_VERSION; on SIGTERM removes its socket and exits by itself
+//                 after WPS3_FAKE_DRAIN_MS (default 3000)
+//   stall         answers health as WPS3_FAKE_VERSION until the first POST, which it never answers; from then
+//                 on every other connection is closed at once
+// WPS3_FAKE_EVENTS=FILE appends one line per event (sigterm, exit) to FILE.
 import fs from 'node:fs';
 import http from 'node:http';
 
-const [mode, socket, pidFile] = process.argv.slice(2);
-try { fs.unlinkSync(socket); } catch {}
-const server = http.createServer((req, res) => {
-  if (mode === 'hung') return; // never answers
-  const body = JSON.stringify({ ok: true, version: '0.0.0-old', sidecarVersion: '0.0.0-old', pid: process.pid, uptimeSeconds: 1, inFlight: 0 });
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
-});
-server.listen(socket, () => {
-  fs.writeFileSync(pidFile, String(process.pid));
-  process.stdout.write('ready\n');
-});
-process.on('SIGTERM', () => {
-  if (mode === 'hung') return;
-  server.close();
+const mode = process.env.WPS3_FAKE_SIDECAR || '';
+if (!mode) {
+  await import(new URL('../../../php-bridge/sidecar/server.mjs', import.meta.url).href);
+} else {
+  const args = process.argv.slice(2);
+  const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+  const socket = opt('--socket');
+  const pidFile = opt('--pid-file');
+  const events = process.env.WPS3_FAKE_EVENTS;
+  const event = (what) => { if (events) fs.appendFileSync(events, `${what}\n`); };
+  const version = mode === 'stale' ? '0.0.0-old' : (process.env.WPS3_FAKE_VERSION || '0.0.0-old');
+  let stalled = false;
   try { fs.unlinkSync(socket); } catch {}
-  process.exit(0);
-});
+  const server = http.createServer((req, res) => {
+    if (mode === 'hung' || mode === 'two-sigterms') return; // never answers
+    if (mode === 'stall') {
+      if (stalled) { req.socket.destroy(); return; }
+      if (req.method === 'POST') { stalled = true; return; }
+    }
+    const body = req.method === 'POST' && mode === 'stale'
+      ? JSON.stringify({ ok: true, result: { stale: true } })
+      : JSON.stringify({ ok: true, version, sidecarVersion: version, pid: process.pid, uptimeSeconds: 1, inFlight: 0 });
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  server.listen(socket, () => {
+    fs.writeFileSync(pidFile, String(process.pid));
+    process.stdout.write('ready\n');
+  });
+  let sigterms = 0;
+  process.on('SIGTERM', () => {
+    sigterms += 1;
+    event('sigterm');
+    if (mode === 'hung') return;
+    if (mode === 'two-sigterms' && sigterms < 2) return;
+    if (mode === 'drain') {
+      if (sigterms > 1) return; // a second SIGTERM is only recorded
+      server.close();
+      try { fs.unlinkSync(socket); } catch {}
+      setTimeout(() => { event('exit'); process.exit(0); }, Number(process.env.WPS3_FAKE_DRAIN_MS || 3000));
+      return;
+    }
+    server.close();
+    try { fs.unlinkSync(socket); } catch {}
+    event('exit');
+    process.exit(0);
+  });
+}
