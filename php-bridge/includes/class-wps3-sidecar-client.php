@@ -714,14 +714,14 @@ class WPS3_Sidecar_Client {
 				return $target;
 			}
 			$url   = $target['base'] . $path;
+			$token = $this->token();
+			if ( is_wp_error( $token ) ) {
+				return $token;
+			}
 			// Nothing (token, sealed secret, key material) is sent before the listener is known to be ours.
 			$owned = $this->check_port_owner( $target['port'] );
 			if ( is_wp_error( $owned ) ) {
 				return $owned;
-			}
-			$token = $this->token();
-			if ( is_wp_error( $token ) ) {
-				return $token;
 			}
 			if ( '' === $token ) {
 				return $this->unavailable( __( 'The sidecar token file does not exist yet.', 'wps3' ), true );
@@ -1472,8 +1472,8 @@ class WPS3_Sidecar_Client {
 
 	/**
 	 * Uninstall: removes what the plugin created in a runtime directory an admin chose (WPS3_SIDECAR_SOCKET):
-	 * the socket if nothing listens on it, the pid file if it is ours (its pid is the one we started, or a
-	 * live process with our command line) and the marker. Generic names (lock, log, token) stay: they may
+	 * the socket if nothing listens on it, the pid file if it is ours (it names the sidecar this plugin
+	 * started, per the marker, and that process no longer runs) and the marker. Generic names (lock, log, token) stay: they may
 	 * belong to a sidecar the admin runs.
 	 *
 	 * @return void
@@ -1491,7 +1491,10 @@ class WPS3_Sidecar_Client {
 		}
 		$marker = $this->read_marker();
 		$pid    = $this->read_pid();
-		if ( $pid && ( ( null !== $marker && (int) $marker['pid'] === $pid ) || $this->may_signal( $pid, false ) ) ) {
+		// Ours: the pid of the sidecar this plugin started (marker), which no longer runs. A running sidecar's
+		// pid file stays, whoever started it.
+		$runs = self::has_proc() ? $this->may_signal( $pid, false ) : ( function_exists( 'posix_kill' ) && @posix_kill( $pid, 0 ) ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		if ( $pid && null !== $marker && (int) $marker['pid'] === $pid && ! $runs ) {
 			@unlink( $this->pid_file() ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 		}
 		if ( file_exists( $this->marker_file() ) ) {

@@ -168,12 +168,18 @@ abstract class WPS3_E2E_TestCase extends TestCase {
 	 * @param array $args    Arguments.
 	 * @param array $defines Constants for that process (WPS3_E2E_DEFINE).
 	 * @param array $env     Extra environment.
+	 * @param array $ini     php.ini settings for that process (`-d key=value`).
 	 * @return array{proc:resource,out:string,err:string}
 	 */
-	protected function spawn_wp( array $args, array $defines = array(), array $env = array() ) {
+	protected function spawn_wp( array $args, array $defines = array(), array $env = array(), array $ini = array() ) {
 		$out  = tempnam( self::env( 'E2E_DIR' ), 'out' );
 		$err  = tempnam( self::env( 'E2E_DIR' ), 'err' );
-		$cmd  = array_merge( array( PHP_BINARY, self::env( 'E2E_ROOT' ) . '/tests/e2e/bin/wp.php' ), $args );
+		$php  = array( PHP_BINARY );
+		foreach ( $ini as $key => $value ) {
+			$php[] = '-d';
+			$php[] = $key . '=' . $value;
+		}
+		$cmd  = array_merge( $php, array( self::env( 'E2E_ROOT' ) . '/tests/e2e/bin/wp.php' ), $args );
 		$envs = array_merge(
 			getenv(),
 			array(

@@ -1,0 +1,377 @@
+<?php
+/**
+ * What the plugin may signal, where it may send secrets, and what it leaves alone: exact command-line pid
+ * checks, the owner of the TCP port, the two-step stop, draining sidecars, admin-run sidecars (other versions,
+ * uninstall in a directory the admin chose), unreadable token files.
+ *
+ * @package wps3
+ */
+
+// phpcs:disable WordPress.WP.AlternativeFunctions, WordPress.PHP.DiscouragedPHPFunctions
+
+/**
+ * Sidecar safety tests.
+ */
+class SidecarSafetyTest extends WPS3_E2E_TestCase {
+
+	const CALL = '$c = WPS3_Sidecar_Client::instance(); $r = $c->call( "render-key", array( "title" => "Safe", "documentId" => "7", "now" => 1700000000 ) ); $h = $c->health(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "pid" => is_wp_error( $h ) ? 0 : $h["pid"] ) );';
+
+	const KEY = 'wpsigner/Safe_2023-11-14_7.pdf';
+
+	/**
+	 * A free TCP port.
+	 *
+	 * @return int
+	 */
+	private static function free_port() {
+		$s    = stream_socket_server( 'tcp://127.0.0.1:0' );
+		$name = stream_socket_get_name( $s, false );
+		fclose( $s );
+		return (int) substr( $name, strrpos( $name, ':' ) + 1 );
+	}
+
+	/**
+	 * A fresh 0700 directory inside the harness.
+	 *
+	 * @param string $name Name.
+	 * @return string
+	 */
+	private function private_dir( $name ) {
+		$dir = self::env( 'E2E_DIR' ) . '/' . $name . '-' . wp_generate_password( 4, false );
+		mkdir( $dir, 0700 );
+		return $dir;
+	}
+
+	/**
+	 * Runs PHP code in a fresh WordPress process; returns its decoded JSON output.
+	 *
+	 * @param string $code    Code (echoes JSON).
+	 * @param array  $defines Constants.
+	 * @param array  $ini     php.ini settings.
+	 * @return mixed
+	 */
+	private function eval_json( $code, array $defines, array $ini = array() ) {
+		$out = $this->wait_wp( $this->spawn_wp( array( 'eval', $code ), $defines + array( 'DISABLE_WP_CRON' => true ), array(), $ini ), true, 120 );
+		$r   = json_decode( $out, true );
+		$this->assertNotNull( $r, $out );
+		return $r;
+	}
+
+	/**
+	 * Whether a process is alive (and not a zombie).
+	 *
+	 * @param int $pid Pid.
+	 * @return bool
+	 */
+	private static function alive( $pid ) {
+		$stat = @file_get_contents( "/proc/$pid/stat" ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		return false !== $stat && ! preg_match( '/^\d+ \(.*\) [ZX] /', $stat );
+	}
+
+	/**
+	 * Path of the fake sidecar.
+	 *
+	 * @return string
+	 */
+	private static function fake() {
+		return self::env( 'E2E_ROOT' ) . '/tests/e2e/bin/fake-sidecar.mjs';
+	}
+
+	/**
+	 * PHP pointing the wps3_sidecar_script filter at the fake (another file name than server.mjs).
+	 *
+	 * @return string
+	 */
+	private static function fake_filter() {
+		return 'add_filter( "wps3_sidecar_script", function () { return ' . var_export( self::fake(), true ) . '; } );';
+	}
+
+	/**
+	 * Starts a process and waits for its first stdout line.
+	 *
+	 * @param string[] $cmd  Command.
+	 * @param array    $env  Extra environment.
+	 * @param string   $line Expected first line (prefix).
+	 * @return int Pid.
+	 */
+	private function start_proc( array $cmd, array $env = array(), $line = 'ready' ) {
+		$proc = proc_open(
+			$cmd,
+			array( 0 => array( 'file', '/dev/null', 'r' ), 1 => array( 'pipe', 'w' ), 2 => array( 'file', '/dev/null', 'w' ) ),
+			$pipes,
+			null,
+			array_merge( getenv(), $env )
+		);
+		$this->procs[] = $proc;
+		$first         = (string) fgets( $pipes[1] );
+		$this->assertStringStartsWith( $line, $first );
+		$this->pipes[] = $pipes[1];
+		return (int) proc_get_status( $proc )['pid'];
+	}
+
+	/**
+	 * Stdout pipes of started processes.
+	 *
+	 * @var resource[]
+	 */
+	private $pipes = array();
+
+	/**
+	 * Starts the fake sidecar with the plugin's argument shape in $dir.
+	 *
+	 * @param string $mode Mode.
+	 * @param string $dir  Runtime directory.
+	 * @param array  $env  Extra environment.
+	 * @return int Pid.
+	 */
+	private function start_fake( $mode, $dir, array $env = array() ) {
+		$this->start_proc(
+			array( 'node', self::fake(), '--socket', $dir . '/s.sock', '--pid-file', $dir . '/sidecar.pid' ),
+			array( 'WPS3_FAKE_SIDECAR' => $mode ) + $env
+		);
+		return (int) file_get_contents( $dir . '/sidecar.pid' );
+	}
+
+	public function test_command_line_must_be_exactly_ours() {
+		$c      = WPS3_Sidecar_Client::instance();
+		$script = $c->server_script();
+		$ours   = array( '/usr/bin/node', $script, '--socket', $c->socket_path(), '--pid-file', $c->pid_file() );
+		$this->assertTrue( $c->is_our_argv( $ours ) );
+		$this->assertTrue( $c->is_our_argv( array( 'node', $script, '--pid-file', $c->pid_file(), '--socket', $c->socket_path() ) ), 'option order does not matter' );
+		$this->assertFalse( $c->is_our_argv( array_merge( $ours, array( '--debug' ) ) ) );
+		$this->assertFalse( $c->is_our_argv( array_merge( $ours, array( '--pid-file', '/tmp/other.pid' ) ) ) );
+		$this->assertFalse( $c->is_our_argv( array( 'node', $script, '--socket', $c->socket_path() ) ), 'no pid file' );
+		$this->assertFalse( $c->is_our_argv( array( 'node', $script, '--socket', $c->socket_path(), '--pid-file', $c->pid_file() . 'x' ) ) );
+		$this->assertFalse( $c->is_our_argv( array( 'node', '/elsewhere/server.mjs', '--socket', $c->socket_path(), '--pid-file', $c->pid_file() ) ) );
+		$this->assertFalse( $c->is_our_argv( array( 'node', 'x.js', 'server.mjs', '--pid-file', $c->pid_file() ) ) );
+		$this->assertFalse( $c->is_our_argv( array() ) );
+		// The wps3_sidecar_script filter names another file: the check follows it.
+		$other = function () {
+			return '/opt/wps3/sidecar-entry.mjs';
+		};
+		add_filter( 'wps3_sidecar_script', $other );
+		$this->assertTrue( $c->is_our_argv( array( 'node', '/opt/wps3/sidecar-entry.mjs', '--socket', $c->socket_path(), '--pid-file', $c->pid_file() ) ) );
+		$this->assertFalse( $c->is_our_argv( $ours ) );
+		remove_filter( 'wps3_sidecar_script', $other );
+	}
+
+	public function test_unrelated_process_named_in_the_pid_file_is_never_signalled() {
+		$dir = $this->private_dir( 'decoy' );
+		// Same options as the plugin's sidecar, "server.mjs" in its name, but another script: not ours.
+		file_put_contents( $dir . '/server.mjs', 'process.stdout.write("ready\n"); setInterval(() => {}, 1000);' );
+		$decoy = $this->start_proc( array( 'node', $dir . '/server.mjs', '--socket', $dir . '/s.sock', '--pid-file', $dir . '/sidecar.pid' ) );
+		file_put_contents( $dir . '/sidecar.pid', (string) $decoy );
+		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );
+
+		$this->assertFalse( $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );', $defines ) );
+		$this->assertTrue( self::alive( $decoy ), 'stop() left the unrelated process alone' );
+
+		// A call starts a real sidecar next to it, without signalling it; stopping that one spares the decoy.
+		$r = $this->eval_json( 'add_filter( "wps3_sidecar_start_timeout", function () { return 3.0; } );' . self::CALL, $defines );
+		$this->assertSame( self::KEY, $r['result']['key'] ?? null, wp_json_encode( $r ) );
+		$this->assertNotSame( $decoy, $r['pid'] );
+		$this->assertTrue( self::alive( $decoy ) );
+		$this->assertTrue( $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );', $defines ) );
+		$this->assertFalse( self::alive( $r['pid'] ) );
+		$this->assertTrue( self::alive( $decoy ) );
+	}
+
+	public function test_stop_sends_a_second_sigterm_before_sigkill() {
+		$dir     = $this->private_dir( 'two-term' );
+		$events  = $dir . '/events';
+		$fake    = $this->start_fake( 'two-sigterms', $dir, array( 'WPS3_FAKE_EVENTS' => $events ) );
+		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );
+		$stopped = $this->eval_json(
+			self::fake_filter() . 'add_filter( "wps3_sidecar_stop_grace", function () { return 1.0; } ); echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );',
+			$defines
+		);
+		$this->assertTrue( $stopped );
+		$this->assertFalse( self::alive( $fake ) );
+		$this->assertSame( "sigterm\nsigterm\nexit\n", (string) file_get_contents( $events ), 'the second SIGTERM (abort uploads) ended it, not SIGKILL' );
+	}
+
+	public function test_a_draining_sidecar_is_waited_for_not_signalled_again() {
+		$dir     = $this->private_dir( 'drain' );
+		$events  = $dir . '/events';
+		$fake    = $this->start_fake( 'drain', $dir, array( 'WPS3_FAKE_EVENTS' => $events, 'WPS3_FAKE_VERSION' => WPS3_VERSION, 'WPS3_FAKE_DRAIN_MS' => '3000' ) );
+		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );
+		posix_kill( $fake, 15 ); // It removes its socket and keeps running for 3 s, as with requests in flight.
+		$end = microtime( true ) + 5;
+		while ( file_exists( $dir . '/s.sock' ) && microtime( true ) < $end ) {
+			usleep( 20000 );
+		}
+		$this->assertFileDoesNotExist( $dir . '/s.sock' );
+		$t0 = microtime( true );
+		$r  = $this->eval_json( self::fake_filter() . 'add_filter( "wps3_sidecar_start_timeout", function () { return 1.0; } );' . self::CALL, $defines );
+		$this->assertSame( self::KEY, $r['result']['key'] ?? null, wp_json_encode( $r ) );
+		$this->assertGreaterThan( 2.0, microtime( true ) - $t0, 'the new sidecar started after the old one exited' );
+		$this->assertSame( "sigterm\nexit\n", (string) file_get_contents( $events ), 'no second SIGTERM for a draining sidecar' );
+		$this->assertTrue( $this->eval_json( self::fake_filter() . 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );', $defines ) );
+	}
+
+	public function test_sidecar_of_another_version_is_used_when_it_cannot_be_replaced() {
+		$code    = '$c = WPS3_Sidecar_Client::instance(); $r = $c->call( "render-key", array( "title" => "x", "documentId" => "1" ) ); wp_set_current_user( 1 ); ob_start(); WPS3_Admin::instance()->global_notices(); $html = ob_get_clean(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "notice" => get_transient( "wps3_sidecar_version" ), "html" => $html ) );';
+		$dir     = $this->private_dir( 'old-service' );
+		$fake    = $this->start_fake( 'stale', $dir );
+		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );
+
+		// proc_open() disabled (the sidecar runs as a service): the old sidecar answers, admins are told.
+		$r = $this->eval_json( self::fake_filter() . $code, $defines, array( 'disable_functions' => 'proc_open' ) );
+		$this->assertSame( array( 'stale' => true ), $r['result'], wp_json_encode( $r ) );
+		$this->assertSame( '0.0.0-old', $r['notice']['running'] ?? null );
+		$this->assertStringContainsString( 'wps3-sidecar-version-notice', $r['html'] );
+		$this->assertStringContainsString( '0.0.0-old', $r['html'] );
+		$this->assertTrue( self::alive( $fake ) );
+
+		// proc_open() allowed, but the process is not one the plugin launched (another script): not signalled.
+		$r = $this->eval_json( $code, $defines );
+		$this->assertSame( array( 'stale' => true ), $r['result'], wp_json_encode( $r ) );
+		$this->assertStringContainsString( 'wps3-sidecar-version-notice', $r['html'] );
+		$this->assertTrue( self::alive( $fake ) );
+		$this->eval_json( 'delete_transient( "wps3_sidecar_version" ); echo 1;', $defines );
+	}
+
+	public function test_tcp_port_held_by_another_user_gets_nothing() {
+		$port  = self::free_port();
+		$dir   = $this->private_dir( 'tcp-foreign' );
+		$token = $dir . '/token';
+		file_put_contents( $token, str_repeat( 'a', 64 ) );
+		chmod( $token, 0600 );
+		$listener = 'const s = require("net").createServer((c) => c.on("data", (d) => process.stdout.write("DATA " + d.length + "\n"))); s.listen(' . $port . ', "127.0.0.1", () => process.stdout.write("ready\n"));';
+		$pid      = $this->start_proc( array( 'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', 'node', '-e', $listener ) );
+		$defines  = array(
+			'WPS3_SIDECAR_URL'        => 'http://127.0.0.1:' . $port,
+			'WPS3_SIDECAR_TOKEN_FILE' => $token,
+			'WPS3_SIDECAR_SOCKET'     => $dir . '/unused.sock',
+		);
+		$r        = $this->eval_json( self::CALL, $defines );
+		$this->assertSame( 'SIDECAR_UNAVAILABLE', $r['result']['code'] ?? null, wp_json_encode( $r ) );
+		$this->assertStringContainsString( 'another user', $r['result']['cause'] );
+		$this->assertSame( 0, $r['pid'] );
+		$this->assertFalse( file_exists( $dir . '/sidecar.pid' ), 'no sidecar was started' );
+		posix_kill( $pid, 9 );
+		usleep( 200000 );
+		$pipe = end( $this->pipes );
+		stream_set_blocking( $pipe, false );
+		$this->assertSame( '', (string) stream_get_contents( $pipe ), 'not a byte (token, credentials) reached the foreign listener' );
+	}
+
+	public function test_proc_net_tcp_parser() {
+		$port = 7781; // 0x1E65.
+		$tcp  = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+			. "   0: 0100007F:1E65 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4242 1 0000000000000000 100 0 0 10 0\n"
+			. "   1: 0100007F:1E65 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 4243 1 0000000000000000 20 4 30 10 -1\n"
+			. "   2: 00000000:1E66 00000000:0000 0A 00000000:00000000 00:00000000 00000000    33        0 4244 1 0000000000000000 100 0 0 10 0\n"
+			. "   3: 0200007F:1E65 00000000:0000 0A 00000000:00000000 00:00000000 00000000    44        0 4245 1 0000000000000000 100 0 0 10 0\n";
+		$this->assertSame( array( 1000 ), WPS3_Sidecar_Client::listener_uids( $tcp, $port ), 'only the 127.0.0.1 listener, not the connection or 127.0.0.2' );
+		$this->assertSame( array( 33 ), WPS3_Sidecar_Client::listener_uids( $tcp, 7782 ), '0.0.0.0 accepts loopback connections too' );
+		$tcp6 = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+			. "   0: 00000000000000000000000000000000:1E65 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000    55        0 1 1 0000000000000000 100 0 0 10 0\n"
+			. "   1: 00000000000000000000000001000000:1E65 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000    66        0 2 1 0000000000000000 100 0 0 10 0\n"
+			. "   2: 0000000000000000FFFF00000100007F:1E65 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000    77        0 3 1 0000000000000000 100 0 0 10 0\n";
+		$this->assertSame( array( 55, 77 ), WPS3_Sidecar_Client::listener_uids( $tcp6, $port ), ':: (dual stack) and ::ffff:127.0.0.1, not ::1' );
+		$this->assertSame( array(), WPS3_Sidecar_Client::listener_uids( "garbage\n\n", $port ) );
+	}
+
+	public function test_unreadable_token_file_gives_a_clear_error_and_starts_nothing() {
+		$port = self::free_port();
+		$dir  = $this->private_dir( 'tcp-token' );
+		mkdir( $dir . '/token', 0700 ); // Exists, but no token can be read from it.
+		$r = $this->eval_json(
+			self::CALL,
+			array(
+				'WPS3_SIDECAR_URL'        => 'http://127.0.0.1:' . $port,
+				'WPS3_SIDECAR_TOKEN_FILE' => $dir . '/token',
+				'WPS3_SIDECAR_SOCKET'     => $dir . '/unused.sock',
+			)
+		);
+		$this->assertSame( 'SIDECAR_UNAVAILABLE', $r['result']['code'] ?? null, wp_json_encode( $r ) );
+		$this->assertStringContainsString( 'cannot read', $r['result']['cause'] );
+		$this->assertFalse( $r['result']['not_connected'] );
+		$this->assertStringContainsString( $dir . '/token', $r['result']['fix'] );
+		$this->assertFalse( file_exists( $dir . '/sidecar.pid' ), 'no sidecar was started' );
+	}
+
+	public function test_uninstall_in_an_admin_directory_spares_an_admin_run_sidecar() {
+		$dir  = $this->private_dir( 'admin-run' );
+		$sock = $dir . '/sidecar.sock';
+		$pid  = $this->start_proc( array( 'node', WPS3_PLUGIN_DIR . '/sidecar/server.mjs', '--socket', $sock, '--pid-file', $dir . '/sidecar.pid' ), array(), '{"event":"ready"' );
+		foreach ( array( 'sidecar.log', 'sidecar.lock', 'sidecar.token', 'notes.txt' ) as $name ) {
+			file_put_contents( $dir . '/' . $name, 'admin' );
+		}
+		$defines = array( 'WPS3_SIDECAR_SOCKET' => $sock );
+		$this->eval_json( 'WPS3_Installer::uninstall_sidecar(); echo 1;', $defines );
+		$this->assertTrue( self::alive( $pid ), 'a sidecar the plugin did not start keeps running' );
+		clearstatcache();
+		foreach ( array( 'sidecar.sock', 'sidecar.pid', 'sidecar.log', 'sidecar.lock', 'sidecar.token', 'notes.txt' ) as $name ) {
+			$this->assertFileExists( $dir . '/' . $name );
+		}
+	}
+
+	public function test_uninstall_in_an_admin_directory_removes_only_our_files() {
+		$dir     = $this->private_dir( 'admin-dir' );
+		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/sidecar.sock' );
+		$r       = $this->eval_json( self::CALL, $defines );
+		$this->assertSame( self::KEY, $r['result']['key'] ?? null, wp_json_encode( $r ) );
+		$this->assertFileExists( $dir . '/sidecar.started' );
+		file_put_contents( $dir . '/notes.txt', 'admin' );
+		$this->eval_json( 'WPS3_Installer::uninstall_sidecar(); echo 1;', $defines );
+		$this->assertFalse( self::alive( $r['pid'] ), 'the sidecar the plugin started is stopped' );
+		clearstatcache();
+		foreach ( array( 'sidecar.sock', 'sidecar.pid', 'sidecar.started' ) as $name ) {
+			$this->assertFileDoesNotExist( $dir . '/' . $name );
+		}
+		foreach ( array( 'sidecar.log', 'sidecar.lock', 'notes.txt' ) as $name ) {
+			$this->assertFileExists( $dir . '/' . $name, 'generic names and admin files stay' );
+		}
+		$this->assertDirectoryExists( $dir );
+	}
+
+	public function test_a_stalled_upload_forces_a_new_health_check() {
+		$dir     = $this->private_dir( 'stall' );
+		$fake    = $this->start_fake( 'stall', $dir, array( 'WPS3_FAKE_VERSION' => WPS3_VERSION ) );
+		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );
+		$r       = $this->eval_json(
+			'$c = WPS3_Sidecar_Client::instance(); $r = $c->call( "upload-file", array( "key" => "k" ), 0, array( "stall_check" => 1 ) ); $p = new ReflectionProperty( $c, "checked" ); $p->setAccessible( true ); echo wp_json_encode( array( "error" => is_wp_error( $r ) ? $r->get_error_data() : $r, "checked" => $p->getValue( $c ) ) );',
+			$defines
+		);
+		$this->assertSame( 'SIDECAR_UNAVAILABLE', $r['error']['code'] ?? null, wp_json_encode( $r ) );
+		$this->assertStringContainsString( 'stopped answering', $r['error']['cause'] );
+		$this->assertFalse( $r['checked'], 'the next call checks (and if need be replaces) the sidecar first' );
+		posix_kill( $fake, 9 );
+	}
+
+	public function test_concurrent_first_requests_agree_on_the_runtime_suffix() {
+		global $wpdb;
+		$original = $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", WPS3_Sidecar_Client::SUFFIX_OPTION ) );
+		$wpdb->delete( $wpdb->options, array( 'option_name' => WPS3_Sidecar_Client::SUFFIX_OPTION ) );
+		try {
+			$procs = array();
+			for ( $i = 0; $i < 4; $i++ ) {
+				$procs[] = $this->spawn_wp( array( 'eval', 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->runtime_dir() );' ), array( 'WPS3_SIDECAR_SOCKET' => '' ) );
+			}
+			$dirs = array();
+			foreach ( $procs as $p ) {
+				$dirs[] = json_decode( $this->wait_wp( $p, true, 60 ), true );
+			}
+			$stored = $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", WPS3_Sidecar_Client::SUFFIX_OPTION ) );
+			$this->assertMatchesRegularExpression( '/^[0-9a-f]{16}$/', (string) $stored );
+			$this->assertCount( 1, array_unique( $dirs ), wp_json_encode( $dirs ) );
+			$this->assertStringEndsWith( '-' . $stored, $dirs[0] );
+		} finally {
+			$wpdb->delete( $wpdb->options, array( 'option_name' => WPS3_Sidecar_Client::SUFFIX_OPTION ) );
+			if ( null !== $original ) {
+				$wpdb->insert(
+					$wpdb->options,
+					array(
+						'option_name'  => WPS3_Sidecar_Client::SUFFIX_OPTION,
+						'option_value' => $original,
+						'autoload'     => 'yes',
+					)
+				);
+			}
+			wp_cache_delete( 'alloptions', 'options' );
+			wp_cache_delete( WPS3_Sidecar_Client::SUFFIX_OPTION, 'options' );
+		}
+	}
+}
