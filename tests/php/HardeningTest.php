@@ -28,7 +28,7 @@ class HardeningTest extends WPS3_E2E_TestCase {
 	}
 
 	protected function tearDown(): void {
-		foreach ( array( 'doing_it_wrong_trigger_error', 'doing_it_wrong_run', 'wps3_storage', 'wps3_key_template', 'wps3_lease_renew_interval', 'wps3_backup_retry_scheduled', 'wps3_max_attempts' ) as $hook ) {
+		foreach ( array( 'doing_it_wrong_trigger_error', 'doing_it_wrong_run', 'wps3_storage', 'wps3_key_template', 'wps3_lease_renew_interval', 'wps3_backup_retry_scheduled', 'wps3_max_attempts', 'wps3_file_not_found_attempts' ) as $hook ) {
 			remove_all_filters( $hook );
 		}
 		parent::tearDown();
@@ -201,6 +201,8 @@ class HardeningTest extends WPS3_E2E_TestCase {
 		$jobid = $this->enqueue( $id, 'Crashy', $this->make_pdf( 'Crashy' ) );
 		$queue = WPS3_Backup_Queue::instance();
 		add_filter( 'wps3_max_attempts', static function () { return 3; } );
+		// The budget is the larger of max_attempts and the missing-file attempts.
+		add_filter( 'wps3_file_not_found_attempts', static function () { return 3; } );
 		// A worker claims the job and dies (PHP fatal, time limit): nothing is written back but the claim.
 		for ( $i = 1; $i <= 3; $i++ ) {
 			$this->assertNotNull( $queue->claim( $jobid ) );
