@@ -348,7 +348,7 @@ class SidecarSafetyTest extends WPS3_E2E_TestCase {
 		try {
 			$procs = array();
 			for ( $i = 0; $i < 4; $i++ ) {
-				$procs[] = $this->spawn_wp( array( 'eval', 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->runtime_dir() );' ), array( 'WPS3_SIDECAR_SOCKET' => '' ) );
+				$procs[] = $this->spawn_wp( array( 'eval', 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->runtime_dir() );' ), array( 'WPS3_SIDECAR_SOCKET' => '', 'DISABLE_WP_CRON' => true ) ); // No WP-Cron spawns (they would hold the web site's cron lock).
 			}
 			$dirs = array();
 			foreach ( $procs as $p ) {
