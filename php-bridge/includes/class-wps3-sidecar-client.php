@@ -1481,7 +1481,7 @@ class WPS3_Sidecar_Client {
 	public function remove_own_files() {
 		$socket = $this->socket_path();
 		clearstatcache();
-		if ( ! $this->uses_tcp() && @filetype( $socket ) === 'socket' ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		if ( ! $this->uses_tcp() && 'socket' === @filetype( $socket ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors
 			$conn = @stream_socket_client( 'unix://' . $socket, $errno, $errstr, 1 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
 			if ( false === $conn ) {
 				@unlink( $socket ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- nobody listens.
