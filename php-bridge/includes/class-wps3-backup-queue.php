@@ -353,11 +353,7 @@ class WPS3_Backup_Queue {
 	 * @return array|null
 	 */
 	public function get_job( $id ) {
-		global $wpdb;
-		$table = $this->jobs_table();
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE id = %d", (int) $id ), ARRAY_A );
-		return $row ? $row : null;
+		return $this->find_row( $this->jobs_table(), 'id', '%d', (int) $id );
 	}
 
 	/**
@@ -367,11 +363,7 @@ class WPS3_Backup_Queue {
 	 * @return array|null
 	 */
 	public function get_job_by_document( $document_id ) {
-		global $wpdb;
-		$table = $this->jobs_table();
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE document_id = %s", (string) $document_id ), ARRAY_A );
-		return $row ? $row : null;
+		return $this->find_row( $this->jobs_table(), 'document_id', '%s', (string) $document_id );
 	}
 
 	/**
@@ -381,11 +373,7 @@ class WPS3_Backup_Queue {
 	 * @return array|null
 	 */
 	public function get_backup( $document_id ) {
-		global $wpdb;
-		$table = $this->backups_table();
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE document_id = %s", (string) $document_id ), ARRAY_A );
-		return $row ? $row : null;
+		return $this->find_row( $this->backups_table(), 'document_id', '%s', (string) $document_id );
 	}
 
 	/**
@@ -395,10 +383,22 @@ class WPS3_Backup_Queue {
 	 * @return array|null
 	 */
 	public function get_backup_by_id( $id ) {
+		return $this->find_row( $this->backups_table(), 'id', '%d', (int) $id );
+	}
+
+	/**
+	 * One row of one of our tables by a unique column.
+	 *
+	 * @param string     $table       Table name (ours, from the site prefix).
+	 * @param string     $column      Column: 'id' or 'document_id' (never user input).
+	 * @param string     $placeholder '%d' or '%s'.
+	 * @param int|string $value       Value to match.
+	 * @return array|null
+	 */
+	private function find_row( $table, $column, $placeholder, $value ) {
 		global $wpdb;
-		$table = $this->backups_table();
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE id = %d", (int) $id ), ARRAY_A );
+		$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE {$column} = {$placeholder}", $value ), ARRAY_A );
 		return $row ? $row : null;
 	}
 
