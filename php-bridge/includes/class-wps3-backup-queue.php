@@ -944,8 +944,6 @@ class WPS3_Backup_Queue {
 	 * @return string retry or failed.
 	 */
 	private function fail( array $job, $token, WP_Error $error ) {
-		global $wpdb;
-		$table    = $this->jobs_table();
 		$attempts = max( 1, (int) $job['attempts'] ); // claim() counted this attempt.
 		$code     = (string) WPS3_Errors::field( $error, 'code', $error->get_error_code() );
 		$cause    = (string) WPS3_Errors::field( $error, 'cause', $error->get_error_message() );
@@ -963,20 +961,7 @@ class WPS3_Backup_Queue {
 		if ( $retry ) {
 			$delay = $this->retry_delay( $attempts, $error );
 			$next  = time() + $delay;
-			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-			$rows = $wpdb->query(
-				$wpdb->prepare(
-					"UPDATE {$table} SET status = 'pending', attempts = %d, next_attempt_at = %d, locked_by = NULL, locked_until = NULL, last_error_code = %s, last_error_cause = %s, last_error_fix = %s, updated_at = %s{$clear_key} WHERE id = %d AND locked_by = %s", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-					$attempts,
-					$next,
-					substr( $code, 0, 100 ),
-					$cause,
-					$fix,
-					self::now_mysql(),
-					(int) $job['id'],
-					$token
-				)
-			);
+			$rows = $this->release_job( $job, $token, 'pending', $attempts, $next, $code, $cause, $fix, $clear_key );
 			if ( 1 !== (int) $rows ) {
 				return 'retry'; // Another worker took the job over: its outcome, not ours.
 			}
@@ -993,19 +978,7 @@ class WPS3_Backup_Queue {
 			return 'retry';
 		}
 
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		$rows = $wpdb->query(
-			$wpdb->prepare(
-				"UPDATE {$table} SET status = 'failed', attempts = %d, locked_by = NULL, locked_until = NULL, last_error_code = %s, last_error_cause = %s, last_error_fix = %s, updated_at = %s{$clear_key} WHERE id = %d AND locked_by = %s", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-				$attempts,
-				substr( $code, 0, 100 ),
-				$cause,
-				$fix,
-				self::now_mysql(),
-				(int) $job['id'],
-				$token
-			)
-		);
+		$rows = $this->release_job( $job, $token, 'failed', $attempts, null, $code, $cause, $fix, $clear_key );
 		if ( 1 !== (int) $rows ) {
 			return 'retry'; // Another worker took the job over.
 		}
@@ -1117,5 +1090,40 @@ class WPS3_Backup_Queue {
 			}
 		}
 		return false;
+	}
+
+	/**
+	 * Records an attempt's failure and releases the lease, if this worker still holds it.
+	 *
+	 * @param array    $job             Job row.
+	 * @param string   $token           Lease token.
+	 * @param string   $status          'pending' (retry later) or 'failed'.
+	 * @param int      $attempts        Failed attempts so far.
+	 * @param int|null $next_attempt_at Unix time of the next attempt; null keeps the stored one.
+	 * @param string   $code            Error code.
+	 * @param string   $cause           Cause shown to the admin.
+	 * @param string   $fix             Fix shown to the admin.
+	 * @param string   $clear_key       ', object_key = NULL' to render the key again, or ''.
+	 * @return int Rows updated: 1, or 0 when another worker took the job over.
+	 */
+	private function release_job( $job, $token, $status, $attempts, $next_attempt_at, $code, $cause, $fix, $clear_key ) {
+		global $wpdb;
+		$table = $this->jobs_table();
+		$next  = null === $next_attempt_at ? '' : $wpdb->prepare( ', next_attempt_at = %d', (int) $next_attempt_at );
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$rows = $wpdb->query(
+			$wpdb->prepare(
+				"UPDATE {$table} SET status = %s, attempts = %d{$next}, locked_by = NULL, locked_until = NULL, last_error_code = %s, last_error_cause = %s, last_error_fix = %s, updated_at = %s{$clear_key} WHERE id = %d AND locked_by = %s", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				$status,
+				$attempts,
+				substr( $code, 0, 100 ),
+				$cause,
+				$fix,
+				self::now_mysql(),
+				(int) $job['id'],
+				$token
+			)
+		);
+		return (int) $rows;
 	}
 }
