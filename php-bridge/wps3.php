@@ -21,6 +21,7 @@ define( 'WPS3_DB_VERSION', '2' );
 define( 'WPS3_PLUGIN_FILE', __FILE__ );
 define( 'WPS3_PLUGIN_DIR', __DIR__ );
 
+require_once __DIR__ . '/includes/autoload.php';
 require_once __DIR__ . '/includes/class-wps3-errors.php';
 require_once __DIR__ . '/includes/class-wps3-installer.php';
 require_once __DIR__ . '/includes/class-wps3-sidecar-client.php';
