@@ -87,7 +87,7 @@ final class Plugin {
 	 * @return array<string,array{interval:int,display:string}>
 	 */
 	public function cron_schedules( mixed $schedules ): array {
-		$schedules = is_array( $schedules ) ? $schedules : array();
+		$schedules                                      = is_array( $schedules ) ? $schedules : array();
 		$schedules[ \WPS3_Backup_Queue::CRON_SCHEDULE ] = array(
 			'interval' => 5 * MINUTE_IN_SECONDS,
 			'display'  => __( 'Every five minutes (S3 backups)', 'wps3' ),

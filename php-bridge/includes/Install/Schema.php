@@ -90,7 +90,7 @@ final class Schema {
 	}
 
 	/**
-	 * install() under its lock.
+	 * The work of install(), under its lock.
 	 *
 	 * @return bool Whether the schema is current.
 	 */
@@ -141,7 +141,7 @@ final class Schema {
 
 		dbDelta( $sql_jobs );
 		dbDelta( $sql_backups );
-		// dbDelta compares column types only, not collations: upgrade document_id explicitly.
+		// The dbDelta() comparison covers column types only, not collations: upgrade document_id explicitly.
 		$altered = self::binary_document_ids();
 
 		Installer::schedule();

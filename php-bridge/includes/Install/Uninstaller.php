@@ -71,7 +71,7 @@ final class Uninstaller {
 		}
 		foreach ( $files as $file ) {
 			if ( file_exists( $file ) || is_link( $file ) ) {
-				@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+				@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 			}
 		}
 		// The default directory is the plugin's alone (random name, 0700): remove all of it.
@@ -90,10 +90,10 @@ final class Uninstaller {
 		$socket    = $client->runtime()->socket_path();
 		$processes = $client->supervisor()->processes();
 		clearstatcache();
-		if ( ! $client->endpoint()->uses_tcp() && 'socket' === @filetype( $socket ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors
-			$conn = @stream_socket_client( 'unix://' . $socket, $errno, $errstr, 1 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		if ( ! $client->endpoint()->uses_tcp() && 'socket' === @filetype( $socket ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors
+			$conn = @stream_socket_client( 'unix://' . $socket, $errno, $errstr, 1 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors
 			if ( false === $conn ) {
-				@unlink( $socket ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- nobody listens.
+				@unlink( $socket ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- nobody listens.
 			} else {
 				fclose( $conn ); // phpcs:ignore WordPress.WP.AlternativeFunctions
 			}
@@ -119,10 +119,10 @@ final class Uninstaller {
 		foreach ( (array) glob( $dir . '/{,.}[!.]*', GLOB_BRACE ) as $file ) {
 			$file = (string) $file;
 			if ( $regular_only ? ( is_file( $file ) || is_link( $file ) ) : ( ! is_dir( $file ) || is_link( $file ) ) ) {
-				@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+				@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 			}
 		}
-		@rmdir( $dir ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		@rmdir( $dir ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 	}
 
 	/**

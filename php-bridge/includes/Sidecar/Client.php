@@ -131,14 +131,14 @@ final class Client {
 	/**
 	 * Runs one sidecar op (`POST /v1/op/<op>`), starting the sidecar when needed.
 	 *
-	 * @param string               $op      Op name, e.g. `render-key`.
-	 * @param array<string,mixed>  $args    Op arguments (wasm shapes, camelCase).
-	 * @param int                  $timeout Seconds before giving up (0 = no limit).
-	 * @param array<string,mixed>  $options `progress`: callable run about once a second while waiting;
-	 *                                      returning false aborts the request (the sidecar then stops the
-	 *                                      op). `stall_check`: seconds between health checks of the sidecar
-	 *                                      on a second connection while waiting (0 = none); the request is
-	 *                                      aborted when the sidecar stops answering them.
+	 * @param string              $op      Op name, e.g. `render-key`.
+	 * @param array<string,mixed> $args    Op arguments (wasm shapes, camelCase).
+	 * @param int                 $timeout Seconds before giving up (0 = no limit).
+	 * @param array<string,mixed> $options `progress`: callable run about once a second while waiting;
+	 *                                     returning false aborts the request (the sidecar then stops the
+	 *                                     op). `stall_check`: seconds between health checks of the sidecar
+	 *                                     on a second connection while waiting (0 = none); the request is
+	 *                                     aborted when the sidecar stops answering them.
 	 * @return array<string,mixed>|\WP_Error The op's result, or the error (code, cause, fix, retry, adviceId, …).
 	 */
 	public function call( string $op, array $args = array(), int $timeout = 30, array $options = array() ): array|\WP_Error {
@@ -260,11 +260,11 @@ final class Client {
 	 * Sends a request; on a connect failure starts the sidecar and tries once more. The first request of a
 	 * PHP request also makes sure the running sidecar is current (restarting a stale or hung one).
 	 *
-	 * @param string               $method  GET or POST.
-	 * @param string               $path    Path.
-	 * @param string|null          $body    JSON body.
-	 * @param int                  $timeout Seconds.
-	 * @param array<string,mixed>  $options See call().
+	 * @param string              $method  GET or POST.
+	 * @param string              $path    Path.
+	 * @param string|null         $body    JSON body.
+	 * @param int                 $timeout Seconds.
+	 * @param array<string,mixed> $options See call().
 	 * @return array{0:int,1:array<string,mixed>|null}|\WP_Error Status and decoded JSON.
 	 */
 	private function request_with_start( string $method, string $path, ?string $body, int $timeout, array $options = array() ): array|\WP_Error {
@@ -291,11 +291,11 @@ final class Client {
 	/**
 	 * One HTTP exchange with the sidecar.
 	 *
-	 * @param string               $method  GET or POST.
-	 * @param string               $path    Path.
-	 * @param string|null          $body    JSON body.
-	 * @param int                  $timeout Seconds (0 = none).
-	 * @param array<string,mixed>  $options See call(); `handle` => 'health' uses a separate curl handle.
+	 * @param string              $method  GET or POST.
+	 * @param string              $path    Path.
+	 * @param string|null         $body    JSON body.
+	 * @param int                 $timeout Seconds (0 = none).
+	 * @param array<string,mixed> $options See call(); `handle` => 'health' uses a separate curl handle.
 	 * @return array{0:int,1:array<string,mixed>|null}|\WP_Error Status and decoded JSON.
 	 */
 	private function request( string $method, string $path, ?string $body, int $timeout, array $options = array() ): array|\WP_Error {
@@ -324,7 +324,7 @@ final class Client {
 			CURLOPT_FRESH_CONNECT     => 0 === $timeout || $timeout > 60,
 		) + $this->watch( $options, $aborted );
 		if ( 'POST' === $method ) {
-			$headers[]                        = 'Content-Type: application/json';
+			$headers[]                      = 'Content-Type: application/json';
 			$settings[ CURLOPT_POST ]       = true;
 			$settings[ CURLOPT_POSTFIELDS ] = (string) $body;
 		} else {

@@ -131,7 +131,7 @@ final class Endpoint {
 		if ( ! file_exists( $file ) && ! is_link( $file ) ) {
 			return '';
 		}
-		$raw = ( is_file( $file ) && is_readable( $file ) ) ? @file_get_contents( $file ) : false; // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		$raw = ( is_file( $file ) && is_readable( $file ) ) ? @file_get_contents( $file ) : false; // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 		if ( false === $raw ) {
 			return Failure::refused(
 				/* translators: %s: path */
@@ -174,7 +174,7 @@ final class Endpoint {
 	}
 
 	/**
-	 * transport() over loopback TCP: the token is read and the port's owner checked first.
+	 * The transport() of loopback TCP: the token is read and the port's owner checked first.
 	 *
 	 * @param string $path Request path.
 	 * @return array{options:array<int,mixed>,headers:string[]}|\WP_Error

@@ -35,7 +35,7 @@ final class Failure {
 	 *
 	 * @param string               $code    Stable code, e.g. `SIDECAR_UNAVAILABLE`.
 	 * @param string               $message Message for humans (already translated).
-	 * @param array<string, mixed> $data    Extra data: fix, not_connected, no_start, …
+	 * @param array<string, mixed> $data    Extra data (fix, not_connected, no_start).
 	 * @param string               $retry   self::BACKOFF or self::NEVER.
 	 * @return \WP_Error
 	 */

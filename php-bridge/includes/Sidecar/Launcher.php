@@ -105,7 +105,7 @@ final class Launcher {
 		$dirs = array_merge( $dirs, array( '/usr/local/bin', '/usr/bin', '/bin', '/opt/homebrew/bin' ) );
 		foreach ( array_unique( $dirs ) as $dir ) {
 			$candidate = rtrim( $dir, '/' ) . '/node';
-			if ( @is_file( $candidate ) && @is_executable( $candidate ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors -- open_basedir may forbid the look-up.
+			if ( @is_file( $candidate ) && @is_executable( $candidate ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors -- open_basedir may forbid the look-up.
 				return $candidate;
 			}
 		}

@@ -83,7 +83,7 @@ final class ProcessTable {
 	 * @return bool
 	 */
 	public static function has_proc(): bool {
-		return @is_readable( '/proc/self/cmdline' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- open_basedir may forbid it.
+		return @is_readable( '/proc/self/cmdline' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors -- open_basedir may forbid it.
 	}
 
 	/**
@@ -93,7 +93,7 @@ final class ProcessTable {
 	 * @return string[]
 	 */
 	public static function argv_of( int $pid ): array {
-		$raw = @file_get_contents( '/proc/' . $pid . '/cmdline' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		$raw = @file_get_contents( '/proc/' . $pid . '/cmdline' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 		return false === $raw ? array() : self::parse_cmdline( $raw );
 	}
 
@@ -104,7 +104,7 @@ final class ProcessTable {
 	 * @return bool
 	 */
 	public static function exists( int $pid ): bool {
-		return $pid > 0 && function_exists( 'posix_kill' ) && @posix_kill( $pid, 0 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		return $pid > 0 && function_exists( 'posix_kill' ) && @posix_kill( $pid, 0 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors
 	}
 
 	/**
@@ -200,7 +200,7 @@ final class ProcessTable {
 	 * @return void
 	 */
 	public function remove_pid_file(): void {
-		@unlink( $this->runtime->pid_file() ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		@unlink( $this->runtime->pid_file() ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 	}
 
 	/**
@@ -246,7 +246,7 @@ final class ProcessTable {
 	 */
 	public function remove_marker(): void {
 		if ( file_exists( $this->runtime->marker_file() ) ) {
-			@unlink( $this->runtime->marker_file() ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+			@unlink( $this->runtime->marker_file() ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 		}
 	}
 }

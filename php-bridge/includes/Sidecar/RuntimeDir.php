@@ -134,9 +134,9 @@ final class RuntimeDir {
 	 *
 	 * @return true|\WP_Error
 	 */
-	public function prepare(): true|\WP_Error {
+	public function prepare(): bool|\WP_Error {
 		$dir = $this->path();
-		if ( ! is_dir( $dir ) && ! @mkdir( $dir, 0700, true ) && ! is_dir( $dir ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		if ( ! is_dir( $dir ) && ! @mkdir( $dir, 0700, true ) && ! is_dir( $dir ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 			return Failure::setup(
 				/* translators: %s: directory */
 				sprintf( __( 'Cannot create the sidecar directory %s.', 'wps3' ), $dir ),
@@ -160,7 +160,7 @@ final class RuntimeDir {
 					sprintf( 'chmod 700 %s', $dir )
 				);
 			}
-			@chmod( $dir, 0700 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+			@chmod( $dir, 0700 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 		}
 		return true;
 	}

@@ -31,7 +31,7 @@ final class RuntimeSuffix {
 	 * @return bool
 	 */
 	public static function is_valid( mixed $suffix ): bool {
-		return is_string( $suffix ) && 1 === preg_match( '/^[a-f0-9]{16}$/', $suffix );
+		return is_string( $suffix ) && 1 === preg_match( '/^[a-f0-9]{16}\z/', $suffix );
 	}
 
 	/**

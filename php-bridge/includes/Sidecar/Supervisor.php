@@ -171,7 +171,7 @@ final class Supervisor {
 	 * @return resource|\WP_Error The locked file handle.
 	 */
 	private function lock( float $seconds ): mixed {
-		$lock = @fopen( $this->runtime->lock_file(), 'c' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		$lock = @fopen( $this->runtime->lock_file(), 'c' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 		if ( false === $lock ) {
 			return Failure::unavailable( __( 'Cannot open the sidecar lock file.', 'wps3' ), false );
 		}
@@ -247,7 +247,7 @@ final class Supervisor {
 	private function launch( array $argv, float $timeout ): array|\WP_Error {
 		$socket = $this->runtime->socket_path();
 		if ( ! $this->endpoint->uses_tcp() && file_exists( $socket ) ) {
-			@unlink( $socket ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- stale socket, nobody listens.
+			@unlink( $socket ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- stale socket, nobody listens.
 		}
 		$this->processes->remove_pid_file();
 		$child = $this->launcher->spawn( $argv );

@@ -55,7 +55,7 @@ final class TcpGuard {
 		$accept   = self::loopback_addresses();
 		$uids     = array();
 		foreach ( (array) preg_split( '/\R/', $text ) as $line ) {
-			// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
+			// Columns: sl, local_address, rem_address, st, tx_queue:rx_queue, tr:tm->when, retrnsmt, uid, ….
 			$cols = (array) preg_split( '/\s+/', trim( (string) $line ) );
 			if ( count( $cols ) < 8 || ! str_contains( (string) $cols[1], ':' ) ) {
 				continue;
@@ -76,11 +76,11 @@ final class TcpGuard {
 	 * @return int[]|null
 	 */
 	public static function port_listener_uids( int $port ): ?array {
-		$tcp = @file_get_contents( '/proc/net/tcp' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+		$tcp = @file_get_contents( '/proc/net/tcp' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 		if ( false === $tcp || '' === $tcp ) {
 			return null;
 		}
-		$tcp6 = @file_get_contents( '/proc/net/tcp6' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- absent without IPv6.
+		$tcp6 = @file_get_contents( '/proc/net/tcp6' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- absent without IPv6.
 		return array_merge( self::listener_uids( $tcp, $port ), false === $tcp6 ? array() : self::listener_uids( $tcp6, $port ) );
 	}
 
@@ -118,7 +118,7 @@ final class TcpGuard {
 	 * @return true|\WP_Error True, a "not connected" error (nothing listens: the sidecar may be started),
 	 *                        or a refusal.
 	 */
-	public static function check_owner( int $port ): true|\WP_Error {
+	public static function check_owner( int $port ): bool|\WP_Error {
 		if ( defined( 'WPS3_SIDECAR_TRUST_PORT' ) && true === WPS3_SIDECAR_TRUST_PORT ) {
 			return true;
 		}
