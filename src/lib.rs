@@ -24,6 +24,7 @@ pub mod secrets;
 pub mod settings;
 pub mod sigv4;
 pub mod time;
+pub mod transfers;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

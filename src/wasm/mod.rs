@@ -22,6 +22,7 @@ use wasm_bindgen::prelude::*;
 use zeroize::Zeroize;
 
 mod settings;
+mod transfers;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
