@@ -23,6 +23,8 @@ use wasm_bindgen::prelude::*;
 mod page;
 use zeroize::Zeroize;
 
+mod transfers;
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
 export type Pairs = [string, string][];
