@@ -22,6 +22,7 @@ pub mod error;
 pub mod keys;
 pub mod page;
 pub mod s3;
+#[cfg(feature = "secrets")]
 pub mod secrets;
 pub mod settings;
 pub mod sigv4;

@@ -1,6 +1,7 @@
 // Runs every conformance case in CONFORMANCE_DIR through the built wasm
-// (pkg/node), so the bytes Node and the browser sign are checked too, not only
-// the native build. Same formats and rules as tests/conformance.rs: a missing
+// (pkg/node-test: pkg/node plus the conformance-only sigv4Sign and
+// deriveSigningKey), so the bytes Node signs are checked too, not only the
+// native build. Same formats and rules as tests/conformance.rs: a missing
 // format file is skipped with a message; an unparseable case is a failure.
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const core = createRequire(import.meta.url)(join(root, 'pkg/node/wps3.js'));
+const core = createRequire(import.meta.url)(join(root, 'pkg/node-test/wps3.js'));
 const dir = process.env.CONFORMANCE_DIR || join(root, '../shared/conformance');
 console.log(`conformance data: ${dir} (wasm ${core.version()})`);
 

@@ -3,9 +3,12 @@
 #
 #   bash tools/build-wasm.sh [--force]
 #
-# Output:
-#   pkg/node/wps3.js (+ wps3_bg.wasm, wps3.d.ts)   CommonJS, for the Node sidecar
-#   pkg/web/wps3.js  (+ wps3_bg.wasm, wps3.d.ts)   ES module, for the browser admin page
+# Output (one cargo feature set each, see Cargo.toml [features]):
+#   pkg/node/wps3.js      (+ wps3_bg.wasm, wps3.d.ts)  CommonJS, for the Node sidecar
+#   pkg/node-test/wps3.js                              pkg/node plus the conformance-only
+#                                                      bindings; tests only, never packaged
+#   pkg/web/wps3.js                                    ES module, the admin page's subset
+#                                                      (at most 100 KB gzipped)
 #
 # Needs: rustup target wasm32-unknown-unknown, wasm-bindgen-cli == the wasm-bindgen
 # version in Cargo.lock, and node_modules/.bin/wasm-opt (npm `binaryen`).
@@ -32,45 +35,60 @@ mkdir -p pkg
 exec 9>pkg/.build.lock
 flock 9
 t0=$(date +%s)
-log "cargo build --lib --target wasm32-unknown-unknown --release"
-cargo build --lib --target wasm32-unknown-unknown --release
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | node -e \
   'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
-RAW="$TARGET_DIR/wasm32-unknown-unknown/release/wps3.wasm"
-[ -f "$RAW" ] || die "$RAW not produced"
 
 size() { stat -c %s "$1"; }
 gzsize() { gzip -9c "$1" | wc -c; }
 
-# Skip wasm-bindgen and wasm-opt when nothing that feeds them changed
-# (pass --force to redo them anyway).
-key=$( { sha256sum "$RAW" "${BASH_SOURCE[0]}"; wasm-bindgen --version; "$WASM_OPT" --version; } | sha256sum | cut -d' ' -f1)
-if [ "${1:-}" != "--force" ] && [ -f pkg/.build-key ] && [ "$(cat pkg/.build-key)" = "$key" ] \
-   && [ -f pkg/node/wps3.js ] && [ -f pkg/node/package.json ] && [ -f pkg/web/wps3.js ]; then
-  for out in pkg/node pkg/web; do
-    log "$out/wps3_bg.wasm up to date: $(size "$out/wps3_bg.wasm") B, $(gzsize "$out/wps3_bg.wasm") B gzipped"
-  done
-  log "done in $(( $(date +%s) - t0 ))s (bindings unchanged)"
-  exit 0
-fi
-rm -f pkg/.build-key
+# One build per feature set (Cargo.toml [features]). Each has its own target
+# dir: a cdylib's file name carries no feature hash, so sharing one dir would
+# rebuild the crate every time the feature set changes.
+# The web build is optimised for size (opt-level z, wasm-opt -Oz: about 10 %
+# smaller than -O3/-O there); the Node builds for speed, since the sidecar
+# hashes and signs on its hot path.
+#   out dir        bindgen  wasm-opt  cargo arguments
+BUILDS=(
+  "pkg/node      nodejs   -O "
+  "pkg/node-test nodejs   -O        --features conformance"
+  "pkg/web       web      -Oz       --no-default-features --features web --config profile.release.opt-level=\"z\""
+)
 
-# Build into a scratch dir and swap it in at the end, so a reader (a running
-# sidecar, a test) never sees a half-written pkg/.
-for target in nodejs web; do
-  case "$target" in nodejs) out=pkg/node ;; web) out=pkg/web ;; esac
+build_one() {
+  local out=$1 target=$2 opt=$3; shift 3
+  local features=("$@") dir raw key tmp bg before after
+  case "$out" in pkg/node) dir="$TARGET_DIR" ;; *) dir="$TARGET_DIR/flavours/${out#pkg/}" ;; esac
+  log "cargo build --lib --target wasm32-unknown-unknown --release ${features[*]} (-> $out)"
+  cargo build --lib --target wasm32-unknown-unknown --release --target-dir "$dir" "${features[@]}"
+  raw="$dir/wasm32-unknown-unknown/release/wps3.wasm"
+  [ -f "$raw" ] || die "$raw not produced"
+  log "cargo output for $out: $(size "$raw") B raw, $(gzsize "$raw") B gzipped"
+
+  # Skip wasm-bindgen and wasm-opt when nothing that feeds them changed
+  # (pass --force to redo them anyway).
+  key=$( { sha256sum "$raw" "${BASH_SOURCE[0]}"; echo "$target $opt"; wasm-bindgen --version; "$WASM_OPT" --version; } | sha256sum | cut -d' ' -f1)
+  local keyfile="pkg/.build-key-${out#pkg/}"
+  if [ "$FORCE" != 1 ] && [ -f "$keyfile" ] && [ "$(cat "$keyfile")" = "$key" ] && [ -f "$out/wps3.js" ] \
+     && { [ "$target" != nodejs ] || [ -f "$out/package.json" ]; }; then
+    log "$out/wps3_bg.wasm up to date: $(size "$out/wps3_bg.wasm") B, $(gzsize "$out/wps3_bg.wasm") B gzipped"
+    return
+  fi
+  rm -f "$keyfile"
+
+  # Build into a scratch dir and swap it in at the end, so a reader (a running
+  # sidecar, a test) never sees a half-written pkg/.
   tmp="$out.tmp.$$"
   rm -rf "$tmp"
   log "wasm-bindgen --target $target --out-dir $out --out-name wps3"
-  wasm-bindgen "$RAW" --target "$target" --out-dir "$tmp" --out-name wps3 --typescript
+  wasm-bindgen "$raw" --target "$target" --out-dir "$tmp" --out-name wps3 --typescript
   if [ "$target" = nodejs ]; then
     # CommonJS output; tell Node so even though the repo root is "type": "module".
     printf '{\n  "type": "commonjs"\n}\n' > "$tmp/package.json"
   fi
   bg="$tmp/wps3_bg.wasm"
   before=$(size "$bg")
-  log "wasm-opt -O $out/wps3_bg.wasm"
-  "$WASM_OPT" -O --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
+  log "wasm-opt $opt $out/wps3_bg.wasm"
+  "$WASM_OPT" "$opt" --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-multivalue \
     "$bg" -o "$bg.opt"
   mv "$bg.opt" "$bg"
@@ -79,9 +97,21 @@ for target in nodejs web; do
   [ -e "$out" ] && mv "$out" "$out.old.$$"
   mv "$tmp" "$out"
   rm -rf "$out.old.$$"
+  echo "$key" > "$keyfile"
   log "$out/wps3_bg.wasm: $before B after wasm-bindgen -> $after B after wasm-opt, $(gzsize "$out/wps3_bg.wasm") B gzipped"
+}
+
+FORCE=0
+[ "${1:-}" = "--force" ] && FORCE=1
+rm -f pkg/.build-key # the single-build key of older versions of this script
+for b in "${BUILDS[@]}"; do
+  # shellcheck disable=SC2086 # word splitting of the feature flags is intended
+  build_one $b
 done
 
-echo "$key" > pkg/.build-key
-log "cargo output $RAW: $(size "$RAW") B raw, $(gzsize "$RAW") B gzipped"
+# The browser build has a budget (docs/CONTRACTS.md): fail loudly when it grows past it.
+WEB_BUDGET=$((100 * 1024)) # 100 KiB
+web_gz=$(gzsize pkg/web/wps3_bg.wasm)
+[ "$web_gz" -le "$WEB_BUDGET" ] || die "pkg/web/wps3_bg.wasm is $web_gz B gzipped, over the $WEB_BUDGET B budget"
+log "pkg/web within budget: $web_gz of $WEB_BUDGET B gzipped"
 log "done in $(( $(date +%s) - t0 ))s"

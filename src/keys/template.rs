@@ -117,7 +117,7 @@ impl KeyTemplate {
                         template,
                         &format!(
                             "uses the unknown token '{{{}}}'; known tokens are {}",
-                            name.escape_debug(),
+                            crate::s3::validate::shown(name),
                             known.join(" ")
                         ),
                     )
@@ -209,7 +209,10 @@ struct Values {
 fn template_error(template: &str, problem: &str) -> crate::Error {
     invalid(
         ErrorCode::InvalidTemplate,
-        format!("key template '{}' {problem}", template.escape_debug()),
+        format!(
+            "key template '{}' {problem}",
+            crate::s3::validate::shown(template)
+        ),
     )
 }
 
@@ -319,7 +322,7 @@ fn sanitize_document_id(id: &str) -> Result<String> {
             ErrorCode::InvalidArgument,
             format!(
                 "document id '{}' has no letters or digits",
-                id.escape_debug()
+                crate::s3::validate::shown(id)
             ),
         ));
     }

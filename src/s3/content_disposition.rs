@@ -41,7 +41,7 @@ impl Disposition {
                 ErrorCode::InvalidArgument,
                 format!(
                     "disposition must be 'attachment' or 'inline', not '{}'",
-                    name.escape_debug()
+                    crate::s3::validate::shown(name)
                 ),
             ))
         }

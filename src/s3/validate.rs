@@ -29,7 +29,7 @@ pub fn validate_bucket(name: &str) -> Result<()> {
     if !(3..=63).contains(&len) {
         return fail(format!(
             "bucket name must be 3 to 63 characters long, but '{}' has {len}",
-            name.escape_debug()
+            shown(name)
         ));
     }
     if let Some(bad) = name
@@ -43,8 +43,8 @@ pub fn validate_bucket(name: &str) -> Result<()> {
         };
         return fail(format!(
             "bucket name '{}' contains '{}'; only lower-case letters, digits, dots and hyphens are allowed{hint}",
-            name.escape_debug(),
-            bad.escape_debug()
+            shown(name),
+            shown(&bad.to_string())
         ));
     }
     // Safe to index bytes from here on: the name is pure ASCII.
@@ -76,6 +76,21 @@ pub fn validate_bucket(name: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// `text` with control characters shown as `\u{…}`, for error messages.
+/// Lighter than `str::escape_debug`, whose Unicode tables would otherwise be
+/// the only reason the browser build carries them.
+pub(crate) fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `192.168.5.4`-shaped: four dot-separated groups of 1–3 digits. S3 rejects

@@ -349,7 +349,7 @@ fn check_region(report: &mut Report, provider: Provider, region: &str, endpoint_
                 format!(
                     "{} has no region '{}'; pick one from the list",
                     super::schema::label(provider),
-                    region.escape_debug()
+                    crate::s3::validate::shown(region)
                 ),
             ),
         );

@@ -1,29 +1,61 @@
 //! wasm-bindgen bindings: plain JS objects in and out, camelCase names, and
 //! `Error`s that carry a stable `code`. The shapes are documented in
 //! `docs/CONTRACTS.md`; the TypeScript declarations below mirror them.
+//!
+//! Which build holds what (features in Cargo.toml, builds in tools/build-wasm.sh):
+//! * no gate — in every build, the admin page's pkg/web included: settings
+//!   (validateSettings, settingsSchema), keys, endpoints, content
+//!   disposition, validateBucket/Key, and the page helpers in `page.rs`
+//!   (IAM policy, CORS rules, URL-shape preview).
+//! * `#[cfg(feature = "node")]` — the sidecar only (pkg/node): presigned URLs
+//!   and POST forms (a browser never holds the secret; the page previews URL
+//!   shapes with `urlShape`), header signing, `Bucket`, payload hashing,
+//!   transfers, Test Connection verdicts, retry delays. pkg/web must stay
+//!   ≤ 100 KB gzipped (tools/build-wasm.sh fails above it): gate new
+//!   bindings with `node` unless the admin page calls them.
+//! * `#[cfg(feature = "xml")]` — needs quick-xml (S3 errors and actions).
+//! * `#[cfg(feature = "secrets")]` — secret envelopes (AES-GCM, HKDF).
+//! * `conformance.rs` — test-only bindings, pkg/node-test.
+//!
+//! tests/wasm-bundles.test.mjs checks what each bundle exports.
 
 use crate::error::{Error, ErrorCode};
 use crate::keys::template::{render_key as render, sanitize_title as sanitize, KeyInput};
 use crate::s3::content_disposition::{content_disposition as disposition, Disposition};
 use crate::s3::endpoint::{AddressingStyle, Provider, ResolvedEndpoint, StorageConfig};
+#[cfg(feature = "xml")]
 use crate::s3::error_xml::{advise, parse_s3_error, S3Error};
+#[cfg(feature = "node")]
 use crate::s3::post_policy::{presign_post, PostPolicyRequest};
+#[cfg(feature = "node")]
 use crate::s3::presign::{presign_url, PresignRequest, ResponseOverrides};
+#[cfg(feature = "node")]
 use crate::s3::request::{sign_request, PayloadHash, S3Request};
 use crate::s3::validate;
+#[cfg(feature = "secrets")]
 use crate::secrets::envelope::{decrypt_secret as decrypt, encrypt_secret as encrypt};
+#[cfg(feature = "node")]
 use crate::sigv4::encoding::hex;
-use crate::sigv4::{Credentials, SigningKeyCache};
+#[cfg(feature = "node")]
+use crate::sigv4::Credentials;
+use crate::sigv4::SigningKeyCache;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "node")]
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 mod page;
+#[cfg(feature = "node")]
 use zeroize::Zeroize;
 
+#[cfg(feature = "conformance")]
+mod conformance;
 mod settings;
+// Server-side upload signing and verification: the browser gets presigned
+// URLs from the server, so pkg/web leaves these out.
+#[cfg(feature = "node")]
 mod transfers;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -104,6 +136,7 @@ fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
     })
 }
 
+#[cfg(feature = "node")]
 fn bytes_arg(value: &JsValue, name: &str) -> Result<js_sys::Uint8Array, JsValue> {
     value
         .dyn_ref::<js_sys::Uint8Array>()
@@ -116,10 +149,21 @@ fn bytes_arg(value: &JsValue, name: &str) -> Result<js_sys::Uint8Array, JsValue>
         })
 }
 
+/// Writes a plain JS object. The browser build serializes to JSON text and
+/// lets `JSON.parse` build the object: serde_json's writer is in the module
+/// anyway, and it is smaller than serde-wasm-bindgen's serializer code. (For
+/// input the trade goes the other way: serde_json's per-type readers came
+/// out 13 KB gzipped larger, so `input` uses serde-wasm-bindgen everywhere.)
 fn output<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    value
+    #[cfg(feature = "node")]
+    let out = value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| js_error("INTERNAL", &e.to_string()))
+        .map_err(|e| e.to_string());
+    #[cfg(not(feature = "node"))]
+    let out = serde_json::to_string(value)
+        .map_err(|e| e.to_string())
+        .and_then(|text| js_sys::JSON::parse(&text).map_err(|_| "JSON.parse failed".to_owned()));
+    out.map_err(|e| js_error("INTERNAL", &e))
 }
 
 #[derive(Deserialize)]
@@ -175,6 +219,7 @@ impl StorageInput {
     }
 }
 
+#[cfg(feature = "node")]
 #[derive(Deserialize, Zeroize)]
 #[zeroize(drop)]
 #[serde(rename_all = "camelCase")]
@@ -185,6 +230,7 @@ struct CredentialsInput {
     session_token: Option<String>,
 }
 
+#[cfg(feature = "node")]
 impl CredentialsInput {
     fn credentials(&self) -> Credentials {
         Credentials::new(
@@ -209,6 +255,7 @@ pub fn resolve_endpoint(
     output(&input::<StorageInput>(storage, "storage")?.resolve()?.view())
 }
 
+#[cfg(feature = "node")]
 /// The unsigned URL of an object.
 #[wasm_bindgen(js_name = objectUrl)]
 pub fn object_url(
@@ -221,6 +268,7 @@ pub fn object_url(
     Ok(e.url(Some(&key), &[]))
 }
 
+#[cfg(feature = "node")]
 #[derive(Serialize)]
 struct SignedOut {
     method: String,
@@ -228,6 +276,7 @@ struct SignedOut {
     headers: Vec<(String, String)>,
 }
 
+#[cfg(feature = "node")]
 /// Signs an S3 request with the `Authorization` header.
 #[wasm_bindgen(js_name = signRequest, unchecked_return_type = "SignedRequest")]
 pub fn sign_request_js(
@@ -253,6 +302,7 @@ fn expires(seconds: f64) -> Result<u64, Error> {
     }
 }
 
+#[cfg(feature = "node")]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PresignedOut {
@@ -262,6 +312,7 @@ struct PresignedOut {
     expires_at: String,
 }
 
+#[cfg(feature = "node")]
 /// Presigns a GET, PUT, HEAD or DELETE URL.
 #[wasm_bindgen(js_name = presignUrl, unchecked_return_type = "PresignedUrl")]
 pub fn presign_url_js(
@@ -275,6 +326,7 @@ pub fn presign_url_js(
     })
 }
 
+#[cfg(feature = "node")]
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PostInput {
@@ -289,6 +341,7 @@ struct PostInput {
     conditions: Vec<serde_json::Value>,
 }
 
+#[cfg(feature = "node")]
 #[derive(Serialize)]
 struct PostOut {
     url: String,
@@ -297,6 +350,7 @@ struct PostOut {
     expiration: String,
 }
 
+#[cfg(feature = "node")]
 /// Builds and signs a browser upload form (presigned POST).
 #[wasm_bindgen(js_name = presignPost, unchecked_return_type = "PresignedPost")]
 pub fn presign_post_js(
@@ -414,6 +468,7 @@ pub fn validate_key_js(
     Ok(validate::validate_key(&string_arg(&key, "key")?)?)
 }
 
+#[cfg(feature = "secrets")]
 #[derive(Deserialize, Zeroize)]
 #[zeroize(drop)]
 #[serde(rename_all = "camelCase")]
@@ -426,6 +481,7 @@ struct SecretInput {
     envelope: Option<String>,
 }
 
+#[cfg(feature = "secrets")]
 /// Seals a secret: AES-256-GCM under an HKDF key, bound to `context`.
 #[wasm_bindgen(js_name = encryptSecret)]
 pub fn encrypt_secret_js(
@@ -445,6 +501,7 @@ pub fn encrypt_secret_js(
     )?)
 }
 
+#[cfg(feature = "secrets")]
 /// Opens an envelope made by `encryptSecret` with the same key material and context.
 #[wasm_bindgen(js_name = decryptSecret)]
 pub fn decrypt_secret_js(
@@ -462,6 +519,7 @@ pub fn decrypt_secret_js(
     Ok(js_sys::JsString::from(secret.expose()))
 }
 
+#[cfg(feature = "xml")]
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ErrorInput {
@@ -474,6 +532,7 @@ struct ErrorInput {
     now: Option<NowInput>,
 }
 
+#[cfg(feature = "xml")]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ErrorOut {
@@ -493,6 +552,7 @@ struct ErrorOut {
     body_parsed: bool,
 }
 
+#[cfg(feature = "xml")]
 /// Turns an S3 error response into a code, a cause and a fix. A body that is
 /// not S3 XML (a proxy's HTML page, an empty HEAD response) still gives an
 /// answer derived from the status, with `bodyParsed: false`.
@@ -526,6 +586,7 @@ pub fn parse_s3_error_js(
     })
 }
 
+#[cfg(feature = "node")]
 /// Hex SHA-256 of a byte array (a payload hash).
 #[wasm_bindgen(js_name = sha256Hex)]
 pub fn sha256_hex(
@@ -536,6 +597,7 @@ pub fn sha256_hex(
     Ok(hex(&hasher.finalize()))
 }
 
+#[cfg(feature = "node")]
 /// Copies through a small window, so hashing a 512 MiB part does not grow
 /// wasm memory (which never shrinks) by 512 MiB.
 fn feed(hasher: &mut Sha256, bytes: &js_sys::Uint8Array) {
@@ -552,12 +614,14 @@ fn feed(hasher: &mut Sha256, bytes: &js_sys::Uint8Array) {
     }
 }
 
+#[cfg(feature = "node")]
 /// Streaming SHA-256 for payload hashes of files too large to hold.
 #[wasm_bindgen]
 pub struct PayloadHasher {
     inner: Option<Sha256>,
 }
 
+#[cfg(feature = "node")]
 #[wasm_bindgen]
 impl PayloadHasher {
     /// A fresh hasher.
@@ -599,168 +663,7 @@ impl PayloadHasher {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawSignInput {
-    /// `generic` or `s3`.
-    signer: String,
-    /// `header` or `query`.
-    location: String,
-    method: String,
-    path: String,
-    #[serde(default)]
-    query: String,
-    #[serde(default)]
-    headers: Vec<(String, String)>,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    payload_hash: Option<String>,
-    region: String,
-    service: String,
-    credentials: CredentialsInput,
-    now: NowInput,
-    #[serde(default)]
-    expires_in: Option<f64>,
-    #[serde(default)]
-    normalize: Option<bool>,
-    #[serde(default)]
-    sign_body: Option<bool>,
-    #[serde(default)]
-    omit_session_token: Option<bool>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RawSignOut {
-    canonical_request: String,
-    string_to_sign: String,
-    signature: String,
-    authorization: Option<String>,
-    headers: Vec<(String, String)>,
-    query_params: Vec<(String, String)>,
-}
-
-/// Low-level SigV4 over a raw request (any service), with every setting
-/// explicit. The S3 functions above are what the product uses; this one exists
-/// so the AWS test suite can run against the wasm build too.
-#[wasm_bindgen(js_name = sigv4Sign, unchecked_return_type = "RawSignOutput")]
-pub fn sigv4_sign(req: JsValue) -> Result<JsValue, JsValue> {
-    use crate::sigv4::sign::{sign, SigningParams};
-    use crate::sigv4::{
-        PayloadChecksumKind, SessionTokenMode, SignableBody, SignableRequest, SignatureLocation,
-        SigningSettings, UriPathNormalizationMode,
-    };
-    let req: RawSignInput = input(req, "sigv4Sign")?;
-    let location = match req.location.as_str() {
-        "header" => SignatureLocation::Headers,
-        "query" => SignatureLocation::QueryParams,
-        other => {
-            return Err(js_error(
-                ErrorCode::InvalidArgument.as_str(),
-                &format!("location '{other}'"),
-            ))
-        }
-    };
-    let mut settings = match req.signer.as_str() {
-        "generic" => SigningSettings::generic(location),
-        "s3" => SigningSettings::s3(location),
-        other => {
-            return Err(js_error(
-                ErrorCode::InvalidArgument.as_str(),
-                &format!("signer '{other}'"),
-            ))
-        }
-    };
-    if req.normalize == Some(false) {
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-    }
-    if req.sign_body == Some(true) && location == SignatureLocation::Headers {
-        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    }
-    if req.omit_session_token == Some(true) {
-        settings.session_token_mode = SessionTokenMode::Exclude;
-    }
-    if let Some(e) = req.expires_in {
-        settings.expires_in = Some(expires(e)?);
-    }
-    let body = match (&req.payload_hash, &req.body) {
-        (Some(h), _) if h == crate::sigv4::UNSIGNED_PAYLOAD => SignableBody::UnsignedPayload,
-        (Some(h), _) => SignableBody::Precomputed(h),
-        (None, Some(b)) => SignableBody::Bytes(b.as_bytes()),
-        (None, None) => SignableBody::Bytes(b""),
-    };
-    let credentials = req.credentials.credentials();
-    let params = SigningParams {
-        credentials: &credentials,
-        region: &req.region,
-        service: &req.service,
-        time: req.now.timestamp()?,
-        settings,
-    };
-    let signable = SignableRequest {
-        method: &req.method,
-        path: &req.path,
-        query: &req.query,
-        headers: &req.headers,
-        body,
-    };
-    let out = sign(&signable, &params)?;
-    output(&RawSignOut {
-        canonical_request: out.canonical_request.to_string(),
-        string_to_sign: out.string_to_sign.clone(),
-        signature: out.signature.clone(),
-        authorization: out.authorization().map(str::to_owned),
-        headers: out.headers.clone(),
-        query_params: out.query_params.clone(),
-    })
-}
-
-#[derive(Deserialize, Zeroize)]
-#[zeroize(drop)]
-#[serde(rename_all = "camelCase")]
-struct KeyChainInput {
-    secret_access_key: String,
-    date: String,
-    region: String,
-    service: String,
-    #[serde(default)]
-    string_to_sign: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct KeyChainOut {
-    k_date: String,
-    k_region: String,
-    k_service: String,
-    k_signing: String,
-    signature: Option<String>,
-}
-
-/// The signing-key chain in hex, and optionally a signature of `stringToSign`.
-/// For conformance checks and diagnostics; products never need the raw keys.
-#[wasm_bindgen(js_name = deriveSigningKey)]
-pub fn derive_signing_key_js(req: JsValue) -> Result<JsValue, JsValue> {
-    let req: KeyChainInput = input(req, "deriveSigningKey")?;
-    let chain = crate::sigv4::signing_key::derive_signing_key_chain(
-        &req.secret_access_key,
-        &req.date,
-        &req.region,
-        &req.service,
-    );
-    output(&KeyChainOut {
-        k_date: hex(&chain.k_date),
-        k_region: hex(&chain.k_region),
-        k_service: hex(&chain.k_service),
-        k_signing: hex(chain.k_signing.as_bytes()),
-        signature: req
-            .string_to_sign
-            .as_deref()
-            .map(|s| chain.k_signing.sign(s)),
-    })
-}
-
+#[cfg(feature = "node")]
 /// A request plus the storage and credentials to run it against (the
 /// stateless calls); `Bucket` methods take the request part alone.
 #[derive(Deserialize)]
@@ -772,12 +675,14 @@ struct WithStorage<T> {
     request: T,
 }
 
+#[cfg(feature = "node")]
 impl<T> WithStorage<T> {
     fn resolve(&self) -> Result<(ResolvedEndpoint, Credentials), Error> {
         Ok((self.storage.resolve()?, self.credentials.credentials()))
     }
 }
 
+#[cfg(feature = "node")]
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PresignFields {
@@ -797,6 +702,7 @@ struct PresignFields {
     response_cache_control: Option<String>,
 }
 
+#[cfg(feature = "node")]
 impl PresignFields {
     fn presign(
         &self,
@@ -826,6 +732,7 @@ impl PresignFields {
     }
 }
 
+#[cfg(feature = "node")]
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SignFields {
@@ -840,6 +747,7 @@ struct SignFields {
     payload_hash: String,
 }
 
+#[cfg(feature = "node")]
 impl SignFields {
     fn sign(
         &self,
@@ -863,6 +771,7 @@ impl SignFields {
     }
 }
 
+#[cfg(feature = "node")]
 /// One bucket and one key pair, validated once and kept inside wasm with
 /// their own signing-key cache: the shape to use when signing many requests.
 /// Parsing the storage settings and credentials on every call costs more than
@@ -874,6 +783,7 @@ pub struct Bucket {
     keys: SigningKeyCache,
 }
 
+#[cfg(feature = "node")]
 #[wasm_bindgen]
 impl Bucket {
     /// Validates the settings and credentials once.

@@ -2,6 +2,7 @@
 //! CORS rule, presigned-URL shape, Test Connection verdicts and its probe.
 
 use super::{expires, input, output, string_arg, NowInput, StorageInput};
+#[cfg(feature = "node")]
 use crate::page::diagnosis::{diagnose, is_probe_key, probe_object, Observations, ADVICE};
 use crate::page::iam::{iam_policy, PolicyRequest};
 use crate::page::url_shape::url_shape;
@@ -107,6 +108,7 @@ pub fn url_shape_js(
     )?)
 }
 
+#[cfg(feature = "node")]
 /// Test Connection's checklist from what the sidecar (and the browser) observed.
 #[wasm_bindgen(js_name = diagnoseConnection, unchecked_return_type = "DiagnosisOut")]
 pub fn diagnose_js(observations: JsValue) -> Result<JsValue, JsValue> {
@@ -114,6 +116,7 @@ pub fn diagnose_js(observations: JsValue) -> Result<JsValue, JsValue> {
     output(&diagnose(&o))
 }
 
+#[cfg(feature = "node")]
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ProbeInput {
@@ -122,6 +125,7 @@ struct ProbeInput {
     token: String,
 }
 
+#[cfg(feature = "node")]
 /// The probe object Test Connection writes under the prefix.
 #[wasm_bindgen(js_name = probeObject, unchecked_return_type = "ProbeObjectOut")]
 pub fn probe_object_js(
@@ -131,6 +135,7 @@ pub fn probe_object_js(
     output(&probe_object(&req.path_prefix, &req.token)?)
 }
 
+#[cfg(feature = "node")]
 /// Whether `key` is a Test Connection probe under `pathPrefix`.
 #[wasm_bindgen(js_name = isProbeKey)]
 pub fn is_probe_key_js(
@@ -143,6 +148,7 @@ pub fn is_probe_key_js(
     ))
 }
 
+#[cfg(feature = "node")]
 /// `{ adviceId: { cause, fix } }` for the verdicts' own advice (English).
 #[wasm_bindgen(js_name = diagnosisAdvice)]
 pub fn diagnosis_advice() -> Result<JsValue, JsValue> {

@@ -1,10 +1,13 @@
-//! Bindings for the settings form: `validateSettings`, `settingsSchema`,
-//! `retryDelay`. In every build (the admin page and the sidecar both use them).
+//! Bindings for the settings form: `validateSettings` and `settingsSchema`
+//! (every build: the admin page and the sidecar both use them) and
+//! `retryDelay` (the sidecar only).
 
 use super::{input, output};
+#[cfg(feature = "node")]
 use crate::settings::retry::{retry_delay, RetryDelayInput};
 use crate::settings::schema::settings_schema;
 use crate::settings::validate::{validate_settings, SettingsInput};
+#[cfg(feature = "node")]
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -33,12 +36,14 @@ pub fn settings_schema_js() -> Result<JsValue, JsValue> {
     output(&settings_schema())
 }
 
+#[cfg(feature = "node")]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct DelayOut {
     delay_seconds: Option<u64>,
 }
 
+#[cfg(feature = "node")]
 /// Seconds before the next attempt of a failed job (`null` for `never`).
 #[wasm_bindgen(js_name = retryDelay, unchecked_return_type = "{ delaySeconds: number | null }")]
 pub fn retry_delay_js(

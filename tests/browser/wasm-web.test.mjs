@@ -1,7 +1,8 @@
 // The `--target web` build in a real browser: Debian's Chromium loads
-// pkg/web/wps3.js as an ES module and signs every presign and POST-policy case
-// of the conformance data. This proves the bytes the admin page will produce,
-// not just the Node build's.
+// pkg/web/wps3.js as an ES module and answers the admin page's calls
+// (settings checks, key and URL-shape previews for every presign case of the
+// conformance data, IAM and CORS generators) exactly as the Node build does.
+// This proves what the admin page will show, not just what Node computes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -9,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -61,42 +63,63 @@ function cases(file) {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 }
 
-test('presigned GET/PUT URLs from the web build match botocore', async (t) => {
+// The page's own calls, answered in Chromium by pkg/web and compared with
+// pkg/node (whose signer the conformance suite checks against botocore).
+const require = createRequire(import.meta.url);
+const nodeCore = require(join(root, 'pkg/node/wps3.js'));
+
+test('URL-shape previews from the web build equal the Node build\'s for every presign case', async (t) => {
   const all = [...(cases('s3-presign-get.jsonl') ?? []), ...(cases('s3-presign-put.jsonl') ?? [])];
   if (!all.length) return t.skip('no presign data');
-  const results = await page.evaluate((list) => list.map(({ id, input: i, expected: e }) => {
+  const inputs = all.map(({ id, input: i }) => ({
+    id,
+    req: {
+      storage: { provider: 'custom', region: i.region, bucket: i.bucket, endpoint: i.endpoint, addressingStyle: i.addressing_style },
+      accessKeyId: i.access_key_id, key: i.key, expiresIn: i.expires_in, now: i.timestamp,
+    },
+  }));
+  const got = await page.evaluate((list) => list.map(({ id, req }) => {
     try {
-      const out = window.core.presignUrl({
-        storage: { provider: 'custom', region: i.region, bucket: i.bucket, endpoint: i.endpoint, addressingStyle: i.addressing_style },
-        credentials: { accessKeyId: i.access_key_id, secretAccessKey: i.secret_access_key, sessionToken: i.session_token },
-        now: i.timestamp, method: i.method, key: i.key, expiresIn: i.expires_in, query: i.query_params, headers: i.headers,
-      });
-      return out.url === e.url ? null : `${id}: ${out.url}`;
+      return [id, window.core.urlShape(req)];
     } catch (err) {
-      return `${id}: ${err.code} ${err.message}`;
+      return [id, `${err.code}`];
     }
-  }), all);
-  assert.deepEqual(results.filter(Boolean), []);
-  t.diagnostic(`${all.length} presign cases signed in Chromium`);
+  }), inputs);
+  const want = inputs.map(({ id, req }) => {
+    try {
+      return [id, nodeCore.urlShape(req)];
+    } catch (err) {
+      return [id, `${err.code}`];
+    }
+  });
+  assert.deepEqual(got, want);
+  assert.ok(want.some(([, url]) => url.startsWith('http')), 'some cases produce URLs');
+  t.diagnostic(`${all.length} URL shapes previewed in Chromium`);
 });
 
-test('POST policies from the web build match botocore', async (t) => {
-  const all = cases('s3-presign-post.jsonl');
-  if (!all) return t.skip('no POST data');
-  const results = await page.evaluate((list) => list.map(({ id, input: i, expected: e }) => {
-    try {
-      const out = window.core.presignPost({
-        storage: { provider: 'custom', region: i.region, bucket: i.bucket, endpoint: i.endpoint, addressingStyle: i.addressing_style },
-        credentials: { accessKeyId: i.access_key_id, secretAccessKey: i.secret_access_key, sessionToken: i.session_token },
-        now: i.timestamp, key: i.key, expiresIn: i.expires_in, fields: i.fields, conditions: i.conditions,
-      });
-      return JSON.stringify(out.fields) === JSON.stringify(e.fields) ? null : `${id}: fields differ`;
-    } catch (err) {
-      return `${id}: ${err.code} ${err.message}`;
-    }
-  }), all);
-  assert.deepEqual(results.filter(Boolean), []);
-  t.diagnostic(`${all.length} POST cases signed in Chromium`);
+test('the settings form\'s checks and previews in Chromium', async () => {
+  const forms = [
+    { provider: 'amazon_s3', region: 'eu-west-1', bucket: 'good-bucket' },
+    { provider: 'amazon_s3', region: 'eu-west-1', bucket: 'Bad_Bucket', pathPrefix: '/x//y\\z' },
+    { provider: 'cloudflare_r2', bucket: 'good-bucket' },
+    { provider: 'custom', bucket: 'good-bucket' },
+  ];
+  const now = '2026-01-02T03:04:05Z';
+  const key = { title: 'Service Agreement', documentId: 142, now, pathPrefix: 'backups/' };
+  const iam = { provider: 'amazon_s3', region: 'eu-west-1', bucket: 'good-bucket', pathPrefix: 'wpsigner/' };
+  const got = await page.evaluate(({ forms, key, iam }) => ({
+    reports: forms.map((f) => window.core.validateSettings(f)),
+    schema: window.core.settingsSchema(),
+    key: window.core.renderKey(key),
+    iam: window.core.iamPolicy(iam),
+    cors: window.core.corsRules('https://example.org'),
+  }), { forms, key, iam });
+  assert.deepEqual(got.reports, forms.map((f) => nodeCore.validateSettings(f)));
+  assert.deepEqual(got.reports[1].errors.map((e) => e.adviceId), ['bucket-name-invalid']);
+  assert.deepEqual(got.schema, nodeCore.settingsSchema());
+  assert.equal(got.key, 'backups/Service-Agreement_2026-01-02_142.pdf');
+  assert.deepEqual(got.iam, nodeCore.iamPolicy(iam));
+  assert.deepEqual(got.cors, nodeCore.corsRules('https://example.org'));
 });
 
 test('errors thrown in the browser keep their code', async () => {
