@@ -270,11 +270,9 @@ final class SettingsController {
 		if ( is_string( $secret ) && '' !== trim( $secret ) ) {
 			$input['secret_access_key'] = $secret;
 		}
-		if ( array_key_exists( 'endpoint', $input ) && ! self::can_edit_endpoint() ) {
-			if ( rtrim( trim( $input['endpoint'] ), '/' ) !== Settings::instance()->get( 'endpoint' ) ) {
-				return new \WP_Error( 'wps3_endpoint_network_only', __( 'Only a network administrator can change the endpoint.', 'wps3' ), array( 'status' => 403 ) );
-			}
-			unset( $input['endpoint'] );
+		list( $input, $refused ) = self::filter_input_for_user( $input );
+		if ( $refused ) {
+			return new \WP_Error( 'wps3_endpoint_network_only', implode( ' ', $refused ), array( 'status' => 403 ) );
 		}
 		return $input;
 	}
@@ -442,6 +440,24 @@ final class SettingsController {
 	 */
 	public static function can_edit_endpoint(): bool {
 		return ! is_multisite() || current_user_can( 'manage_network_options' );
+	}
+
+	/**
+	 * Removes from posted settings what the current user may not change.
+	 *
+	 * @param array<string, mixed> $input Posted settings (stored field names).
+	 * @return array{0: array<string, mixed>, 1: string[]} Filtered input and why something was refused.
+	 */
+	public static function filter_input_for_user( array $input ): array {
+		$errors = array();
+		if ( array_key_exists( 'endpoint', $input ) && ! self::can_edit_endpoint() ) {
+			$posted = is_scalar( $input['endpoint'] ) ? rtrim( trim( (string) $input['endpoint'] ), '/' ) : '';
+			if ( Settings::instance()->get( 'endpoint' ) !== $posted ) {
+				$errors[] = __( 'Only a network administrator can change the endpoint.', 'wps3' );
+			}
+			unset( $input['endpoint'] );
+		}
+		return array( $input, $errors );
 	}
 
 	/**
