@@ -51,7 +51,6 @@ final class SettingsPage {
 		$config   = array(
 			'route'       => '/' . SettingsController::NAMESPACE . '/settings',
 			'wasm'        => plugins_url( 'pkg/web/wps3.js', WPS3_PLUGIN_FILE ),
-			'initial'     => ( new SettingsController() )->payload(),
 			'keyTemplate' => $settings->key_template(),
 			'sample'      => array(
 				'title' => 'Service Agreement',

@@ -429,6 +429,8 @@ final class SettingsController {
 			$texts = AdviceTexts::resolve( (string) ( $row['adviceId'] ?? '' ), '', $row + $data, (string) ( $row['cause'] ?? '' ) );
 			$row   = array_merge( $row, $texts );
 		}
+		// An empty map stays a JSON object.
+		$row['data'] = (object) ( is_array( $row['data'] ?? null ) ? $row['data'] : array() );
 		return $row;
 	}
 

@@ -56,3 +56,12 @@ add_action(
 add_filter( 'pre_site_transient_update_core', static function () { return (object) array( 'last_checked' => time(), 'updates' => array(), 'version_checked' => get_bloginfo( 'version' ) ); } );
 add_filter( 'pre_site_transient_update_plugins', static function () { return (object) array( 'last_checked' => time(), 'response' => array(), 'checked' => array() ); } );
 add_filter( 'pre_site_transient_update_themes', static function () { return (object) array( 'last_checked' => time(), 'response' => array(), 'checked' => array() ); } );
+
+// Browser tests shorten the settings rate-limit window (option wps3_e2e_rate_window, seconds) to see it reset.
+add_filter(
+	'wps3_rate_limit_window',
+	static function ( $window ) {
+		$short = (int) get_option( 'wps3_e2e_rate_window', 0 );
+		return $short > 0 ? $short : $window;
+	}
+);
