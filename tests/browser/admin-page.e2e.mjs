@@ -77,6 +77,8 @@ async function runTest(page) {
 }
 const rowText = (page, id) => page.textContent(`#wps3-checklist li[data-check="${id}"]`);
 const noticeText = (page) => page.textContent('.wps3-notice');
+// Buckets and users are new on every run (the harness may be reused).
+const run = Math.random().toString(36).slice(2, 8);
 const GREEN = ['credentials', 'bucket', 'region', 'write', 'read', 'delete', 'clock'];
 const allPass = (rows, ids = GREEN) => ids.every((id) => rows[id] === 'pass') && Object.keys(rows).length === ids.length;
 
@@ -149,8 +151,8 @@ try {
   check('missing bucket: bucket row fails with NoSuchBucket', rows.bucket === 'fail' && (await rowText(page, 'bucket')).includes('NoSuchBucket'), JSON.stringify(rows));
 
   // Wrong region, fixed with one click.
-  await createBucket(s3, 'wps3-eu-page', 'eu-west-1');
-  await page.fill('#wps3-bucket', 'wps3-eu-page');
+  await createBucket(s3, `wps3-eu-${run}`, 'eu-west-1');
+  await page.fill('#wps3-bucket', `wps3-eu-${run}`);
   await page.fill('#wps3-region', 'us-east-1');
   rows = await runTest(page);
   check('wrong region: region row fails and names eu-west-1', rows.region === 'fail' && (await rowText(page, 'region')).includes('eu-west-1'), JSON.stringify(rows));
@@ -167,7 +169,7 @@ try {
   // A key that can write but not delete: the page's own policy without s3:DeleteObject.
   const policy = core.iamPolicy({ provider: 'custom', bucket: s3.bucket, pathPrefix: 'wpsigner/' }).policy;
   for (const st of policy.Statement) st.Action = st.Action.filter((a) => a !== 's3:DeleteObject');
-  const narrow = await createIamUser(s3, 'wps3-page-no-delete', policy);
+  const narrow = await createIamUser(s3, `wps3-no-delete-${run}`, policy);
   await page.fill('#wps3-accessKeyId', narrow.accessKeyId);
   await page.fill('#wps3-secretAccessKey', narrow.secretAccessKey);
   rows = await runTest(page);
@@ -183,8 +185,8 @@ try {
   check('direct uploads: preflight, browser upload and download pass', allPass(rows, [...GREEN, 'cors-preflight', 'browser-upload', 'browser-download']), JSON.stringify(rows));
   check('CORS rule names this origin, never *', (await page.textContent('#wps3-cors-rules')).includes(`"${origin}"`) && !(await page.textContent('#wps3-cors-rules')).includes('"*"'));
   await shot(page, '8-direct-uploads-green');
-  await createBucket(s3, 'wps3-cors-other', s3.region, { corsRules: core.corsRules('https://elsewhere.example').rules });
-  await page.fill('#wps3-bucket', 'wps3-cors-other');
+  await createBucket(s3, `wps3-cors-${run}`, s3.region, { corsRules: core.corsRules('https://elsewhere.example').rules });
+  await page.fill('#wps3-bucket', `wps3-cors-${run}`);
   rows = await runTest(page);
   check('bucket CORS for another origin: preflight fails, browser checks skipped', rows['cors-preflight'] === 'fail' && rows['browser-upload'] === 'skip', JSON.stringify(rows));
   await page.fill('#wps3-bucket', s3.bucket);
