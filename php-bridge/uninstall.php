@@ -15,11 +15,12 @@ if ( ! defined( 'WPS3_PLUGIN_FILE' ) ) {
 	define( 'WPS3_PLUGIN_FILE', __DIR__ . '/wps3.php' );
 }
 if ( ! defined( 'WPS3_DB_VERSION' ) ) {
-	define( 'WPS3_DB_VERSION', '2' );
+	define( 'WPS3_DB_VERSION', '3' );
 }
 if ( ! defined( 'WPS3_VERSION' ) ) {
 	define( 'WPS3_VERSION', '0.1.0' );
 }
+require_once __DIR__ . '/includes/autoload.php';
 require_once __DIR__ . '/includes/class-wps3-errors.php';
 require_once __DIR__ . '/includes/class-wps3-installer.php';
 require_once __DIR__ . '/includes/class-wps3-backup-queue.php';

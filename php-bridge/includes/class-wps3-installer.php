@@ -27,6 +27,15 @@ class WPS3_Installer {
 	);
 
 	/**
+	 * Schema parts owned by other areas: classes with static `tables()`, `create_statements( $charset_collate )`,
+	 * `required_columns()` (table => columns) and `cron_hooks()`. Listed here rather than hooked, because
+	 * uninstall.php runs without the plugin loaded.
+	 *
+	 * @var string[]
+	 */
+	public static $parts = array( 'WPS3\Transfers\Schema' );
+
+	/**
 	 * Activation hook.
 	 *
 	 * @param bool $network_wide Whether the plugin is being network-activated.
@@ -183,6 +192,11 @@ class WPS3_Installer {
 
 		dbDelta( $sql_jobs );
 		dbDelta( $sql_backups );
+		foreach ( self::$parts as $part ) {
+			foreach ( $part::create_statements( $charset_collate ) as $sql ) {
+				dbDelta( $sql );
+			}
+		}
 		// dbDelta compares column types only, not collations: upgrade document_id explicitly.
 		$altered = self::binary_document_ids();
 
@@ -223,6 +237,17 @@ class WPS3_Installer {
 			$columns = array_column( (array) $rows, null, 'Field' );
 			if ( array_diff( $required, array_keys( $columns ) ) || ! preg_match( '/_bin$/', (string) ( $columns['document_id']['Collation'] ?? '' ) ) ) {
 				return false;
+			}
+		}
+		foreach ( self::$parts as $part ) {
+			foreach ( $part::required_columns() as $table => $required ) {
+				$wpdb->suppress_errors( true );
+				// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				$names = $wpdb->get_col( "SHOW COLUMNS FROM `{$table}`" );
+				$wpdb->suppress_errors( false );
+				if ( array_diff( $required, (array) $names ) ) {
+					return false;
+				}
 			}
 		}
 		return true;
@@ -290,6 +315,24 @@ class WPS3_Installer {
 	public static function unschedule() {
 		wp_clear_scheduled_hook( WPS3_Backup_Queue::CRON_HOOK );
 		wp_clear_scheduled_hook( WPS3_Backup_Queue::CRON_HOOK, WPS3_Backup_Queue::RECURRING_ARGS );
+		foreach ( self::$parts as $part ) {
+			foreach ( $part::cron_hooks() as $hook ) {
+				wp_unschedule_hook( $hook );
+			}
+		}
+	}
+
+	/**
+	 * Every table of the current site: the installer's own and its parts'.
+	 *
+	 * @return string[]
+	 */
+	public static function all_tables() {
+		$tables = array_values( self::tables() );
+		foreach ( self::$parts as $part ) {
+			$tables = array_merge( $tables, array_values( $part::tables() ) );
+		}
+		return $tables;
 	}
 
 	/**
@@ -317,10 +360,7 @@ class WPS3_Installer {
 	 * @return string[]
 	 */
 	public static function on_drop_tables( $tables ) {
-		$ours = self::tables();
-		$tables[] = $ours['jobs'];
-		$tables[] = $ours['backups'];
-		return $tables;
+		return array_merge( $tables, self::all_tables() );
 	}
 
 	/**
@@ -395,7 +435,7 @@ class WPS3_Installer {
 	public static function uninstall_site() {
 		global $wpdb;
 		self::unschedule();
-		foreach ( self::tables() as $table ) {
+		foreach ( self::all_tables() as $table ) {
 			$wpdb->query( "DROP TABLE IF EXISTS `{$table}`" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name is built from $wpdb->prefix.
 		}
 		foreach ( self::$options as $option ) {

@@ -7,6 +7,7 @@ import { callCore, clock, clockFor, coreVersion, resolveCredentials } from './co
 import { SIDECAR_VERSION } from './version.mjs';
 import { uploadFile } from './upload.mjs';
 import { headObject, deleteObject, testConnection } from './objects.mjs';
+import { transferOps } from './transfers.mjs';
 import { log } from './log.mjs';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -64,6 +65,7 @@ export function createProtocol(state) {
     'head-object': headObject,
     'delete-object': deleteObject,
     'test-connection': testConnection,
+    ...transferOps,
   };
 
   // Runs one op; always resolves to { ok, result } or { ok: false, error }.
