@@ -2,7 +2,7 @@
 /**
  * Tables of direct browser transfers: upload intents and confirmed files.
  *
- * The installer (WPS3_Installer) creates, checks and drops them through its schema parts list, so
+ * The installer (WPS3\Install\Schema::PARTS) creates, checks and drops them through its schema parts list, so
  * activation, `init` upgrades, multisite site creation/deletion and uninstall treat them like its own.
  *
  * @package wps3
@@ -102,5 +102,14 @@ final class Schema {
 	 */
 	public static function cron_hooks(): array {
 		return array( Cleanup::HOOK );
+	}
+
+	/**
+	 * Options to delete on uninstall.
+	 *
+	 * @return string[]
+	 */
+	public static function options(): array {
+		return array( Config::MODE_OPTION );
 	}
 }

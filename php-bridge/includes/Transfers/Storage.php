@@ -19,10 +19,10 @@ final class Storage {
 	/**
 	 * The sidecar RPC client.
 	 *
-	 * @return object With call( string $op, array $args, int $timeout ).
+	 * @return \WPS3\Sidecar\Client
 	 */
-	private static function client(): object {
-		return class_exists( '\WPS3\Sidecar\Client' ) ? \WPS3\Sidecar\Client::instance() : \WPS3_Sidecar_Client::instance();
+	private static function client(): \WPS3\Sidecar\Client {
+		return \WPS3\Sidecar\Client::instance();
 	}
 
 	/**
