@@ -354,6 +354,26 @@ e2e_up() {
 
 e2e_sidecar_pid() { cat "$E2E_DIR/sc/sidecar.pid" 2>/dev/null; }
 
+# The running sidecar is the installed copy's (wp-content/plugins/wps3/sidecar/server.mjs), not the
+# repository's; started by the web server's PHP, without WPS3_PKG_DIR, it can only have loaded the
+# wasm core bundled next to it (sidecar/wasm/).
+e2e_check_installed_sidecar() {
+  local pid cmd want="$WP_DIR/wp-content/plugins/wps3/sidecar/server.mjs"
+  pid=$(e2e_sidecar_pid)
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || { e2e_die "no sidecar is running (pid file: '${pid}')"; return 1; }
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+  case " $cmd " in
+    *" $want "*) ;;
+    *) e2e_die "sidecar $pid runs '$cmd', not the installed copy $want"; return 1 ;;
+  esac
+  if tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^WPS3_PKG_DIR='; then
+    e2e_die "sidecar $pid has WPS3_PKG_DIR set; the zip must work without it"
+    return 1
+  fi
+  [ -f "$WP_DIR/wp-content/plugins/wps3/sidecar/wasm/wps3_bg.wasm" ] || { e2e_die "installed copy lacks sidecar/wasm/"; return 1; }
+  e2e_log "sidecar $pid runs the installed copy: $cmd"
+}
+
 e2e_down() {
   local -
   set +e # best effort: some processes may already be gone
