@@ -28,6 +28,8 @@ define( 'WPS3_UNIT', true );
 
 require_once ABSPATH . WPINC . '/plugin.php';
 require_once ABSPATH . WPINC . '/class-wp-error.php';
+// WordPress's wp_parse_url() (WPS3\Sidecar\Endpoint); the file only defines functions.
+require_once ABSPATH . WPINC . '/http.php';
 require_once __DIR__ . '/functions.php';
 require_once __DIR__ . '/../../php-bridge/includes/autoload.php';
 require_once __DIR__ . '/TestCase.php';
