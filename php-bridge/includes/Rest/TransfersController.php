@@ -33,7 +33,7 @@ final class TransfersController {
 	 * @return void
 	 */
 	public static function register(): void {
-		$string   = static fn ( bool $required ) => array(
+		$string    = static fn ( bool $required ) => array(
 			'type'      => 'string',
 			'required'  => $required,
 			'maxLength' => 1024,
@@ -177,7 +177,7 @@ final class TransfersController {
 			$response->header( 'Retry-After', (string) $wait );
 			return $response;
 		}
-		$result = self::$handler( $request, $user_id );
+		$result   = self::$handler( $request, $user_id );
 		$response = $result instanceof \WP_REST_Response ? $result : ( is_wp_error( $result ) ? self::error( $result ) : new \WP_REST_Response( $result, 200 ) );
 		// Answers hold signed URLs and private file names: never cached, never sent on as a referrer.
 		$response->header( 'Cache-Control', 'no-store' );

@@ -309,7 +309,7 @@ final class Client {
 		// Health checks may run from inside a transfer's progress callback: never on that transfer's handle.
 		$separate = 'health' === ( $options['handle'] ?? null );
 		$ch       = $separate ? curl_init() : $this->shared_handle();
-		$aborted  = null;
+		$watchdog = new Watchdog( $options, fn (): bool => ! is_wp_error( $this->health( 5 ) ) );
 		$headers  = array_merge( array( 'Accept: application/json', 'Expect:' ), $transport['headers'] );
 		$settings = $transport['options'] + array(
 			CURLOPT_RETURNTRANSFER    => true,
@@ -322,7 +322,7 @@ final class Client {
 			// Long ops get their own connection: if the sidecar dies mid-upload, libcurl must not silently
 			// replay the request on a new connection (it does that for reused ones); the caller decides.
 			CURLOPT_FRESH_CONNECT     => 0 === $timeout || $timeout > 60,
-		) + $this->watch( $options, $aborted );
+		) + $watchdog->curl_options();
 		if ( 'POST' === $method ) {
 			$headers[]                      = 'Content-Type: application/json';
 			$settings[ CURLOPT_POST ]       = true;
@@ -338,7 +338,10 @@ final class Client {
 			if ( ! $separate ) {
 				$this->ch = null; // Do not keep a connection the sidecar may still be working on.
 			}
-			return $this->broken( curl_errno( $ch ), curl_error( $ch ), $aborted );
+			if ( 'stalled' === $watchdog->aborted() ) {
+				$this->supervisor->recheck(); // The next request checks the sidecar again (and replaces a hung one).
+			}
+			return $watchdog->failure( curl_errno( $ch ), curl_error( $ch ) );
 		}
 		$status = (int) curl_getinfo( $ch, CURLINFO_RESPONSE_CODE );
 		if ( 401 === $status && $this->endpoint->uses_tcp() ) {
@@ -365,67 +368,5 @@ final class Client {
 			curl_reset( $this->ch );
 		}
 		return $this->ch;
-	}
-
-	/**
-	 * Curl progress options for call()'s `progress` and `stall_check`: the callback aborts the transfer
-	 * when `progress` returns false ($aborted = 'callback') or after three missed health checks
-	 * ($aborted = 'stalled').
-	 *
-	 * @param array<string,mixed> $options See call().
-	 * @param string|null         $aborted Set to why the transfer was aborted.
-	 * @return array<int,mixed> Curl options (none without progress or stall_check).
-	 */
-	private function watch( array $options, ?string &$aborted ): array {
-		if ( empty( $options['progress'] ) && empty( $options['stall_check'] ) ) {
-			return array();
-		}
-		$progress    = $options['progress'] ?? null;
-		$stall_every = max( 0, (int) ( $options['stall_check'] ?? 0 ) );
-		$next_check  = time() + $stall_every;
-		$misses      = 0;
-		return array(
-			CURLOPT_NOPROGRESS       => false,
-			CURLOPT_XFERINFOFUNCTION => function () use ( $progress, $stall_every, &$next_check, &$misses, &$aborted ): int {
-				if ( is_callable( $progress ) && false === call_user_func( $progress ) ) {
-					$aborted = 'callback';
-					return 1;
-				}
-				if ( $stall_every > 0 && time() >= $next_check ) {
-					$next_check = time() + $stall_every;
-					$misses     = is_wp_error( $this->health( 5 ) ) ? $misses + 1 : 0;
-					if ( $misses >= 3 ) {
-						$aborted = 'stalled';
-						return 1;
-					}
-				}
-				return 0;
-			},
-		);
-	}
-
-	/**
-	 * The error of a transfer that failed.
-	 *
-	 * @param int         $errno   Curl error number.
-	 * @param string      $error   Curl error text.
-	 * @param string|null $aborted Why watch() aborted it, if it did.
-	 * @return \WP_Error
-	 */
-	private function broken( int $errno, string $error, ?string $aborted ): \WP_Error {
-		if ( 'callback' === $aborted ) {
-			return Failure::make( 'ABORTED', __( 'The request to the sidecar was aborted (the worker no longer owns the job).', 'wps3' ), array(), Failure::BACKOFF );
-		}
-		if ( 'stalled' === $aborted ) {
-			// The next request of this run checks the sidecar again (and replaces a hung one).
-			$this->supervisor->recheck();
-			return Failure::unavailable( __( 'The sidecar stopped answering health checks during the request; it was abandoned.', 'wps3' ), false );
-		}
-		// 7 = could not connect (no listener / stale socket file): safe to start the sidecar and resend.
-		return Failure::unavailable(
-			/* translators: 1: curl error number, 2: curl error text */
-			sprintf( __( 'The sidecar did not answer (curl error %1$d: %2$s).', 'wps3' ), $errno, $error ),
-			7 === $errno
-		);
 	}
 }

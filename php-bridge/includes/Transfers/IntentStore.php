@@ -96,9 +96,9 @@ final class IntentStore {
 	 */
 	public static function transition( int $id, array $from, string $to, ?int $file_id = null ): bool {
 		global $wpdb;
-		$in   = implode( ',', array_fill( 0, count( $from ), '%s' ) );
-		$set  = null === $file_id ? '' : $wpdb->prepare( ', file_id = %d', $file_id );
-		$sql  = $wpdb->prepare( 'UPDATE ' . self::table() . " SET status = %s{$set} WHERE id = %d AND status IN ($in)", array_merge( array( $to, $id ), $from ) ); // phpcs:ignore WordPress.DB.PreparedSQLPlaceholders
+		$in  = implode( ',', array_fill( 0, count( $from ), '%s' ) );
+		$set = null === $file_id ? '' : $wpdb->prepare( ', file_id = %d', $file_id );
+		$sql = $wpdb->prepare( 'UPDATE ' . self::table() . " SET status = %s{$set} WHERE id = %d AND status IN ($in)", array_merge( array( $to, $id ), $from ) ); // phpcs:ignore WordPress.DB.PreparedSQLPlaceholders
 		return 1 === (int) $wpdb->query( $sql ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prepared above.
 	}
 

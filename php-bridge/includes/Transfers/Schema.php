@@ -33,7 +33,7 @@ final class Schema {
 	}
 
 	/**
-	 * dbDelta statements. Keys and upload ids can be 1 KB long, so lookups go through their SHA-256
+	 * The dbDelta() statements. Keys and upload ids can be 1 KB long, so lookups go through their SHA-256
 	 * (`*_hash`, unique) rather than an index prefix. Times are unix seconds.
 	 *
 	 * @param string $charset_collate `$wpdb->get_charset_collate()`.
