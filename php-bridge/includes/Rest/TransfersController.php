@@ -177,12 +177,24 @@ final class TransfersController {
 			$response->header( 'Retry-After', (string) $wait );
 			return $response;
 		}
+		// WordPress sends its own no-cache headers for logged-in users after ours; make them no-store.
+		add_filter( 'nocache_headers', array( self::class, 'no_store' ) );
 		$result   = self::$handler( $request, $user_id );
 		$response = $result instanceof \WP_REST_Response ? $result : ( is_wp_error( $result ) ? self::error( $result ) : new \WP_REST_Response( $result, 200 ) );
 		// Answers hold signed URLs and private file names: never cached, never sent on as a referrer.
 		$response->header( 'Cache-Control', 'no-store' );
 		$response->header( 'Referrer-Policy', 'no-referrer' );
 		return $response;
+	}
+
+	/**
+	 * `nocache_headers` filter for transfer routes.
+	 *
+	 * @param mixed $headers Headers.
+	 * @return array
+	 */
+	public static function no_store( $headers ): array {
+		return array_merge( is_array( $headers ) ? $headers : array(), array( 'Cache-Control' => 'no-store' ) );
 	}
 
 	/**
