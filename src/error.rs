@@ -99,7 +99,7 @@ impl ErrorCode {
             ErrorCode::InvalidEndpoint => AdviceId::EndpointInvalid,
             ErrorCode::InvalidRegion => AdviceId::RegionInvalid,
             ErrorCode::InvalidTimestamp => AdviceId::TimestampInvalid,
-            ErrorCode::InvalidTemplate => AdviceId::TemplateInvalid,
+            ErrorCode::InvalidTemplate => AdviceId::KeyTemplateInvalid,
             ErrorCode::InvalidHeader => AdviceId::HeaderInvalid,
             ErrorCode::DecryptFailed => AdviceId::SecretUndecryptable,
             ErrorCode::UnsupportedEnvelope => AdviceId::SecretEnvelopeUnsupported,
@@ -200,6 +200,17 @@ impl Retry {
 impl Serialize for Retry {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Retry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Retry, D::Error> {
+        let s = String::deserialize(d)?;
+        Retry::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "retry '{s}' is not never, backoff or after-clock-fix"
+            ))
+        })
     }
 }
 

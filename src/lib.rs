@@ -10,7 +10,9 @@
 //! * [`s3`] — endpoints per provider, presigned URLs, presigned POST policies,
 //!   Content-Disposition, name validation and S3 error bodies.
 //! * [`keys`] — object-key templates for backups.
+//! * [`page`] — the integration page: IAM policy, CORS rule, URL-shape preview, Test Connection verdicts.
 //! * [`secrets`] — AES-256-GCM envelopes for the stored secret key.
+//! * [`settings`] — the settings form's schema, validation and retry policy.
 //! * `wasm` — the wasm-bindgen bindings (only on `wasm32`).
 
 #![forbid(unsafe_code)]
@@ -18,10 +20,13 @@
 
 pub mod error;
 pub mod keys;
+pub mod page;
 pub mod s3;
 pub mod secrets;
+pub mod settings;
 pub mod sigv4;
 pub mod time;
+pub mod transfers;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -7,6 +7,7 @@ import { callCore, clock, clockFor, coreVersion, resolveCredentials } from './co
 import { SIDECAR_VERSION } from './version.mjs';
 import { uploadFile } from './upload.mjs';
 import { headObject, deleteObject, testConnection } from './objects.mjs';
+import { diagnose, diagnoseBrowser } from './diagnose.mjs';
 import { log } from './log.mjs';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -60,10 +61,15 @@ export function createProtocol(state) {
     encrypt: (a) => ({ envelope: callCore('encryptSecret', a) }),
     decrypt: (a) => ({ plaintext: callCore('decryptSecret', a) }),
     'parse-error': (a) => callCore('parseS3Error', withNow(a)),
+    'validate-settings': (a) => callCore('validateSettings', a),
+    'settings-schema': () => callCore('settingsSchema'),
+    'retry-delay': (a) => callCore('retryDelay', a),
     'upload-file': uploadFile,
     'head-object': headObject,
     'delete-object': deleteObject,
     'test-connection': testConnection,
+    diagnose,
+    'diagnose-browser': diagnoseBrowser,
   };
 
   // Runs one op; always resolves to { ok, result } or { ok: false, error }.

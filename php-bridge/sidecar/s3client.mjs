@@ -79,7 +79,7 @@ function headerPairs(rawHeaders) {
 // One HTTP exchange. body: undefined | Buffer | () => Readable (a factory,
 // so a retry can replay it). Resolves { status, headers, rawHeaders, body }
 // with at most `limit` bytes of response body kept.
-function exchange(signed, { body, contentLength, limit, timeoutMs, signal }) {
+export function exchange(signed, { body, contentLength, limit, timeoutMs, signal }) {
   const u = splitUrl(signed.url);
   const host = u.hostname + (u.port ? ':' + u.port : '');
   return new Promise((resolve, reject) => {

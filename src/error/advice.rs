@@ -27,6 +27,11 @@ macro_rules! catalog {
                 match self { $( AdviceId::$variant => $id, )* }
             }
 
+            /// The id for its kebab-case form.
+            pub fn parse(id: &str) -> Option<AdviceId> {
+                match id { $( $id => Some(AdviceId::$variant), )* _ => None }
+            }
+
             /// The generic English cause.
             pub fn cause(self) -> &'static str {
                 match self { $( AdviceId::$variant => $cause, )* }
@@ -136,8 +141,8 @@ catalog! {
     }
     /// `InvalidBucketName` from storage, or `INVALID_BUCKET` from the core.
     BucketNameInvalid = "bucket-name-invalid" {
-        cause: "The bucket name is not valid.",
-        fix: "Use 3-63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit.",
+        cause: "The bucket name breaks S3's naming rules.",
+        fix: "Use 3–63 lower-case letters, digits, dots and hyphens, beginning and ending with a letter or digit.",
     }
     /// `InvalidRequest`.
     RequestRejected = "request-rejected" {
@@ -310,17 +315,17 @@ catalog! {
     }
     /// `INVALID_ENDPOINT`.
     EndpointInvalid = "endpoint-invalid" {
-        cause: "The storage endpoint setting cannot be used.",
-        fix: "Enter the endpoint as a full http:// or https:// URL of the storage API, without a path.",
+        cause: "The endpoint is not a plain http(s) URL of a host and optional port.",
+        fix: "Enter only scheme, host and port, e.g. https://s3.example.com, without a path or query.",
     }
     /// An endpoint is required for this provider but none was given.
     EndpointRequired = "endpoint-required" {
-        cause: "This provider needs an endpoint URL, and none is set.",
-        fix: "Enter the endpoint URL of the storage API in the storage settings.",
+        cause: "An S3-compatible provider needs the address of its S3 API.",
+        fix: "Enter the endpoint URL, e.g. https://s3.example.com or http://127.0.0.1:9000.",
     }
     /// `INVALID_REGION`.
     RegionInvalid = "region-invalid" {
-        cause: "The region setting is not a valid region name.",
+        cause: "The region is not a region name.",
         fix: "Enter the bucket's region as shown by the provider, e.g. eu-west-1.",
     }
     /// `INVALID_TIMESTAMP`.
@@ -329,9 +334,9 @@ catalog! {
         fix: "Check the web server's clock and the value named in the message.",
     }
     /// `INVALID_TEMPLATE`.
-    TemplateInvalid = "template-invalid" {
-        cause: "The key template cannot be rendered.",
-        fix: "Use only the documented {tokens} in the key template.",
+    KeyTemplateInvalid = "key-template-invalid" {
+        cause: "The key template has an unknown token or an unmatched brace.",
+        fix: "Use only the listed tokens, such as {path_prefix}, {sanitized_title}, {date} and {document_id}.",
     }
     /// `INVALID_HEADER`.
     HeaderInvalid = "header-invalid" {
@@ -352,6 +357,58 @@ catalog! {
     SecretEncryptFailed = "secret-encrypt-failed" {
         cause: "The secret could not be sealed (no randomness available).",
         fix: "Retry; if it repeats, report the sidecar's log.",
+    }
+
+    // ---- storage settings (validate-settings) ----
+    /// The provider is not one of the known ones.
+    ProviderUnknown = "provider-unknown" {
+        cause: "The storage provider is not one this plugin knows.",
+        fix: "Choose Amazon S3, Wasabi, Cloudflare R2 or an S3-compatible custom endpoint.",
+    }
+    /// A region the provider does not have.
+    RegionUnknown = "region-unknown" {
+        cause: "The provider has no region of that name.",
+        fix: "Pick the bucket's region from the list.",
+    }
+    /// Cloudflare R2 without an account id.
+    AccountIdRequired = "account-id-required" {
+        cause: "Cloudflare R2 addresses buckets through the account id.",
+        fix: "Copy the Account ID from the Cloudflare dashboard (R2 → Overview).",
+    }
+    /// A malformed Cloudflare account id.
+    AccountIdInvalid = "account-id-invalid" {
+        cause: "A Cloudflare account id is 32 hexadecimal characters.",
+        fix: "Copy the Account ID again from the Cloudflare dashboard (R2 → Overview).",
+    }
+    /// Not auto, virtual or path.
+    AddressingStyleInvalid = "addressing-style-invalid" {
+        cause: "The addressing style is not auto, virtual or path.",
+        fix: "Choose auto unless the provider says otherwise.",
+    }
+    /// Virtual-hosted addressing on an IP address or localhost.
+    AddressingStyleNeedsPath = "addressing-style-needs-path" {
+        cause: "An IP address or localhost cannot carry the bucket name as a subdomain.",
+        fix: "Choose path-style (or auto) addressing for this endpoint.",
+    }
+    /// The prefix leaves no room for keys.
+    PathPrefixTooLong = "path-prefix-too-long" {
+        cause: "The path prefix leaves too little room in S3's 1024-byte key limit.",
+        fix: "Use a shorter path prefix.",
+    }
+    /// Rendered keys would exceed 1024 bytes.
+    KeyTemplateTooLong = "key-template-too-long" {
+        cause: "Keys rendered from this template would not fit S3's 1024-byte limit.",
+        fix: "Shorten the key template's literal text.",
+    }
+    /// A malformed access key id.
+    AccessKeyIdInvalid = "access-key-id-invalid" {
+        cause: "The access key id has spaces, '/' or non-ASCII characters, or is too long.",
+        fix: "Paste the access key id again without surrounding whitespace.",
+    }
+    /// A malformed secret access key.
+    SecretAccessKeyInvalid = "secret-access-key-invalid" {
+        cause: "The secret access key has spaces or non-ASCII characters, or is too long.",
+        fix: "Paste the secret access key again without surrounding whitespace.",
     }
 }
 

@@ -1,0 +1,149 @@
+<?php
+/**
+ * Wires the plugin into WordPress.
+ *
+ * @package wps3
+ */
+
+declare(strict_types=1);
+
+namespace WPS3;
+
+use WPS3\Install\Installer;
+use WPS3\Install\Schema;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Registers the plugin's hooks once per request.
+ */
+final class Plugin {
+
+	/**
+	 * Shared instance.
+	 *
+	 * @var Plugin|null
+	 */
+	private static ?Plugin $instance = null;
+
+	/**
+	 * Whether boot() ran.
+	 *
+	 * @var bool
+	 */
+	private bool $booted = false;
+
+	/**
+	 * Returns the plugin.
+	 *
+	 * @return Plugin
+	 */
+	public static function instance(): Plugin {
+		self::$instance ??= new self();
+		return self::$instance;
+	}
+
+	/**
+	 * Registers every hook once.
+	 *
+	 * @return void
+	 */
+	public function boot(): void {
+		if ( $this->booted ) {
+			return;
+		}
+		$this->booted = true;
+
+		add_filter( 'cron_schedules', array( $this, 'cron_schedules' ) ); // phpcs:ignore WordPress.WP.CronInterval -- 5 minutes is the intended safety-net interval.
+		add_action( \WPS3_Backup_Queue::CRON_HOOK, array( $this, 'run_queue' ), 10, 0 );
+		add_action( 'wps_document_completed', array( $this, 'on_document_completed' ), 10, 1 );
+		add_action( 'init', array( $this, 'on_init' ) );
+		add_action( 'wp_initialize_site', array( Installer::class, 'on_initialize_site' ), 200, 1 );
+		add_filter( 'wpmu_drop_tables', array( Installer::class, 'on_drop_tables' ) );
+		add_action( 'wps3_settings_saved', array( $this, 'on_settings_saved' ) );
+
+		if ( is_admin() ) {
+			\WPS3_Admin::instance()->boot();
+		}
+		if ( \WPS3_Demo::enabled() ) {
+			\WPS3_Demo::instance()->boot();
+		}
+	}
+
+	/**
+	 * `init`: creates missing tables (e.g. a site added before network activation) and the safety-net event.
+	 *
+	 * @return void
+	 */
+	public function on_init(): void {
+		Schema::maybe_upgrade();
+		Installer::schedule();
+	}
+
+	/**
+	 * Adds the five-minute schedule.
+	 *
+	 * @param mixed $schedules Schedules (an array, unless another filter broke it).
+	 * @return array<string,array{interval:int,display:string}>
+	 */
+	public function cron_schedules( mixed $schedules ): array {
+		$schedules                                      = is_array( $schedules ) ? $schedules : array();
+		$schedules[ \WPS3_Backup_Queue::CRON_SCHEDULE ] = array(
+			'interval' => 5 * MINUTE_IN_SECONDS,
+			'display'  => __( 'Every five minutes (S3 backups)', 'wps3' ),
+		);
+		return $schedules;
+	}
+
+	/**
+	 * Cron callback of `wps3_process_queue`.
+	 *
+	 * @return void
+	 */
+	public function run_queue(): void {
+		\WPS3_Backup_Queue::instance()->process();
+	}
+
+	/**
+	 * `wps_document_completed` handler.
+	 *
+	 * @param mixed $document Host document (array or object; anything else is refused with a WP_Error).
+	 * @return void
+	 */
+	public function on_document_completed( mixed $document ): void {
+		$result = wps3_backup_document( $document );
+		if ( ! is_wp_error( $result ) ) {
+			return;
+		}
+		set_transient(
+			'wps3_enqueue_error',
+			array(
+				'message' => $result->get_error_message(),
+				'time'    => time(),
+			),
+			DAY_IN_SECONDS
+		);
+		/**
+		 * Fires when a completed document could not be queued (bad document, missing file, database error).
+		 *
+		 * @param \WP_Error    $error    Why.
+		 * @param array|object $document Host document.
+		 */
+		do_action( 'wps3_enqueue_failed', $result, $document );
+	}
+
+	/**
+	 * After new settings were saved, jobs that failed because the plugin was not configured get another chance.
+	 *
+	 * @return void
+	 */
+	public function on_settings_saved(): void {
+		global $wpdb;
+		$table = Schema::tables()['jobs'];
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$ids = $wpdb->get_col( "SELECT id FROM {$table} WHERE status = 'failed' AND last_error_code IN ('NOT_CONFIGURED','DECRYPT_FAILED')" );
+		foreach ( (array) $ids as $id ) {
+			\WPS3_Backup_Queue::instance()->retry( (int) $id );
+		}
+	}
+}
