@@ -112,9 +112,9 @@ mod tests {
             "https://my-bucket.s3.eu-west-1.amazonaws.com/wpsigner/Service-Agreement_2026-12-01_142.pdf?"
         ));
         assert!(url.contains("X-Amz-Algorithm=AWS4-HMAC-SHA256"));
-        assert!(url.contains(
-            "X-Amz-Credential=AKIA****%2F20261201%2Feu-west-1%2Fs3%2Faws4_request"
-        ));
+        assert!(
+            url.contains("X-Amz-Credential=AKIA****%2F20261201%2Feu-west-1%2Fs3%2Faws4_request")
+        );
         assert!(url.contains("X-Amz-Date=20261201T100000Z"));
         assert!(url.contains("X-Amz-Expires=900"));
         assert!(url.ends_with("X-Amz-Signature=<signature>"));
