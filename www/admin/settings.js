@@ -237,6 +237,8 @@ function update() {
   }
   setPreview('wps3-iam-policy', policy && policy.json, __('Enter a valid bucket name to see the policy.', 'wps3'));
   document.getElementById('wps3-iam-notes').replaceChildren(...noteTexts(policy));
+  document.getElementById('wps3-lifecycle-box').hidden = !policy?.lifecycle;
+  document.getElementById('wps3-lifecycle').textContent = policy?.lifecycle ? JSON.stringify(policy.lifecycle, null, 2) : '';
   const corsBox = document.getElementById('wps3-cors');
   corsBox.hidden = !controls.directUploads.checked;
   return report;
@@ -250,9 +252,7 @@ function noteTexts(policy) {
     'wasabi-policy': __('Wasabi accepts this policy for a sub-user (Users → Policies).', 'wps3'),
     'custom-policy-dialect': __('S3-compatible services differ: MinIO and Garage accept this shape or their own equivalent; check the service’s documentation.', 'wps3'),
   };
-  const out = policy.notes.filter((n) => words[n]).map((n) => h('li', {}, words[n]));
-  if (policy.lifecycle) out.push(h('li', {}, h('pre', { class: 'wps3-code' }, JSON.stringify(policy.lifecycle, null, 2))));
-  return out;
+  return policy.notes.filter((n) => words[n]).map((n) => h('li', {}, words[n]));
 }
 
 function previews() {
@@ -277,6 +277,9 @@ function previews() {
     h('p', { class: 'description' }, __('The least the access key needs for this bucket, prefix and the features enabled above.', 'wps3')),
     h('pre', { id: 'wps3-iam-policy', class: 'wps3-code', tabindex: '0' }),
     h('ul', { id: 'wps3-iam-notes', class: 'wps3-notes' }),
+    h('div', { id: 'wps3-lifecycle-box', hidden: true },
+      h('h3', {}, __('Lifecycle rule for abandoned uploads', 'wps3'), ' ', copyButton('wps3-lifecycle')),
+      h('pre', { id: 'wps3-lifecycle', class: 'wps3-code', tabindex: '0' })),
     h('div', { id: 'wps3-cors' },
       h('h3', {}, __('CORS rule for this site', 'wps3'), ' ', copyButton('wps3-cors-rules')),
       h('p', { class: 'description' }, sprintf(__('Paste it into the bucket’s CORS configuration. It allows only %s, never every origin.', 'wps3'), cors.origin)),
