@@ -10,6 +10,8 @@ declare(strict_types=1);
 
 defined( 'ABSPATH' ) || exit;
 
+// phpcs:disable PSR1.Classes.ClassDeclaration.MissingNamespace -- the old global name, kept only until its last caller is converted.
+
 use WPS3\Sidecar\Client;
 
 /**

@@ -96,6 +96,7 @@ case "$phase" in
     part http-flow bash tests/e2e/http-flow.sh
     if have_browser; then
       part browser-flow node tests/e2e/bin/browser-flow.mjs
+      part transfers-flow node tests/e2e/bin/transfers-flow.mjs --skip-large
     else
       e2e_log "Chromium or playwright-core missing: browser-flow skipped (bash tools/setup.sh core browser)"
     fi
