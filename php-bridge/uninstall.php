@@ -20,11 +20,9 @@ if ( ! defined( 'WPS3_DB_VERSION' ) ) {
 if ( ! defined( 'WPS3_VERSION' ) ) {
 	define( 'WPS3_VERSION', '0.1.0' );
 }
-require_once __DIR__ . '/includes/class-wps3-errors.php';
+require_once __DIR__ . '/includes/autoload.php';
 require_once __DIR__ . '/includes/class-wps3-installer.php';
-require_once __DIR__ . '/includes/class-wps3-backup-queue.php';
 require_once __DIR__ . '/includes/class-wps3-sidecar-client.php';
-require_once __DIR__ . '/includes/class-wps3-demo.php';
 
 // The sidecar serves the whole install: stop it once, then remove what the plugin created for it.
 WPS3_Installer::uninstall_sidecar();

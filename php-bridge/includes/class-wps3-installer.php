@@ -277,8 +277,8 @@ class WPS3_Installer {
 	 * @return void
 	 */
 	public static function schedule() {
-		if ( ! wp_next_scheduled( WPS3_Backup_Queue::CRON_HOOK, WPS3_Backup_Queue::RECURRING_ARGS ) ) {
-			wp_schedule_event( time() + 60, WPS3_Backup_Queue::CRON_SCHEDULE, WPS3_Backup_Queue::CRON_HOOK, WPS3_Backup_Queue::RECURRING_ARGS );
+		if ( ! wp_next_scheduled( \WPS3\Backup\Queue::CRON_HOOK, \WPS3\Backup\Queue::RECURRING_ARGS ) ) {
+			wp_schedule_event( time() + 60, \WPS3\Backup\Queue::CRON_SCHEDULE, \WPS3\Backup\Queue::CRON_HOOK, \WPS3\Backup\Queue::RECURRING_ARGS );
 		}
 	}
 
@@ -288,8 +288,8 @@ class WPS3_Installer {
 	 * @return void
 	 */
 	public static function unschedule() {
-		wp_clear_scheduled_hook( WPS3_Backup_Queue::CRON_HOOK );
-		wp_clear_scheduled_hook( WPS3_Backup_Queue::CRON_HOOK, WPS3_Backup_Queue::RECURRING_ARGS );
+		wp_clear_scheduled_hook( \WPS3\Backup\Queue::CRON_HOOK );
+		wp_clear_scheduled_hook( \WPS3\Backup\Queue::CRON_HOOK, \WPS3\Backup\Queue::RECURRING_ARGS );
 	}
 
 	/**

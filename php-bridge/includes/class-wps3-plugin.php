@@ -50,7 +50,7 @@ class WPS3_Plugin {
 		$this->booted = true;
 
 		add_filter( 'cron_schedules', array( $this, 'cron_schedules' ) ); // phpcs:ignore WordPress.WP.CronInterval -- 5 minutes is the intended safety-net interval.
-		add_action( WPS3_Backup_Queue::CRON_HOOK, array( $this, 'run_queue' ), 10, 0 );
+		add_action( \WPS3\Backup\Queue::CRON_HOOK, array( $this, 'run_queue' ), 10, 0 );
 		add_action( 'wps_document_completed', array( $this, 'on_document_completed' ), 10, 1 );
 		add_action( 'init', array( $this, 'on_init' ) );
 		add_action( 'wp_initialize_site', array( 'WPS3_Installer', 'on_initialize_site' ), 200, 1 );
@@ -58,10 +58,10 @@ class WPS3_Plugin {
 		add_action( 'wps3_settings_saved', array( $this, 'on_settings_saved' ) );
 
 		if ( is_admin() ) {
-			WPS3_Admin::instance()->boot();
+			\WPS3\Admin\Screen::instance()->boot();
 		}
-		if ( WPS3_Demo::enabled() ) {
-			WPS3_Demo::instance()->boot();
+		if ( \WPS3\Demo\Demo::enabled() ) {
+			\WPS3\Demo\Demo::instance()->boot();
 		}
 	}
 
@@ -72,7 +72,7 @@ class WPS3_Plugin {
 	 */
 	public function on_init() {
 		WPS3_Installer::maybe_upgrade();
-		if ( ! wp_next_scheduled( WPS3_Backup_Queue::CRON_HOOK, WPS3_Backup_Queue::RECURRING_ARGS ) ) {
+		if ( ! wp_next_scheduled( \WPS3\Backup\Queue::CRON_HOOK, \WPS3\Backup\Queue::RECURRING_ARGS ) ) {
 			WPS3_Installer::schedule();
 		}
 	}
@@ -84,7 +84,7 @@ class WPS3_Plugin {
 	 * @return array
 	 */
 	public function cron_schedules( $schedules ) {
-		$schedules[ WPS3_Backup_Queue::CRON_SCHEDULE ] = array(
+		$schedules[ \WPS3\Backup\Queue::CRON_SCHEDULE ] = array(
 			'interval' => 5 * MINUTE_IN_SECONDS,
 			'display'  => __( 'Every five minutes (S3 backups)', 'wps3' ),
 		);
@@ -97,7 +97,7 @@ class WPS3_Plugin {
 	 * @return void
 	 */
 	public function run_queue() {
-		WPS3_Backup_Queue::instance()->process();
+		\WPS3\Backup\Queue::instance()->process();
 	}
 
 	/**
@@ -133,12 +133,6 @@ class WPS3_Plugin {
 	 * @return void
 	 */
 	public function on_settings_saved() {
-		global $wpdb;
-		$table = WPS3_Installer::tables()['jobs'];
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		$ids = $wpdb->get_col( "SELECT id FROM {$table} WHERE status = 'failed' AND last_error_code IN ('NOT_CONFIGURED','DECRYPT_FAILED')" );
-		foreach ( (array) $ids as $id ) {
-			WPS3_Backup_Queue::instance()->retry( (int) $id );
-		}
+		\WPS3\Backup\Queue::instance()->retry_after_settings_saved();
 	}
 }

@@ -95,7 +95,7 @@ class WPS3_Sidecar_Client {
 		$host  = is_array( $parts ) ? strtolower( trim( (string) ( $parts['host'] ?? '' ), '[]' ) ) : '';
 		if ( ! is_array( $parts ) || 'http' !== strtolower( (string) ( $parts['scheme'] ?? '' ) ) || empty( $parts['port'] )
 			|| ! in_array( $host, array( '127.0.0.1', 'localhost' ), true ) || isset( $parts['user'] ) || isset( $parts['query'] ) ) {
-			return WPS3_Errors::make(
+			return \WPS3\Errors::make(
 				'SIDECAR_UNAVAILABLE',
 				/* translators: %s: URL */
 				sprintf( __( 'WPS3_SIDECAR_URL must be a loopback URL with a port, such as http://127.0.0.1:7781 (it is %s).', 'wps3' ), $url ),
@@ -195,7 +195,7 @@ class WPS3_Sidecar_Client {
 			'no_start'      => true,
 		);
 		if ( null === $uids ) {
-			return WPS3_Errors::make(
+			return \WPS3\Errors::make(
 				'SIDECAR_UNAVAILABLE',
 				__( 'The owner of the sidecar port cannot be checked (/proc/net/tcp is not readable), so nothing is sent to it.', 'wps3' ),
 				$data + array( 'fix' => __( 'Use the unix socket (remove WPS3_SIDECAR_URL), or, if only trusted users can run processes on this host, define WPS3_SIDECAR_TRUST_PORT as true in wp-config.php.', 'wps3' ) )
@@ -207,7 +207,7 @@ class WPS3_Sidecar_Client {
 		$me = function_exists( 'posix_geteuid' ) ? posix_geteuid() : getmyuid();
 		foreach ( $uids as $uid ) {
 			if ( (int) $me !== $uid ) {
-				return WPS3_Errors::make(
+				return \WPS3\Errors::make(
 					'SIDECAR_UNAVAILABLE',
 					/* translators: 1: port, 2: user id */
 					sprintf( __( 'Port %1$d on 127.0.0.1 is held by another user (uid %2$d), not by the sidecar of this site; nothing was sent to it.', 'wps3' ), (int) $port, $uid ),
@@ -245,7 +245,7 @@ class WPS3_Sidecar_Client {
 		}
 		$raw = ( is_file( $file ) && is_readable( $file ) ) ? @file_get_contents( $file ) : false; // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 		if ( false === $raw ) {
-			return WPS3_Errors::make(
+			return \WPS3\Errors::make(
 				'SIDECAR_UNAVAILABLE',
 				/* translators: %s: path */
 				sprintf( __( 'The sidecar token file %s exists but this PHP process cannot read it.', 'wps3' ), $file ),
@@ -483,7 +483,7 @@ class WPS3_Sidecar_Client {
 	public function call( $op, array $args = array(), $timeout = 30, array $options = array() ) {
 		$body = wp_json_encode( (object) $args );
 		if ( false === $body ) {
-			return WPS3_Errors::make( 'BAD_REQUEST', __( 'The request to the sidecar could not be encoded as JSON.', 'wps3' ) );
+			return \WPS3\Errors::make( 'BAD_REQUEST', __( 'The request to the sidecar could not be encoded as JSON.', 'wps3' ) );
 		}
 		$response = $this->request_with_start( 'POST', '/v1/op/' . rawurlencode( $op ), $body, $timeout, $options );
 		if ( is_wp_error( $response ) ) {
@@ -495,7 +495,7 @@ class WPS3_Sidecar_Client {
 				return isset( $decoded['result'] ) && is_array( $decoded['result'] ) ? $decoded['result'] : array( 'value' => $decoded['result'] ?? null );
 			}
 			if ( isset( $decoded['error'] ) && is_array( $decoded['error'] ) ) {
-				return WPS3_Errors::from_sidecar( $decoded['error'] );
+				return \WPS3\Errors::from_sidecar( $decoded['error'] );
 			}
 		}
 		return $this->bad_response( $status );
@@ -518,7 +518,7 @@ class WPS3_Sidecar_Client {
 		}
 		$body = wp_json_encode( array( 'ops' => $list ) );
 		if ( false === $body ) {
-			return WPS3_Errors::make( 'BAD_REQUEST', __( 'The request to the sidecar could not be encoded as JSON.', 'wps3' ) );
+			return \WPS3\Errors::make( 'BAD_REQUEST', __( 'The request to the sidecar could not be encoded as JSON.', 'wps3' ) );
 		}
 		$response = $this->request_with_start( 'POST', '/v1/batch', $body, $timeout );
 		if ( is_wp_error( $response ) ) {
@@ -527,7 +527,7 @@ class WPS3_Sidecar_Client {
 		list( $status, $decoded ) = $response;
 		if ( 200 !== $status || ! is_array( $decoded ) || ! isset( $decoded['results'] ) || ! is_array( $decoded['results'] ) ) {
 			if ( is_array( $decoded ) && isset( $decoded['error'] ) && is_array( $decoded['error'] ) ) {
-				return WPS3_Errors::from_sidecar( $decoded['error'] );
+				return \WPS3\Errors::from_sidecar( $decoded['error'] );
 			}
 			return $this->bad_response( $status );
 		}
@@ -536,7 +536,7 @@ class WPS3_Sidecar_Client {
 			if ( is_array( $item ) && ! empty( $item['ok'] ) ) {
 				$out[] = is_array( $item['result'] ?? null ) ? $item['result'] : array( 'value' => $item['result'] ?? null );
 			} else {
-				$out[] = WPS3_Errors::from_sidecar( is_array( $item['error'] ?? null ) ? $item['error'] : array( 'code' => 'INTERNAL' ) );
+				$out[] = \WPS3\Errors::from_sidecar( is_array( $item['error'] ?? null ) ? $item['error'] : array( 'code' => 'INTERNAL' ) );
 			}
 		}
 		return $out;
@@ -582,7 +582,7 @@ class WPS3_Sidecar_Client {
 			delete_transient( 'wps3_sidecar_error' );
 			return $health;
 		}
-		if ( is_wp_error( $health ) && ( 'UNAUTHORIZED' === WPS3_Errors::field( $health, 'code' ) || WPS3_Errors::field( $health, 'no_start', false ) ) ) {
+		if ( is_wp_error( $health ) && ( 'UNAUTHORIZED' === \WPS3\Errors::field( $health, 'code' ) || \WPS3\Errors::field( $health, 'no_start', false ) ) ) {
 			// A sidecar runs there but we hold the wrong token, or the port is not ours, or the token file is
 			// unreadable: starting another cannot help.
 			return $health;
@@ -603,7 +603,7 @@ class WPS3_Sidecar_Client {
 				'wps3_sidecar_error',
 				array(
 					'message' => $result->get_error_message(),
-					'fix'     => WPS3_Errors::field( $result, 'fix', '' ),
+					'fix'     => \WPS3\Errors::field( $result, 'fix', '' ),
 					'time'    => time(),
 				),
 				HOUR_IN_SECONDS
@@ -676,7 +676,7 @@ class WPS3_Sidecar_Client {
 		if ( ! is_wp_error( $response ) ) {
 			return $response;
 		}
-		if ( ! WPS3_Errors::field( $response, 'not_connected', false ) ) {
+		if ( ! \WPS3\Errors::field( $response, 'not_connected', false ) ) {
 			// The sidecar was reached but the request broke (crash mid-request, timeout, aborted): do not
 			// replay it here; the caller decides (the backup queue retries the whole job).
 			return $response;
@@ -701,7 +701,7 @@ class WPS3_Sidecar_Client {
 	 */
 	private function request( $method, $path, $body, $timeout, array $options = array() ) {
 		if ( ! function_exists( 'curl_init' ) ) {
-			return WPS3_Errors::make(
+			return \WPS3\Errors::make(
 				'SIDECAR_UNAVAILABLE',
 				__( 'The PHP curl extension is missing.', 'wps3' ),
 				array( 'fix' => __( 'Install and enable the PHP curl extension (php-curl).', 'wps3' ) )
@@ -731,7 +731,7 @@ class WPS3_Sidecar_Client {
 		} else {
 			$socket = $this->socket_path();
 			if ( strlen( $socket ) > 100 ) {
-				return WPS3_Errors::make(
+				return \WPS3\Errors::make(
 					'SIDECAR_UNAVAILABLE',
 					/* translators: %s: socket path */
 					sprintf( __( 'The sidecar socket path is too long for a unix socket: %s', 'wps3' ), $socket ),
@@ -811,7 +811,7 @@ class WPS3_Sidecar_Client {
 				$this->ch = null;
 			}
 			if ( 'callback' === $aborted ) {
-				return WPS3_Errors::make(
+				return \WPS3\Errors::make(
 					'ABORTED',
 					__( 'The request to the sidecar was aborted (the worker no longer owns the job).', 'wps3' ),
 					array(
@@ -836,7 +836,7 @@ class WPS3_Sidecar_Client {
 		$status  = (int) curl_getinfo( $ch, CURLINFO_RESPONSE_CODE );
 		$decoded = json_decode( (string) $raw, true );
 		if ( 401 === $status && $this->uses_tcp() ) {
-			return WPS3_Errors::make(
+			return \WPS3\Errors::make(
 				'UNAUTHORIZED',
 				__( 'The sidecar refused the bearer token.', 'wps3' ),
 				array(
@@ -857,8 +857,8 @@ class WPS3_Sidecar_Client {
 	 * @return WP_Error
 	 */
 	private function unavailable( $message, $not_connected ) {
-		$desc = WPS3_Errors::describe( 'SIDECAR_UNAVAILABLE', $message );
-		return WPS3_Errors::make(
+		$desc = \WPS3\Errors::describe( 'SIDECAR_UNAVAILABLE', $message );
+		return \WPS3\Errors::make(
 			'SIDECAR_UNAVAILABLE',
 			$message,
 			array(
@@ -877,7 +877,7 @@ class WPS3_Sidecar_Client {
 	 * @return WP_Error
 	 */
 	private function bad_response( $status ) {
-		return WPS3_Errors::make(
+		return \WPS3\Errors::make(
 			'SIDECAR_BAD_RESPONSE',
 			/* translators: %d: HTTP status */
 			sprintf( __( 'The sidecar sent an unexpected response (HTTP %d).', 'wps3' ), (int) $status ),
@@ -900,7 +900,7 @@ class WPS3_Sidecar_Client {
 			if ( is_file( $node ) && is_executable( $node ) ) {
 				return $node;
 			}
-			return WPS3_Errors::make(
+			return \WPS3\Errors::make(
 				'NODE_MISSING',
 				/* translators: %s: path */
 				sprintf( __( 'WPS3_NODE_BINARY points to %s, which is not an executable file.', 'wps3' ), $node ),
@@ -915,7 +915,7 @@ class WPS3_Sidecar_Client {
 				return $candidate;
 			}
 		}
-		return WPS3_Errors::make(
+		return \WPS3\Errors::make(
 			'NODE_MISSING',
 			__( 'Node.js was not found on this server, so the S3 sidecar cannot start.', 'wps3' ),
 			array( 'fix' => __( 'Install Node.js 20 or newer, or define WPS3_NODE_BINARY in wp-config.php with its absolute path.', 'wps3' ) )
@@ -931,7 +931,7 @@ class WPS3_Sidecar_Client {
 		$dir = $this->runtime_dir();
 		if ( ! is_dir( $dir ) ) {
 			if ( ! @mkdir( $dir, 0700, true ) && ! is_dir( $dir ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
-				return WPS3_Errors::make(
+				return \WPS3\Errors::make(
 					'SIDECAR_UNAVAILABLE',
 					/* translators: %s: directory */
 					sprintf( __( 'Cannot create the sidecar directory %s.', 'wps3' ), $dir ),
@@ -940,7 +940,7 @@ class WPS3_Sidecar_Client {
 			}
 		}
 		if ( is_link( $dir ) || ( function_exists( 'posix_geteuid' ) && fileowner( $dir ) !== posix_geteuid() ) ) {
-			return WPS3_Errors::make(
+			return \WPS3\Errors::make(
 				'SIDECAR_UNAVAILABLE',
 				/* translators: %s: directory */
 				sprintf( __( 'The sidecar directory %s is not owned by the web server user.', 'wps3' ), $dir ),
@@ -951,7 +951,7 @@ class WPS3_Sidecar_Client {
 		if ( fileperms( $dir ) & 0077 ) {
 			if ( defined( 'WPS3_SIDECAR_SOCKET' ) && WPS3_SIDECAR_SOCKET ) {
 				// The directory is the socket's access control; do not silently change one an admin chose.
-				return WPS3_Errors::make(
+				return \WPS3\Errors::make(
 					'SIDECAR_UNAVAILABLE',
 					/* translators: %s: directory */
 					sprintf( __( 'The sidecar directory %s is accessible to other users.', 'wps3' ), $dir ),
@@ -1115,7 +1115,7 @@ class WPS3_Sidecar_Client {
 
 	/**
 	 * Fix text pointing at the sidecar log: the path on single sites; on multisite only network admins
-	 * see where the shared log is (see WPS3_Admin), so stored per-site errors do not name it.
+	 * see where the shared log is (see WPS3\Admin\Notices), so stored per-site errors do not name it.
 	 *
 	 * @return string
 	 */
@@ -1227,7 +1227,7 @@ class WPS3_Sidecar_Client {
 		}
 		$script = $this->server_script();
 		if ( ! is_readable( $script ) ) {
-			return WPS3_Errors::make(
+			return \WPS3\Errors::make(
 				'SIDECAR_UNAVAILABLE',
 				/* translators: %s: path */
 				sprintf( __( 'The sidecar script %s is missing.', 'wps3' ), $script ),
@@ -1242,7 +1242,7 @@ class WPS3_Sidecar_Client {
 			}
 		}
 		if ( ! self::can_spawn() ) {
-			return WPS3_Errors::make(
+			return \WPS3\Errors::make(
 				'SIDECAR_UNAVAILABLE',
 				__( 'PHP cannot start the sidecar because proc_open() is disabled.', 'wps3' ),
 				array( 'fix' => __( 'Start the sidecar as a service (node sidecar/server.mjs --socket …) and set WPS3_SIDECAR_SOCKET, or allow proc_open().', 'wps3' ) )
@@ -1282,7 +1282,7 @@ class WPS3_Sidecar_Client {
 					$this->note_version_mismatch( $health );
 					return $health;
 				}
-			} elseif ( WPS3_Errors::field( $health, 'no_start', false ) ) {
+			} elseif ( \WPS3\Errors::field( $health, 'no_start', false ) ) {
 				return $health; // Starting a sidecar cannot help (wrong token, port of another user, …).
 			} else {
 				$pid = $this->read_pid();
@@ -1330,7 +1330,7 @@ class WPS3_Sidecar_Client {
 			$health = $this->wait_healthy( $child, $timeout );
 			if ( is_wp_error( $health ) ) {
 				// The log is shared by every site of the install: it is not copied into messages.
-				return WPS3_Errors::make(
+				return \WPS3\Errors::make(
 					'SIDECAR_UNAVAILABLE',
 					/* translators: %s: seconds */
 					sprintf( __( 'The sidecar did not become ready within %s s.', 'wps3' ), $timeout ),
