@@ -11,8 +11,13 @@
  * Text Domain:       wps3
  * Network:           false
  *
+ * Bootstrap: constants, the class autoloader, activation hooks, and the global API functions a host calls
+ * (they stay in the global namespace, so this file has none).
+ *
  * @package wps3
  */
+
+declare(strict_types=1);
 
 defined( 'ABSPATH' ) || exit;
 
@@ -22,14 +27,11 @@ define( 'WPS3_PLUGIN_FILE', __FILE__ );
 define( 'WPS3_PLUGIN_DIR', __DIR__ );
 
 require_once __DIR__ . '/includes/autoload.php';
-require_once __DIR__ . '/includes/class-wps3-installer.php';
-require_once __DIR__ . '/includes/class-wps3-sidecar-client.php';
-require_once __DIR__ . '/includes/class-wps3-plugin.php';
 
-register_activation_hook( __FILE__, array( 'WPS3_Installer', 'activate' ) );
-register_deactivation_hook( __FILE__, array( 'WPS3_Installer', 'deactivate' ) );
+register_activation_hook( __FILE__, array( WPS3\Install\Installer::class, 'activate' ) );
+register_deactivation_hook( __FILE__, array( WPS3\Install\Installer::class, 'deactivate' ) );
 
-WPS3_Plugin::instance()->boot();
+WPS3\Plugin::instance()->boot();
 
 if ( ! function_exists( 'wps3_backup_document' ) ) {
 	/**
@@ -38,12 +40,12 @@ if ( ! function_exists( 'wps3_backup_document' ) ) {
 	 * The host (WP Signer) calls this, or fires `do_action( 'wps_document_completed', $document )`,
 	 * once every signature is complete. Calling it twice for the same document is harmless.
 	 *
-	 * @param array|object $document Document with `id`, `title`, `status` ('completed') and `path`
-	 *                               (absolute path to the signed PDF).
+	 * @param mixed $document Document (array or object) with `id`, `title`, `status` ('completed') and
+	 *                        `path` (absolute path to the signed PDF); anything else gets a WP_Error.
 	 * @return int|WP_Error Job id, or a WP_Error explaining why the document was not queued.
 	 */
-	function wps3_backup_document( $document ) {
-		return \WPS3\Backup\Queue::instance()->enqueue( $document );
+	function wps3_backup_document( mixed $document ): int|WP_Error {
+		return WPS3\Backup\Queue::instance()->enqueue( $document );
 	}
 }
 
@@ -51,10 +53,10 @@ if ( ! function_exists( 'wps3_get_backup' ) ) {
 	/**
 	 * Returns the backup reference of a document (bucket, object key, size, etag, uploaded_at), or null.
 	 *
-	 * @param string|int $document_id Document id.
-	 * @return array|null
+	 * @param mixed $document_id Document id (string or int).
+	 * @return array<string,mixed>|null
 	 */
-	function wps3_get_backup( $document_id ) {
-		return \WPS3\Backup\Queue::instance()->backup_for_document( (string) $document_id );
+	function wps3_get_backup( mixed $document_id ): ?array {
+		return is_scalar( $document_id ) ? WPS3\Backup\Queue::instance()->backup_for_document( (string) $document_id ) : null;
 	}
 }

@@ -22,6 +22,7 @@ pub mod s3;
 pub mod secrets;
 pub mod sigv4;
 pub mod time;
+pub mod transfers;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -8,7 +8,7 @@
 #              Cargo.lock, `npm ci` (binaryen's wasm-opt, playwright-core, bench deps)
 #   storage    ministack (PyPI, own venv) and Garage (crates.io) test S3 servers
 #   ministack  ministack only (the demo's storage; skips Garage's ~9 min build)
-#   wordpress  WordPress, MariaDB, PHP CLI, PHPUnit (Debian packages)
+#   wordpress  WordPress, MariaDB, PHP CLI, PHPUnit, PHP_CodeSniffer, nginx, PHP-FPM (Debian packages)
 #   browser    Chromium (Debian package; driven by npm's playwright-core)
 #
 # Every step checks what is already installed (and its version) and skips when
@@ -222,8 +222,9 @@ install_garage() {
 
 # ---------------------------------------------------------- wordpress ----
 apt_wordpress() {
+  # nginx + php-fpm: the e2e suite's production-like server mode; php-codesniffer: the phpcs suite.
   apt_install wordpress wordpress-theme-twentytwentythree mariadb-server \
-    php-cli php-mysql php-curl php-xml php-mbstring phpunit
+    php-cli php-mysql php-curl php-xml php-mbstring phpunit php-codesniffer php-fpm nginx
 }
 
 # ------------------------------------------------------------ browser ----
@@ -252,7 +253,7 @@ T0=$(date +%s)
 # apt first, for every selected section, so `apt-get update` runs at most once.
 [ "$want_core" -eq 1 ] && step "apt: core packages" apt_core
 [ "$want_ministack" -eq 1 ] && step "apt: storage build packages" apt_storage
-[ "$want_wp" -eq 1 ] && step "apt: wordpress, mariadb, php, phpunit" apt_wordpress
+[ "$want_wp" -eq 1 ] && step "apt: wordpress, mariadb, php, phpunit, phpcs, nginx, php-fpm" apt_wordpress
 [ "$want_browser" -eq 1 ] && step "apt: chromium" apt_browser
 if [ "$want_core" -eq 1 ]; then
   step "rust toolchain + wasm32 target" rust_toolchain

@@ -57,12 +57,12 @@ final class AdviceTexts {
 	 * @return array{cause: string, fix: string}
 	 */
 	public static function resolve( string $advice_id, string $code, array $error, string $message ): array {
-		$id     = '' !== $advice_id ? $advice_id : ( self::CODE_IDS[ $code ] ?? '' );
-		$texts  = '' !== $id ? self::translated( $id, $error + array( 'message' => $message ) ) : null;
-		$cause  = self::text( $texts['cause'] ?? '' );
-		$fix    = self::text( $texts['fix'] ?? '' );
-		$cause  = '' !== $cause ? $cause : self::text( $error['cause'] ?? '' );
-		$fix    = '' !== $fix ? $fix : self::text( $error['fix'] ?? '' );
+		$id    = '' !== $advice_id ? $advice_id : ( self::CODE_IDS[ $code ] ?? '' );
+		$texts = '' !== $id ? self::translated( $id, $error + array( 'message' => $message ) ) : null;
+		$cause = self::text( $texts['cause'] ?? '' );
+		$fix   = self::text( $texts['fix'] ?? '' );
+		$cause = '' !== $cause ? $cause : self::text( $error['cause'] ?? '' );
+		$fix   = '' !== $fix ? $fix : self::text( $error['fix'] ?? '' );
 		return array(
 			'cause' => '' !== $cause ? $cause : $message,
 			'fix'   => $fix,
@@ -81,10 +81,10 @@ final class AdviceTexts {
 		$region = '' !== $region ? $region : self::text( $fields['region'] ?? '' );
 		$ref    = self::text( $fields['requestId'] ?? '' );
 		/* translators: %s: request id of the storage service */
-		$ref  = '' !== $ref ? sprintf( __( ' (request id %s)', 'wps3' ), $ref ) : '';
-		$code = self::text( $fields['s3Code'] ?? '' );
-		$skew = isset( $fields['clockSkewSeconds'] ) && is_numeric( $fields['clockSkewSeconds'] ) ? (int) $fields['clockSkewSeconds'] : 0;
-		$pair = static fn( string $cause, string $fix ): array => array(
+		$ref        = '' !== $ref ? sprintf( __( ' (request id %s)', 'wps3' ), $ref ) : '';
+		$code       = self::text( $fields['s3Code'] ?? '' );
+		$skew       = isset( $fields['clockSkewSeconds'] ) && is_numeric( $fields['clockSkewSeconds'] ) ? (int) $fields['clockSkewSeconds'] : 0;
+		$pair       = static fn( string $cause, string $fix ): array => array(
 			'cause' => $cause,
 			'fix'   => $fix,
 		);

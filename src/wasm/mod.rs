@@ -21,6 +21,8 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroize;
 
+mod transfers;
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
 export type Pairs = [string, string][];

@@ -63,7 +63,7 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 		);
 		$this->assertSame( (int) $job['id'], $again, 'the same job is returned' );
 		global $wpdb;
-		$table = WPS3_Installer::tables()['jobs'];
+		$table = WPS3\Install\Schema::tables()['jobs'];
 		$this->assertSame( '1', $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$table} WHERE document_id = %s", $id ) ) );
 		$this->process();
 		// Completing again after the backup is done neither re-uploads nor fires again.
@@ -177,7 +177,7 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 
 		// The lease runs out (worker died); another worker takes over and finishes.
 		global $wpdb;
-		$wpdb->update( WPS3_Installer::tables()['jobs'], array( 'locked_until' => time() - 1 ), array( 'id' => $jobid ) );
+		$wpdb->update( WPS3\Install\Schema::tables()['jobs'], array( 'locked_until' => time() - 1 ), array( 'id' => $jobid ) );
 		$this->assertSame( 1, $this->process()['done'] );
 		// The stale worker wakes up: nothing happens.
 		$this->assertSame( 'retry', $queue->runner()->run( $jobid, $stale ) );
@@ -238,7 +238,7 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 	 */
 	private function run_until_settled( $id, $max = 10 ) {
 		global $wpdb;
-		$table = WPS3_Installer::tables()['jobs'];
+		$table = WPS3\Install\Schema::tables()['jobs'];
 		for ( $runs = 1; $runs <= $max; $runs++ ) {
 			$this->process();
 			if ( 'pending' !== $this->job( $id )['status'] ) {

@@ -77,7 +77,7 @@ class ErrorsTest extends PHPUnit\Framework\TestCase {
 	 * @param bool   $retryable Expected verdict.
 	 */
 	public function test_storage_errors_follow_the_core( $status, $body, $code, $retryable ) {
-		$parsed = WPS3_Sidecar_Client::instance()->call( 'parse-error', array( 'status' => $status, 'body' => $body, 'headers' => array() ) );
+		$parsed = \WPS3\Sidecar\Client::instance()->call( 'parse-error', array( 'status' => $status, 'body' => $body, 'headers' => array() ) );
 		$this->assertIsArray( $parsed, is_wp_error( $parsed ) ? $parsed->get_error_message() : '' );
 		$error = \WPS3\Errors::from_sidecar( array_merge( $parsed, array( 'code' => 'S3_ERROR', 's3Code' => $parsed['code'], 'httpStatus' => $status ) ) );
 		$this->assertSame( $code, \WPS3\Errors::field( $error, 'code' ) );
@@ -86,7 +86,7 @@ class ErrorsTest extends PHPUnit\Framework\TestCase {
 	}
 
 	public function test_every_advice_id_of_the_core_has_a_translatable_text() {
-		$catalog = WPS3_Sidecar_Client::instance()->call( 'advice-catalog', array() );
+		$catalog = \WPS3\Sidecar\Client::instance()->call( 'advice-catalog', array() );
 		$this->assertIsArray( $catalog, is_wp_error( $catalog ) ? $catalog->get_error_message() : '' );
 		$catalog = isset( $catalog['advice'] ) && is_array( $catalog['advice'] ) ? $catalog['advice'] : $catalog;
 		$this->assertGreaterThan( 10, count( $catalog ), 'the core lists its advice ids' );

@@ -61,7 +61,7 @@ class FaultsTest extends WPS3_E2E_TestCase {
 	 */
 	private function fresh_job( $id ) {
 		global $wpdb;
-		$table = WPS3_Installer::tables()['jobs'];
+		$table = WPS3\Install\Schema::tables()['jobs'];
 		return $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE document_id = %s", $id ), ARRAY_A );
 	}
 
@@ -179,7 +179,7 @@ class FaultsTest extends WPS3_E2E_TestCase {
 		} while ( 'running' !== $job['status'] && microtime( true ) < $end );
 		$this->assertSame( 'running', $job['status'] );
 		// The upload is in flight when the sidecar still has work after 300 ms (render-key takes ~1 ms).
-		$client = WPS3_Sidecar_Client::instance();
+		$client = WPS3\Sidecar\Client::instance();
 		$busy   = 0;
 		while ( $busy < 2 && microtime( true ) < $end ) {
 			$health = $client->health();
@@ -312,7 +312,7 @@ class FaultsTest extends WPS3_E2E_TestCase {
 		$t0  = microtime( true );
 		$out = $this->wait_wp(
 			$this->spawn_wp(
-				array( 'eval', '$r = WPS3_Sidecar_Client::instance()->call( "health" ); echo wp_json_encode( array( is_wp_error( $r ), is_wp_error( $r ) ? $r->get_error_data() : null ) );' ),
+				array( 'eval', '$r = WPS3\Sidecar\Client::instance()->call( "health" ); echo wp_json_encode( array( is_wp_error( $r ), is_wp_error( $r ) ? $r->get_error_data() : null ) );' ),
 				array(
 					'DISABLE_WP_CRON'     => true,
 					'WPS3_NODE_BINARY'    => '/bin/false',
@@ -328,16 +328,16 @@ class FaultsTest extends WPS3_E2E_TestCase {
 
 		// With the real sidecar the job completes.
 		global $wpdb;
-		$wpdb->update( WPS3_Installer::tables()['jobs'], array( 'next_attempt_at' => time() ), array( 'document_id' => $id ) );
+		$wpdb->update( WPS3\Install\Schema::tables()['jobs'], array( 'next_attempt_at' => time() ), array( 'document_id' => $id ) );
 		$this->assertSame( 1, $this->process()['done'] );
 	}
 
 	public function test_sidecar_started_once_by_concurrent_requests() {
-		$client = WPS3_Sidecar_Client::instance();
-		$this->assertTrue( $client->stop() );
+		$client = WPS3\Sidecar\Client::instance();
+		$this->assertTrue( $client->supervisor()->stop() );
 		$workers = array();
 		for ( $i = 0; $i < 4; $i++ ) {
-			$workers[] = $this->spawn_wp( array( 'eval', '$h = WPS3_Sidecar_Client::instance()->ensure_running(); echo is_wp_error( $h ) ? "ERR " . $h->get_error_message() : $h["pid"];' ), array( 'DISABLE_WP_CRON' => true ) );
+			$workers[] = $this->spawn_wp( array( 'eval', '$h = WPS3\Sidecar\Client::instance()->ensure_running(); echo is_wp_error( $h ) ? "ERR " . $h->get_error_message() : $h["pid"];' ), array( 'DISABLE_WP_CRON' => true ) );
 		}
 		$pids = array();
 		foreach ( $workers as $w ) {

@@ -52,7 +52,7 @@ class HardeningTest extends WPS3_E2E_TestCase {
 	 */
 	private function fresh_job( $id ) {
 		global $wpdb;
-		$table = WPS3_Installer::tables()['jobs'];
+		$table = WPS3\Install\Schema::tables()['jobs'];
 		return $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE document_id = %s", $id ), ARRAY_A );
 	}
 
@@ -196,7 +196,7 @@ class HardeningTest extends WPS3_E2E_TestCase {
 
 	public function test_claiming_a_job_whose_lease_expired_counts_an_attempt_and_crash_loops_end() {
 		global $wpdb;
-		$table = WPS3_Installer::tables()['jobs'];
+		$table = WPS3\Install\Schema::tables()['jobs'];
 		$id    = self::new_document_id();
 		$jobid = $this->enqueue( $id, 'Crashy', $this->make_pdf( 'Crashy' ) );
 		$queue = \WPS3\Backup\Queue::instance();
@@ -228,7 +228,7 @@ class HardeningTest extends WPS3_E2E_TestCase {
 
 	public function test_a_worker_that_lost_its_job_fires_no_failure_or_retry_hooks() {
 		global $wpdb;
-		$table = WPS3_Installer::tables()['jobs'];
+		$table = WPS3\Install\Schema::tables()['jobs'];
 		$id    = self::new_document_id();
 		$jobid = $this->enqueue( $id, 'Lost', $this->make_pdf( 'Lost' ) );
 		$queue = \WPS3\Backup\Queue::instance();
@@ -283,7 +283,7 @@ class HardeningTest extends WPS3_E2E_TestCase {
 
 		// Another worker takes the job over (as after an expired lease): the first one must stop at once.
 		global $wpdb;
-		$wpdb->update( WPS3_Installer::tables()['jobs'], array( 'locked_by' => 'another-worker' ), array( 'id' => $job['id'] ) );
+		$wpdb->update( WPS3\Install\Schema::tables()['jobs'], array( 'locked_by' => 'another-worker' ), array( 'id' => $job['id'] ) );
 		$t0    = microtime( true );
 		$stats = json_decode( trim( $this->wait_wp( $worker, true, 60 ) ), true );
 		$this->assertLessThan( 9, microtime( true ) - $t0, 'the transfer was aborted at the next renewal, not finished' );
@@ -298,13 +298,13 @@ class HardeningTest extends WPS3_E2E_TestCase {
 
 	public function test_schema_upgrade_adds_columns_and_binary_document_ids() {
 		global $wpdb;
-		$tables = WPS3_Installer::tables();
+		$tables = WPS3\Install\Schema::tables();
 		// Schema 1: no object_key/endpoint/region, case-insensitive document ids.
 		$wpdb->query( "ALTER TABLE {$tables['jobs']} DROP COLUMN object_key, MODIFY document_id varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL" );
 		$wpdb->query( "ALTER TABLE {$tables['backups']} DROP COLUMN endpoint, DROP COLUMN region, MODIFY document_id varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL" );
-		update_option( WPS3_Installer::DB_VERSION_OPTION, '1' );
-		WPS3_Installer::maybe_upgrade();
-		$this->assertSame( WPS3_DB_VERSION, get_option( WPS3_Installer::DB_VERSION_OPTION ) );
+		update_option( WPS3\Install\Schema::DB_VERSION_OPTION, '1' );
+		WPS3\Install\Schema::maybe_upgrade();
+		$this->assertSame( WPS3_DB_VERSION, get_option( WPS3\Install\Schema::DB_VERSION_OPTION ) );
 		$jobs = array_column( $wpdb->get_results( "SHOW FULL COLUMNS FROM {$tables['jobs']}", ARRAY_A ), null, 'Field' );
 		$this->assertArrayHasKey( 'object_key', $jobs );
 		$this->assertSame( 'utf8mb4_bin', $jobs['document_id']['Collation'] );
@@ -340,7 +340,7 @@ class HardeningTest extends WPS3_E2E_TestCase {
 
 	public function test_admin_notices_cache_the_sidecar_health() {
 		set_transient( 'wps3_sidecar_error', array( 'message' => 'old failure', 'fix' => '', 'time' => time() ), HOUR_IN_SECONDS );
-		$key = 'wps3_sc_health_' . substr( md5( WPS3_Sidecar_Client::instance()->address() ), 0, 12 );
+		$key = 'wps3_sc_health_' . substr( md5( WPS3\Sidecar\Client::instance()->endpoint()->address() ), 0, 12 );
 		delete_transient( $key );
 		$this->render_admin_page();
 		$this->assertSame( 'ok', get_transient( $key ), 'the health result is cached' );

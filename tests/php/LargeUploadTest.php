@@ -33,7 +33,7 @@ class LargeUploadTest extends WPS3_E2E_TestCase {
 		$id    = self::new_document_id();
 
 		// A fresh sidecar, so its VmHWM is this upload's peak.
-		WPS3_Sidecar_Client::instance()->stop();
+		WPS3\Sidecar\Client::instance()->supervisor()->stop();
 		$pid      = $this->sidecar_pid();
 		$hwm_idle = self::vm_hwm( $pid );
 

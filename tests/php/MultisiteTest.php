@@ -44,7 +44,7 @@ class MultisiteTest extends WPS3_E2E_TestCase {
 		$site2 = $this->site2();
 		switch_to_blog( $site2 );
 		try {
-			$tables = WPS3_Installer::tables();
+			$tables = WPS3\Install\Schema::tables();
 			$this->assertSame( $wpdb->base_prefix . $site2 . '_wps3_jobs', $tables['jobs'] );
 			$this->assertSame( $tables['jobs'], $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $tables['jobs'] ) ), 'site2 has its own tables' );
 			$wpdb->query( "TRUNCATE TABLE {$tables['jobs']}" );
@@ -148,7 +148,7 @@ class MultisiteTest extends WPS3_E2E_TestCase {
 		mkdir( $dir, 0700 );
 		file_put_contents( $dir . '/sidecar.log', "{\"level\":\"error\",\"msg\":\"OTHER-SITE-SECRET-LOG-LINE\"}\n" );
 		$code = 'switch_to_blog( ' . $site2 . ' ); add_filter( "wps3_sidecar_start_timeout", function () { return 1.0; } ); require_once ABSPATH . "wp-admin/includes/admin.php";'
-			. ' $r = WPS3_Sidecar_Client::instance()->call( "health" ); $out = array( "error" => $r->get_error_message() . " " . \WPS3\Errors::field( $r, "fix" ) );'
+			. ' $r = \WPS3\Sidecar\Client::instance()->call( "health" ); $out = array( "error" => $r->get_error_message() . " " . \WPS3\Errors::field( $r, "fix" ) );'
 			. ' foreach ( array( "site" => (int) getenv( "SITE_ADMIN" ), "network" => (int) getenv( "SUPER_ADMIN" ) ) as $k => $u ) { wp_set_current_user( $u ); ob_start(); \WPS3\Admin\Notices::render_global(); $out[ $k ] = ob_get_clean(); }'
 			. ' echo wp_json_encode( $out );';
 		$out = json_decode(

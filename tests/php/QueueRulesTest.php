@@ -31,7 +31,7 @@ class QueueRulesTest extends WPS3_E2E_TestCase {
 	 */
 	private function fresh_job( $id ) {
 		global $wpdb;
-		$table = WPS3_Installer::tables()['jobs'];
+		$table = WPS3\Install\Schema::tables()['jobs'];
 		return $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE document_id = %s", $id ), ARRAY_A );
 	}
 
@@ -45,7 +45,7 @@ class QueueRulesTest extends WPS3_E2E_TestCase {
 	private function fail_with_key( $job_id, $key ) {
 		global $wpdb;
 		$wpdb->update(
-			WPS3_Installer::tables()['jobs'],
+			WPS3\Install\Schema::tables()['jobs'],
 			array(
 				'status'          => 'failed',
 				'object_key'      => $key,
@@ -95,7 +95,7 @@ class QueueRulesTest extends WPS3_E2E_TestCase {
 		);
 		$id  = self::new_document_id();
 		$job = $this->enqueue( $id, 'Late File', self::env( 'E2E_DIR' ) . '/not-there-yet-' . $id . '.pdf' );
-		$wpdb->update( WPS3_Installer::tables()['jobs'], array( 'attempts' => 3 ), array( 'id' => $job ) );
+		$wpdb->update( WPS3\Install\Schema::tables()['jobs'], array( 'attempts' => 3 ), array( 'id' => $job ) );
 		$this->process(); // Claim 4 of the 5 file attempts.
 		$row = $this->fresh_job( $id );
 		$this->assertSame( 'FILE_NOT_FOUND', $row['last_error_code'], 'not TOO_MANY_ATTEMPTS' );
@@ -103,7 +103,7 @@ class QueueRulesTest extends WPS3_E2E_TestCase {
 		$this->assertSame( '4', (string) $row['attempts'] );
 		// Past both budgets, a job whose workers keep vanishing ends as TOO_MANY_ATTEMPTS.
 		$wpdb->update(
-			WPS3_Installer::tables()['jobs'],
+			WPS3\Install\Schema::tables()['jobs'],
 			array(
 				'attempts'        => 5,
 				'next_attempt_at' => 0,
@@ -176,9 +176,9 @@ class QueueRulesTest extends WPS3_E2E_TestCase {
 	 */
 	private function downgrade_schema() {
 		global $wpdb;
-		$tables = WPS3_Installer::tables();
+		$tables = WPS3\Install\Schema::tables();
 		$wpdb->query( "ALTER TABLE {$tables['jobs']} DROP COLUMN object_key, MODIFY document_id varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL" );
-		update_option( WPS3_Installer::DB_VERSION_OPTION, '1' );
+		update_option( WPS3\Install\Schema::DB_VERSION_OPTION, '1' );
 	}
 
 	public function test_schema_upgrade_is_skipped_while_another_request_holds_the_lock() {
@@ -188,16 +188,16 @@ class QueueRulesTest extends WPS3_E2E_TestCase {
 		$lock  = 'wps3_upgrade_' . $wpdb->prefix;
 		$this->assertSame( '1', (string) $other->get_var( $other->prepare( 'SELECT GET_LOCK(%s, 0)', $lock ) ) );
 		try {
-			$this->assertFalse( WPS3_Installer::install_site() );
-			$this->assertSame( '1', get_option( WPS3_Installer::DB_VERSION_OPTION ), 'skipped, not recorded' );
-			$this->assertFalse( WPS3_Installer::schema_is_current() );
+			$this->assertFalse( WPS3\Install\Schema::install() );
+			$this->assertSame( '1', get_option( WPS3\Install\Schema::DB_VERSION_OPTION ), 'skipped, not recorded' );
+			$this->assertFalse( WPS3\Install\Schema::is_current() );
 		} finally {
 			$other->query( $other->prepare( 'SELECT RELEASE_LOCK(%s)', $lock ) );
 			$other->close();
 		}
-		WPS3_Installer::maybe_upgrade();
-		$this->assertSame( WPS3_DB_VERSION, get_option( WPS3_Installer::DB_VERSION_OPTION ) );
-		$this->assertTrue( WPS3_Installer::schema_is_current() );
+		WPS3\Install\Schema::maybe_upgrade();
+		$this->assertSame( WPS3_DB_VERSION, get_option( WPS3\Install\Schema::DB_VERSION_OPTION ) );
+		$this->assertTrue( WPS3\Install\Schema::is_current() );
 	}
 
 	public function test_schema_version_is_not_recorded_when_an_alter_fails() {
@@ -208,12 +208,12 @@ class QueueRulesTest extends WPS3_E2E_TestCase {
 		};
 		add_filter( 'query', $break );
 		$wpdb->suppress_errors( true );
-		$this->assertFalse( WPS3_Installer::install_site() );
+		$this->assertFalse( WPS3\Install\Schema::install() );
 		$wpdb->suppress_errors( false );
 		remove_filter( 'query', $break );
-		$this->assertSame( '1', get_option( WPS3_Installer::DB_VERSION_OPTION ), 'the next request tries again' );
-		WPS3_Installer::maybe_upgrade();
-		$this->assertSame( WPS3_DB_VERSION, get_option( WPS3_Installer::DB_VERSION_OPTION ) );
-		$this->assertTrue( WPS3_Installer::schema_is_current() );
+		$this->assertSame( '1', get_option( WPS3\Install\Schema::DB_VERSION_OPTION ), 'the next request tries again' );
+		WPS3\Install\Schema::maybe_upgrade();
+		$this->assertSame( WPS3_DB_VERSION, get_option( WPS3\Install\Schema::DB_VERSION_OPTION ) );
+		$this->assertTrue( WPS3\Install\Schema::is_current() );
 	}
 }

@@ -54,7 +54,7 @@ class SettingsTest extends WPS3_E2E_TestCase {
 	}
 
 	public function test_envelope_is_bound_to_the_site_context() {
-		$client   = WPS3_Sidecar_Client::instance();
+		$client   = \WPS3\Sidecar\Client::instance();
 		$settings = \WPS3\Settings\Settings::instance();
 		$envelope = get_option( \WPS3\Settings\Settings::SECRET_OPTION );
 		$ok       = $client->call( 'decrypt', array( 'keyMaterial' => $settings->secret()->key_material(), 'context' => $settings->secret()->context(), 'envelope' => $envelope ) );

@@ -62,7 +62,7 @@ class SidecarLifecycleTest extends WPS3_E2E_TestCase {
 		return false !== $stat && ! preg_match( '/^\d+ \(.*\) [ZX] /', $stat );
 	}
 
-	const CALL = '$c = WPS3_Sidecar_Client::instance(); $r = $c->call( "render-key", array( "title" => "Over TCP", "documentId" => "7", "now" => 1700000000 ) ); $h = $c->health(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "pid" => is_wp_error( $h ) ? 0 : $h["pid"] ) );';
+	const CALL = '$c = WPS3\Sidecar\Client::instance(); $r = $c->call( "render-key", array( "title" => "Over TCP", "documentId" => "7", "now" => 1700000000 ) ); $h = $c->health(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "pid" => is_wp_error( $h ) ? 0 : $h["pid"] ) );';
 
 	public function test_tcp_fallback_with_bearer_token_to_a_sidecar_started_by_hand() {
 		$dir   = $this->private_dir( 'tcp' );
@@ -109,14 +109,14 @@ class SidecarLifecycleTest extends WPS3_E2E_TestCase {
 		$this->assertSame( 0600, fileperms( $dir . '/token' ) & 0777, 'the sidecar created a private token file' );
 		$cmdline = (string) file_get_contents( '/proc/' . $r['pid'] . '/cmdline' );
 		$this->assertStringContainsString( "--port\0" . $port, $cmdline );
-		$stopped = $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );', $defines );
+		$stopped = $this->eval_json( 'echo wp_json_encode( WPS3\Sidecar\Client::instance()->supervisor()->stop() );', $defines );
 		$this->assertTrue( $stopped );
 		$this->assertFalse( self::alive( $r['pid'] ) );
 	}
 
 	public function test_non_loopback_sidecar_url_is_refused() {
 		$r = $this->eval_json(
-			'$r = WPS3_Sidecar_Client::instance()->call( "health" ); echo wp_json_encode( is_wp_error( $r ) ? $r->get_error_data() : $r );',
+			'$r = WPS3\Sidecar\Client::instance()->call( "health" ); echo wp_json_encode( is_wp_error( $r ) ? $r->get_error_data() : $r );',
 			array(
 				'WPS3_SIDECAR_URL'    => 'http://192.0.2.10:7781',
 				'WPS3_SIDECAR_SOCKET' => $this->private_dir( 'tcp-bad' ) . '/unused.sock',
@@ -187,23 +187,23 @@ class SidecarLifecycleTest extends WPS3_E2E_TestCase {
 		$this->assertSame( 'wpsigner/Over-TCP_2023-11-14_7.pdf', $r['result']['key'] ?? null, wp_json_encode( $r ) );
 		$this->assertNotSame( $fake, $r['pid'], 'a new sidecar answers' );
 		$this->assertFalse( self::alive( $fake ), 'the old one was stopped' );
-		$health = $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->health() );', $defines );
+		$health = $this->eval_json( 'echo wp_json_encode( WPS3\Sidecar\Client::instance()->health() );', $defines );
 		$this->assertSame( WPS3_VERSION, $health['sidecarVersion'] ?? null );
 		// The next request keeps it (no restart loop).
 		$again = $this->eval_json( self::fake_filter() . self::CALL, $defines );
 		$this->assertSame( $r['pid'], $again['pid'] );
-		$this->assertTrue( $this->eval_json( self::fake_filter() . 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );', $defines ) );
+		$this->assertTrue( $this->eval_json( self::fake_filter() . 'echo wp_json_encode( WPS3\Sidecar\Client::instance()->supervisor()->stop() );', $defines ) );
 	}
 
 	public function test_default_runtime_directory_has_an_unpredictable_name() {
 		$r = $this->eval_json(
-			'$c = WPS3_Sidecar_Client::instance(); echo wp_json_encode( array( $c->runtime_dir(), $c->is_default_runtime_dir(), get_site_option( WPS3_Sidecar_Client::SUFFIX_OPTION ) ) );',
+			'$c = WPS3\Sidecar\Client::instance(); echo wp_json_encode( array( $c->runtime()->path(), $c->runtime()->is_default(), get_site_option( WPS3\Sidecar\RuntimeSuffix::OPTION ) ) );',
 			array( 'WPS3_SIDECAR_SOCKET' => '' )
 		);
 		$this->assertTrue( $r[1] );
 		$this->assertMatchesRegularExpression( '#^' . preg_quote( rtrim( sys_get_temp_dir(), '/' ), '#' ) . '/wps3-[0-9a-f]{8}-[0-9a-f]{16}$#', $r[0] );
 		$this->assertStringEndsWith( $r[2], $r[0], 'the random part is stored, so every request finds the same directory' );
-		$again = $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->runtime_dir() );', array( 'WPS3_SIDECAR_SOCKET' => '' ) );
+		$again = $this->eval_json( 'echo wp_json_encode( WPS3\Sidecar\Client::instance()->runtime()->path() );', array( 'WPS3_SIDECAR_SOCKET' => '' ) );
 		$this->assertSame( $r[0], $again );
 	}
 }

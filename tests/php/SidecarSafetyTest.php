@@ -14,7 +14,7 @@
  */
 class SidecarSafetyTest extends WPS3_E2E_TestCase {
 
-	const CALL = '$c = WPS3_Sidecar_Client::instance(); $r = $c->call( "render-key", array( "title" => "Safe", "documentId" => "7", "now" => 1700000000 ) ); $h = $c->health(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "pid" => is_wp_error( $h ) ? 0 : $h["pid"] ) );';
+	const CALL = '$c = WPS3\Sidecar\Client::instance(); $r = $c->call( "render-key", array( "title" => "Safe", "documentId" => "7", "now" => 1700000000 ) ); $h = $c->health(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "pid" => is_wp_error( $h ) ? 0 : $h["pid"] ) );';
 
 	const KEY = 'wpsigner/Safe_2023-11-14_7.pdf';
 
@@ -133,25 +133,25 @@ class SidecarSafetyTest extends WPS3_E2E_TestCase {
 	}
 
 	public function test_command_line_must_be_exactly_ours() {
-		$c      = WPS3_Sidecar_Client::instance();
-		$script = $c->server_script();
-		$ours   = array( '/usr/bin/node', $script, '--socket', $c->socket_path(), '--pid-file', $c->pid_file() );
-		$this->assertTrue( $c->is_our_argv( $ours ) );
-		$this->assertTrue( $c->is_our_argv( array( 'node', $script, '--pid-file', $c->pid_file(), '--socket', $c->socket_path() ) ), 'option order does not matter' );
-		$this->assertFalse( $c->is_our_argv( array_merge( $ours, array( '--debug' ) ) ) );
-		$this->assertFalse( $c->is_our_argv( array_merge( $ours, array( '--pid-file', '/tmp/other.pid' ) ) ) );
-		$this->assertFalse( $c->is_our_argv( array( 'node', $script, '--socket', $c->socket_path() ) ), 'no pid file' );
-		$this->assertFalse( $c->is_our_argv( array( 'node', $script, '--socket', $c->socket_path(), '--pid-file', $c->pid_file() . 'x' ) ) );
-		$this->assertFalse( $c->is_our_argv( array( 'node', '/elsewhere/server.mjs', '--socket', $c->socket_path(), '--pid-file', $c->pid_file() ) ) );
-		$this->assertFalse( $c->is_our_argv( array( 'node', 'x.js', 'server.mjs', '--pid-file', $c->pid_file() ) ) );
-		$this->assertFalse( $c->is_our_argv( array() ) );
+		$c      = WPS3\Sidecar\Client::instance();
+		$script = $c->launcher()->server_script();
+		$ours   = array( '/usr/bin/node', $script, '--socket', $c->runtime()->socket_path(), '--pid-file', $c->runtime()->pid_file() );
+		$this->assertTrue( $c->launcher()->is_ours( $ours ) );
+		$this->assertTrue( $c->launcher()->is_ours( array( 'node', $script, '--pid-file', $c->runtime()->pid_file(), '--socket', $c->runtime()->socket_path() ) ), 'option order does not matter' );
+		$this->assertFalse( $c->launcher()->is_ours( array_merge( $ours, array( '--debug' ) ) ) );
+		$this->assertFalse( $c->launcher()->is_ours( array_merge( $ours, array( '--pid-file', '/tmp/other.pid' ) ) ) );
+		$this->assertFalse( $c->launcher()->is_ours( array( 'node', $script, '--socket', $c->runtime()->socket_path() ) ), 'no pid file' );
+		$this->assertFalse( $c->launcher()->is_ours( array( 'node', $script, '--socket', $c->runtime()->socket_path(), '--pid-file', $c->runtime()->pid_file() . 'x' ) ) );
+		$this->assertFalse( $c->launcher()->is_ours( array( 'node', '/elsewhere/server.mjs', '--socket', $c->runtime()->socket_path(), '--pid-file', $c->runtime()->pid_file() ) ) );
+		$this->assertFalse( $c->launcher()->is_ours( array( 'node', 'x.js', 'server.mjs', '--pid-file', $c->runtime()->pid_file() ) ) );
+		$this->assertFalse( $c->launcher()->is_ours( array() ) );
 		// The wps3_sidecar_script filter names another file: the check follows it.
 		$other = function () {
 			return '/opt/wps3/sidecar-entry.mjs';
 		};
 		add_filter( 'wps3_sidecar_script', $other );
-		$this->assertTrue( $c->is_our_argv( array( 'node', '/opt/wps3/sidecar-entry.mjs', '--socket', $c->socket_path(), '--pid-file', $c->pid_file() ) ) );
-		$this->assertFalse( $c->is_our_argv( $ours ) );
+		$this->assertTrue( $c->launcher()->is_ours( array( 'node', '/opt/wps3/sidecar-entry.mjs', '--socket', $c->runtime()->socket_path(), '--pid-file', $c->runtime()->pid_file() ) ) );
+		$this->assertFalse( $c->launcher()->is_ours( $ours ) );
 		remove_filter( 'wps3_sidecar_script', $other );
 	}
 
@@ -163,7 +163,7 @@ class SidecarSafetyTest extends WPS3_E2E_TestCase {
 		file_put_contents( $dir . '/sidecar.pid', (string) $decoy );
 		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );
 
-		$this->assertFalse( $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );', $defines ) );
+		$this->assertFalse( $this->eval_json( 'echo wp_json_encode( WPS3\Sidecar\Client::instance()->supervisor()->stop() );', $defines ) );
 		$this->assertTrue( self::alive( $decoy ), 'stop() left the unrelated process alone' );
 
 		// A call starts a real sidecar next to it, without signalling it; stopping that one spares the decoy.
@@ -171,7 +171,7 @@ class SidecarSafetyTest extends WPS3_E2E_TestCase {
 		$this->assertSame( self::KEY, $r['result']['key'] ?? null, wp_json_encode( $r ) );
 		$this->assertNotSame( $decoy, $r['pid'] );
 		$this->assertTrue( self::alive( $decoy ) );
-		$this->assertTrue( $this->eval_json( 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );', $defines ) );
+		$this->assertTrue( $this->eval_json( 'echo wp_json_encode( WPS3\Sidecar\Client::instance()->supervisor()->stop() );', $defines ) );
 		$this->assertFalse( self::alive( $r['pid'] ) );
 		$this->assertTrue( self::alive( $decoy ) );
 	}
@@ -182,7 +182,7 @@ class SidecarSafetyTest extends WPS3_E2E_TestCase {
 		$fake    = $this->start_fake( 'two-sigterms', $dir, array( 'WPS3_FAKE_EVENTS' => $events ) );
 		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );
 		$stopped = $this->eval_json(
-			self::fake_filter() . 'add_filter( "wps3_sidecar_stop_grace", function () { return 1.0; } ); echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );',
+			self::fake_filter() . 'add_filter( "wps3_sidecar_stop_grace", function () { return 1.0; } ); echo wp_json_encode( WPS3\Sidecar\Client::instance()->supervisor()->stop() );',
 			$defines
 		);
 		$this->assertTrue( $stopped );
@@ -206,11 +206,11 @@ class SidecarSafetyTest extends WPS3_E2E_TestCase {
 		$this->assertSame( self::KEY, $r['result']['key'] ?? null, wp_json_encode( $r ) );
 		$this->assertGreaterThan( 2.0, microtime( true ) - $t0, 'the new sidecar started after the old one exited' );
 		$this->assertSame( "sigterm\nexit\n", (string) file_get_contents( $events ), 'no second SIGTERM for a draining sidecar' );
-		$this->assertTrue( $this->eval_json( self::fake_filter() . 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->stop() );', $defines ) );
+		$this->assertTrue( $this->eval_json( self::fake_filter() . 'echo wp_json_encode( WPS3\Sidecar\Client::instance()->supervisor()->stop() );', $defines ) );
 	}
 
 	public function test_sidecar_of_another_version_is_used_when_it_cannot_be_replaced() {
-		$code    = '$c = WPS3_Sidecar_Client::instance(); $r = $c->call( "render-key", array( "title" => "x", "documentId" => "1" ) ); wp_set_current_user( 1 ); ob_start(); \WPS3\Admin\Notices::render_global(); $html = ob_get_clean(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "notice" => get_transient( "wps3_sidecar_version" ), "html" => $html ) );';
+		$code    = '$c = \WPS3\Sidecar\Client::instance(); $r = $c->call( "render-key", array( "title" => "x", "documentId" => "1" ) ); wp_set_current_user( 1 ); ob_start(); \WPS3\Admin\Notices::render_global(); $html = ob_get_clean(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "notice" => get_transient( "wps3_sidecar_version" ), "html" => $html ) );';
 		$dir     = $this->private_dir( 'old-service' );
 		$fake    = $this->start_fake( 'stale', $dir );
 		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );
@@ -263,14 +263,14 @@ class SidecarSafetyTest extends WPS3_E2E_TestCase {
 			. "   1: 0100007F:1E65 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 4243 1 0000000000000000 20 4 30 10 -1\n"
 			. "   2: 00000000:1E66 00000000:0000 0A 00000000:00000000 00:00000000 00000000    33        0 4244 1 0000000000000000 100 0 0 10 0\n"
 			. "   3: 0200007F:1E65 00000000:0000 0A 00000000:00000000 00:00000000 00000000    44        0 4245 1 0000000000000000 100 0 0 10 0\n";
-		$this->assertSame( array( 1000 ), WPS3_Sidecar_Client::listener_uids( $tcp, $port ), 'only the 127.0.0.1 listener, not the connection or 127.0.0.2' );
-		$this->assertSame( array( 33 ), WPS3_Sidecar_Client::listener_uids( $tcp, 7782 ), '0.0.0.0 accepts loopback connections too' );
+		$this->assertSame( array( 1000 ), WPS3\Sidecar\TcpGuard::listener_uids( $tcp, $port ), 'only the 127.0.0.1 listener, not the connection or 127.0.0.2' );
+		$this->assertSame( array( 33 ), WPS3\Sidecar\TcpGuard::listener_uids( $tcp, 7782 ), '0.0.0.0 accepts loopback connections too' );
 		$tcp6 = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 			. "   0: 00000000000000000000000000000000:1E65 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000    55        0 1 1 0000000000000000 100 0 0 10 0\n"
 			. "   1: 00000000000000000000000001000000:1E65 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000    66        0 2 1 0000000000000000 100 0 0 10 0\n"
 			. "   2: 0000000000000000FFFF00000100007F:1E65 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000    77        0 3 1 0000000000000000 100 0 0 10 0\n";
-		$this->assertSame( array( 55, 77 ), WPS3_Sidecar_Client::listener_uids( $tcp6, $port ), ':: (dual stack) and ::ffff:127.0.0.1, not ::1' );
-		$this->assertSame( array(), WPS3_Sidecar_Client::listener_uids( "garbage\n\n", $port ) );
+		$this->assertSame( array( 55, 77 ), WPS3\Sidecar\TcpGuard::listener_uids( $tcp6, $port ), ':: (dual stack) and ::ffff:127.0.0.1, not ::1' );
+		$this->assertSame( array(), WPS3\Sidecar\TcpGuard::listener_uids( "garbage\n\n", $port ) );
 	}
 
 	public function test_unreadable_token_file_gives_a_clear_error_and_starts_nothing() {
@@ -300,7 +300,7 @@ class SidecarSafetyTest extends WPS3_E2E_TestCase {
 			file_put_contents( $dir . '/' . $name, 'admin' );
 		}
 		$defines = array( 'WPS3_SIDECAR_SOCKET' => $sock );
-		$this->eval_json( 'WPS3_Installer::uninstall_sidecar(); echo 1;', $defines );
+		$this->eval_json( 'WPS3\Install\Uninstaller::uninstall_sidecar(); echo 1;', $defines );
 		$this->assertTrue( self::alive( $pid ), 'a sidecar the plugin did not start keeps running' );
 		clearstatcache();
 		foreach ( array( 'sidecar.sock', 'sidecar.pid', 'sidecar.log', 'sidecar.lock', 'sidecar.token', 'notes.txt' ) as $name ) {
@@ -315,7 +315,7 @@ class SidecarSafetyTest extends WPS3_E2E_TestCase {
 		$this->assertSame( self::KEY, $r['result']['key'] ?? null, wp_json_encode( $r ) );
 		$this->assertFileExists( $dir . '/sidecar.started' );
 		file_put_contents( $dir . '/notes.txt', 'admin' );
-		$this->eval_json( 'WPS3_Installer::uninstall_sidecar(); echo 1;', $defines );
+		$this->eval_json( 'WPS3\Install\Uninstaller::uninstall_sidecar(); echo 1;', $defines );
 		$this->assertFalse( self::alive( $r['pid'] ), 'the sidecar the plugin started is stopped' );
 		clearstatcache();
 		foreach ( array( 'sidecar.sock', 'sidecar.pid', 'sidecar.started' ) as $name ) {
@@ -332,7 +332,7 @@ class SidecarSafetyTest extends WPS3_E2E_TestCase {
 		$fake    = $this->start_fake( 'stall', $dir, array( 'WPS3_FAKE_VERSION' => WPS3_VERSION ) );
 		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );
 		$r       = $this->eval_json(
-			'$c = WPS3_Sidecar_Client::instance(); $r = $c->call( "upload-file", array( "key" => "k" ), 0, array( "stall_check" => 1 ) ); $p = new ReflectionProperty( $c, "checked" ); $p->setAccessible( true ); echo wp_json_encode( array( "error" => is_wp_error( $r ) ? $r->get_error_data() : $r, "checked" => $p->getValue( $c ) ) );',
+			'$c = WPS3\Sidecar\Client::instance(); $r = $c->call( "upload-file", array( "key" => "k" ), 0, array( "stall_check" => 1 ) ); $p = new ReflectionProperty( $c->supervisor(), "checked" ); $p->setAccessible( true ); echo wp_json_encode( array( "error" => is_wp_error( $r ) ? $r->get_error_data() : $r, "checked" => $p->getValue( $c->supervisor() ) ) );',
 			$defines
 		);
 		$this->assertSame( 'SIDECAR_UNAVAILABLE', $r['error']['code'] ?? null, wp_json_encode( $r ) );
@@ -343,35 +343,35 @@ class SidecarSafetyTest extends WPS3_E2E_TestCase {
 
 	public function test_concurrent_first_requests_agree_on_the_runtime_suffix() {
 		global $wpdb;
-		$original = $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", WPS3_Sidecar_Client::SUFFIX_OPTION ) );
-		$wpdb->delete( $wpdb->options, array( 'option_name' => WPS3_Sidecar_Client::SUFFIX_OPTION ) );
+		$original = $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", WPS3\Sidecar\RuntimeSuffix::OPTION ) );
+		$wpdb->delete( $wpdb->options, array( 'option_name' => WPS3\Sidecar\RuntimeSuffix::OPTION ) );
 		try {
 			$procs = array();
 			for ( $i = 0; $i < 4; $i++ ) {
-				$procs[] = $this->spawn_wp( array( 'eval', 'echo wp_json_encode( WPS3_Sidecar_Client::instance()->runtime_dir() );' ), array( 'WPS3_SIDECAR_SOCKET' => '', 'DISABLE_WP_CRON' => true ) ); // No WP-Cron spawns (they would hold the web site's cron lock).
+				$procs[] = $this->spawn_wp( array( 'eval', 'echo wp_json_encode( WPS3\Sidecar\Client::instance()->runtime()->path() );' ), array( 'WPS3_SIDECAR_SOCKET' => '', 'DISABLE_WP_CRON' => true ) ); // No WP-Cron spawns (they would hold the web site's cron lock).
 			}
 			$dirs = array();
 			foreach ( $procs as $p ) {
 				$dirs[] = json_decode( $this->wait_wp( $p, true, 60 ), true );
 			}
-			$stored = $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", WPS3_Sidecar_Client::SUFFIX_OPTION ) );
+			$stored = $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", WPS3\Sidecar\RuntimeSuffix::OPTION ) );
 			$this->assertMatchesRegularExpression( '/^[0-9a-f]{16}$/', (string) $stored );
 			$this->assertCount( 1, array_unique( $dirs ), wp_json_encode( $dirs ) );
 			$this->assertStringEndsWith( '-' . $stored, $dirs[0] );
 		} finally {
-			$wpdb->delete( $wpdb->options, array( 'option_name' => WPS3_Sidecar_Client::SUFFIX_OPTION ) );
+			$wpdb->delete( $wpdb->options, array( 'option_name' => WPS3\Sidecar\RuntimeSuffix::OPTION ) );
 			if ( null !== $original ) {
 				$wpdb->insert(
 					$wpdb->options,
 					array(
-						'option_name'  => WPS3_Sidecar_Client::SUFFIX_OPTION,
+						'option_name'  => WPS3\Sidecar\RuntimeSuffix::OPTION,
 						'option_value' => $original,
 						'autoload'     => 'yes',
 					)
 				);
 			}
 			wp_cache_delete( 'alloptions', 'options' );
-			wp_cache_delete( WPS3_Sidecar_Client::SUFFIX_OPTION, 'options' );
+			wp_cache_delete( WPS3\Sidecar\RuntimeSuffix::OPTION, 'options' );
 		}
 	}
 }

@@ -44,7 +44,7 @@ abstract class WPS3_E2E_TestCase extends TestCase {
 	protected function setUp(): void {
 		global $wpdb;
 		parent::setUp();
-		$tables = WPS3_Installer::tables();
+		$tables = WPS3\Install\Schema::tables();
 		$wpdb->query( "TRUNCATE TABLE {$tables['jobs']}" );
 		$wpdb->query( "TRUNCATE TABLE {$tables['backups']}" );
 		$this->use_storage(); // The harness's ministack, whatever an earlier test left behind.
@@ -374,7 +374,7 @@ abstract class WPS3_E2E_TestCase extends TestCase {
 	 * @return int
 	 */
 	protected function sidecar_pid() {
-		$health = WPS3_Sidecar_Client::instance()->ensure_running();
+		$health = WPS3\Sidecar\Client::instance()->ensure_running();
 		$this->assertIsArray( $health, is_wp_error( $health ) ? $health->get_error_message() : '' );
 		return (int) $health['pid'];
 	}

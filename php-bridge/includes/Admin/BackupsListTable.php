@@ -111,9 +111,9 @@ final class BackupsListTable extends \WP_List_Table {
 		$labels = array( '' => __( 'All', 'wps3' ) ) + self::status_labels();
 		$views  = array();
 		foreach ( $labels as $status => $label ) {
-			$count = '' === $status ? array_sum( $counts ) : (int) ( $counts[ $status ] ?? 0 );
-			$url   = '' === $status ? Screen::page_url() : Screen::page_url( array( 'status' => $status ) );
-			$class = $this->query->status === $status ? ' class="current" aria-current="page"' : '';
+			$count                                     = '' === $status ? array_sum( $counts ) : (int) ( $counts[ $status ] ?? 0 );
+			$url                                       = '' === $status ? Screen::page_url() : Screen::page_url( array( 'status' => $status ) );
+			$class                                     = $this->query->status === $status ? ' class="current" aria-current="page"' : '';
 			$views[ '' === $status ? 'all' : $status ] = sprintf( '<a href="%s"%s>%s <span class="count">(%d)</span></a>', esc_url( $url . '#wps3-backups' ), $class, esc_html( $label ), $count );
 		}
 		return $views;

@@ -104,7 +104,7 @@ final class Notices {
 	 */
 	private static function sidecar_failure(): void {
 		$sidecar = get_transient( 'wps3_sidecar_error' );
-		if ( is_array( $sidecar ) && \WPS3_Sidecar_Client::instance()->cached_health_ok() ) {
+		if ( is_array( $sidecar ) && \WPS3\Sidecar\Client::instance()->cached_health_ok() ) {
 			// It runs again (started by another request, or by an admin): the old failure is history.
 			delete_transient( 'wps3_sidecar_error' );
 			return;
@@ -117,7 +117,7 @@ final class Notices {
 		if ( Screen::can_manage_network() ) {
 			// The log is shared by every site of the install: only (network) administrators of the host see where.
 			/* translators: %s: log path */
-			echo '<p class="wps3-sidecar-log">' . esc_html( sprintf( __( 'Sidecar log: %s', 'wps3' ), \WPS3_Sidecar_Client::instance()->log_file() ) ) . '</p>';
+			echo '<p class="wps3-sidecar-log">' . esc_html( sprintf( __( 'Sidecar log: %s', 'wps3' ), \WPS3\Sidecar\Client::instance()->runtime()->log_file() ) ) . '</p>';
 		}
 		echo '</div>';
 	}

@@ -27,9 +27,9 @@ final class Screen {
 	/**
 	 * Shared instance.
 	 *
-	 * @var self|null
+	 * @var Screen|null
 	 */
-	private static ?self $instance = null;
+	private static ?Screen $instance = null;
 
 	/**
 	 * The settings form of the page.
@@ -125,9 +125,9 @@ final class Screen {
 	/**
 	 * Redirects back to the page and stops.
 	 *
-	 * @return never
+	 * @return void
 	 */
-	public static function back(): never {
+	public static function back(): void {
 		wp_safe_redirect( self::page_url() );
 		exit;
 	}
@@ -190,7 +190,7 @@ final class Screen {
 	}
 
 	/**
-	 * admin-post: retry one failed job.
+	 * Handles admin-post: retry one failed job.
 	 *
 	 * @return void
 	 */
@@ -207,7 +207,7 @@ final class Screen {
 	}
 
 	/**
-	 * admin-post: process the queue now.
+	 * Handles admin-post: process the queue now.
 	 *
 	 * @return void
 	 */
@@ -224,7 +224,7 @@ final class Screen {
 	}
 
 	/**
-	 * admin-post: redirect to a short-lived presigned GET of a backup.
+	 * Handles admin-post: redirect to a short-lived presigned GET of a backup.
 	 *
 	 * @return void
 	 */

@@ -60,7 +60,7 @@ final class SettingsForm {
 	}
 
 	/**
-	 * admin-post: save settings.
+	 * Handles admin-post: save settings.
 	 *
 	 * @return void
 	 */
@@ -68,7 +68,7 @@ final class SettingsForm {
 		Screen::require_capability();
 		check_admin_referer( 'wps3_save_settings' );
 		// phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- every field is sanitized in Settings::save() and validated by the core.
-		$input = isset( $_POST['wps3'] ) && is_array( $_POST['wps3'] ) ? wp_unslash( $_POST['wps3'] ) : array();
+		$input                   = isset( $_POST['wps3'] ) && is_array( $_POST['wps3'] ) ? wp_unslash( $_POST['wps3'] ) : array();
 		list( $input, $refused ) = self::filter_input_for_user( $input );
 		if ( $refused ) {
 			foreach ( $refused as $message ) {
@@ -91,7 +91,7 @@ final class SettingsForm {
 	}
 
 	/**
-	 * admin-post: test the connection with the saved settings.
+	 * Handles admin-post: test the connection with the saved settings.
 	 *
 	 * @return void
 	 */

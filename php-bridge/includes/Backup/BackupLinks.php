@@ -45,7 +45,7 @@ final class BackupLinks {
 		}
 		$key      = (string) ( $backup['object_key'] ?? '' );
 		$filename = basename( $key );
-		$prepared = \WPS3_Sidecar_Client::instance()->batch(
+		$prepared = \WPS3\Sidecar\Client::instance()->batch(
 			array(
 				array(
 					'op'   => 'content-disposition',
@@ -78,7 +78,7 @@ final class BackupLinks {
 		 * @param int $expires Seconds.
 		 */
 		$expires = (int) apply_filters( 'wps3_download_expires', 300 );
-		$signed  = \WPS3_Sidecar_Client::instance()->call(
+		$signed  = \WPS3\Sidecar\Client::instance()->call(
 			'presign',
 			array(
 				'storage'                    => $storage,
@@ -109,7 +109,7 @@ final class BackupLinks {
 	 * @return array<string, mixed>|\WP_Error `{ scheme, host, addressingStyle, region, bucketUrl }`.
 	 */
 	public function endpoint_of( array $storage ): array|\WP_Error {
-		$checked = \WPS3_Sidecar_Client::instance()->call( 'validate-settings', $storage );
+		$checked = \WPS3\Sidecar\Client::instance()->call( 'validate-settings', $storage );
 		if ( is_wp_error( $checked ) ) {
 			return $checked;
 		}

@@ -25,7 +25,7 @@ final class JobStore {
 	 * @return array{jobs: string, backups: string}
 	 */
 	private function tables(): array {
-		return \WPS3_Installer::tables();
+		return \WPS3\Install\Schema::tables();
 	}
 
 	/**

@@ -118,7 +118,7 @@ final class ObjectKey {
 		if ( isset( $document['user'] ) && is_scalar( $document['user'] ) && '' !== (string) $document['user'] ) {
 			$args['user'] = (string) $document['user'];
 		}
-		$result = \WPS3_Sidecar_Client::instance()->call( 'render-key', $args );
+		$result = \WPS3\Sidecar\Client::instance()->call( 'render-key', $args );
 		if ( is_wp_error( $result ) ) {
 			return $result;
 		}

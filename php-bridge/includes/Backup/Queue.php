@@ -32,9 +32,9 @@ final class Queue {
 	/**
 	 * Shared instance.
 	 *
-	 * @var self|null
+	 * @var Queue|null
 	 */
-	private static ?self $instance = null;
+	private static ?Queue $instance = null;
 
 	/**
 	 * Job store.
@@ -150,7 +150,7 @@ final class Queue {
 		if ( is_wp_error( $doc ) ) {
 			return $doc;
 		}
-		\WPS3_Installer::maybe_upgrade(); // This site's tables may predate the running code (multisite: switch_to_blog()).
+		\WPS3\Install\Schema::maybe_upgrade(); // This site's tables may predate the running code (multisite: switch_to_blog()).
 		// The PDF may not be on disk yet (the host fires the hook before it finished writing it): the job is
 		// queued anyway and the worker retries FILE_NOT_FOUND a few times (RetryPolicy::file_attempts()).
 		$json     = Document::to_json( $doc );
@@ -222,7 +222,7 @@ final class Queue {
 			Runner::FAILED => 0,
 		);
 		if ( function_exists( 'set_time_limit' ) ) {
-			@set_time_limit( 0 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- disabled on some hosts; the lease covers a run that is cut short.
+			@set_time_limit( 0 ); // phpcs:ignore Generic.PHP.NoSilencedErrors,WordPress.PHP.NoSilencedErrors -- disabled on some hosts; the lease covers a run that is cut short.
 		}
 		ignore_user_abort( true );
 		/**
@@ -237,7 +237,7 @@ final class Queue {
 		 * @param int $max Jobs.
 		 */
 		$max = (int) apply_filters( 'wps3_queue_batch_size', 25 );
-		\WPS3_Installer::maybe_upgrade();
+		\WPS3\Install\Schema::maybe_upgrade();
 		$seen = array();
 		while ( $stats['claimed'] < $max && time() < $deadline ) {
 			$ids = array_diff( $this->store->due_ids( time() ), $seen );

@@ -102,7 +102,7 @@ final class RetryPolicy {
 	 * @return int Seconds, 1 to 30 days.
 	 */
 	public function delay( int $attempts, ?\WP_Error $error = null, string $retry = Errors::RETRY_BACKOFF ): int {
-		$args = array(
+		$args  = array(
 			'retry'   => Errors::RETRY_NEVER === $retry ? Errors::RETRY_BACKOFF : $retry,
 			'attempt' => max( 1, $attempts ),
 			'jitter'  => wp_rand( 0, 1000 ) / 1000,
@@ -111,7 +111,7 @@ final class RetryPolicy {
 		if ( is_numeric( $after ) ) {
 			$args['retryAfterSeconds'] = (int) $after;
 		}
-		$answer = \WPS3_Sidecar_Client::instance()->call( 'retry-delay', $args, 10 );
+		$answer = \WPS3\Sidecar\Client::instance()->call( 'retry-delay', $args, 10 );
 		$delay  = is_array( $answer ) && isset( $answer['delaySeconds'] ) && is_numeric( $answer['delaySeconds'] )
 			? (int) round( (float) $answer['delaySeconds'] )
 			: self::DELAY_WITHOUT_CORE;

@@ -122,7 +122,7 @@ final class Runner {
 		// the transfer is aborted (the sidecar then aborts the upload) as soon as the lease is lost; a sidecar
 		// that stops answering health checks is abandoned.
 		$lease_lost = false;
-		$result     = \WPS3_Sidecar_Client::instance()->call(
+		$result     = \WPS3\Sidecar\Client::instance()->call(
 			'upload-file',
 			$upload_args,
 			0,
@@ -189,7 +189,7 @@ final class Runner {
 	 * @return array<string, mixed>
 	 */
 	private function backup_row( Job $job, array $storage, string $provider_id, string $key, array $result ): array {
-		$size = isset( $result['size'] ) ? (int) $result['size'] : (int) @filesize( $job->file_path ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- a file gone since the upload just has no size.
+		$size = isset( $result['size'] ) ? (int) $result['size'] : (int) @filesize( $job->file_path ); // phpcs:ignore Generic.PHP.NoSilencedErrors,WordPress.PHP.NoSilencedErrors -- a file gone since the upload just has no size.
 		return array(
 			'document_id' => $job->document_id,
 			'provider'    => (string) ( $storage['provider'] ?? $provider_id ),
@@ -250,7 +250,7 @@ final class Runner {
 	 * @return string RETRY or FAILED (RETRY also when another worker took the job over: its outcome, not ours).
 	 */
 	private function fail( Job $job, string $token, \WP_Error $error ): string {
-		$attempts = max( 1, $job->attempts ); // claim() counted this attempt.
+		$attempts = max( 1, $job->attempts ); // The claim counted this attempt.
 		$code     = (string) Errors::field( $error, 'code', $error->get_error_code() );
 		$cause    = (string) Errors::field( $error, 'cause', $error->get_error_message() );
 		$fix      = (string) Errors::field( $error, 'fix', '' );

@@ -20,9 +20,9 @@ final class Demo {
 	/**
 	 * Shared instance.
 	 *
-	 * @var self|null
+	 * @var Demo|null
 	 */
-	private static ?self $instance = null;
+	private static ?Demo $instance = null;
 
 	/**
 	 * Parts of the panel, in display order.

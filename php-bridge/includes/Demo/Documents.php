@@ -99,7 +99,7 @@ final class Documents implements Part {
 	}
 
 	/**
-	 * admin-post: mark as fully signed.
+	 * Handles admin-post: mark as fully signed.
 	 *
 	 * @return void
 	 */
@@ -116,7 +116,7 @@ final class Documents implements Part {
 	}
 
 	/**
-	 * admin-post: create another sample document.
+	 * Handles admin-post: create another sample document.
 	 *
 	 * @return void
 	 */

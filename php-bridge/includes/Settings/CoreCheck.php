@@ -61,7 +61,7 @@ final class CoreCheck {
 		if ( defined( 'WPS3_ADDRESSING_STYLE' ) && is_string( WPS3_ADDRESSING_STYLE ) && '' !== WPS3_ADDRESSING_STYLE ) {
 			$args['addressingStyle'] = WPS3_ADDRESSING_STYLE;
 		}
-		$checked = \WPS3_Sidecar_Client::instance()->call( 'validate-settings', $args, 10 );
+		$checked = \WPS3\Sidecar\Client::instance()->call( 'validate-settings', $args, 10 );
 		if ( is_wp_error( $checked ) ) {
 			$out['failure'] = $checked;
 			return $out;

@@ -32,7 +32,7 @@ final class Schema {
 		if ( null !== self::$schema ) {
 			return self::$schema;
 		}
-		$schema = \WPS3_Sidecar_Client::instance()->call( 'settings-schema', array(), 10 );
+		$schema = \WPS3\Sidecar\Client::instance()->call( 'settings-schema', array(), 10 );
 		if ( is_wp_error( $schema ) ) {
 			return $schema;
 		}

@@ -84,7 +84,7 @@ final class Secret {
 	 * @return string|\WP_Error Envelope.
 	 */
 	public function seal( string $secret ): string|\WP_Error {
-		$client = \WPS3_Sidecar_Client::instance();
+		$client = \WPS3\Sidecar\Client::instance();
 		$args   = array(
 			'keyMaterial' => $this->key_material(),
 			'context'     => $this->context(),

@@ -43,9 +43,9 @@ final class Settings {
 	/**
 	 * Shared instance.
 	 *
-	 * @var self|null
+	 * @var Settings|null
 	 */
-	private static ?self $instance = null;
+	private static ?Settings $instance = null;
 
 	/**
 	 * The sealed secret.
@@ -96,7 +96,7 @@ final class Settings {
 		}
 		if ( ! array_key_exists( 'path_prefix', $stored ) ) {
 			// Never saved: the core's default folder (an empty prefix that was saved stays empty).
-			$schema              = Schema::get();
+			$schema             = Schema::get();
 			$out['path_prefix'] = is_array( $schema ) ? (string) ( $schema['defaults']['pathPrefix'] ?? '' ) : '';
 		}
 		return $out;
@@ -385,7 +385,7 @@ final class Settings {
 		if ( is_wp_error( $credentials ) ) {
 			return $credentials;
 		}
-		return \WPS3_Sidecar_Client::instance()->call(
+		return \WPS3\Sidecar\Client::instance()->call(
 			'test-connection',
 			array(
 				'storage'     => $storage,

@@ -58,11 +58,11 @@ switch ( $wps3_cmd ) {
 		require_once ABSPATH . 'wp-admin/includes/plugin.php';
 		require_once ABSPATH . 'wp-admin/includes/file.php';
 		// A running sidecar, and demo files on every site, that the uninstall must remove.
-		$wps3_client  = WPS3_Sidecar_Client::instance();
+		$wps3_client  = WPS3\Sidecar\Client::instance();
 		$wps3_health  = $wps3_client->ensure_running();
 		$wps3_sc_pid  = is_wp_error( $wps3_health ) ? 0 : (int) $wps3_health['pid'];
-		$wps3_rt_dir  = $wps3_client->runtime_dir();
-		$wps3_default = $wps3_client->is_default_runtime_dir();
+		$wps3_rt_dir  = $wps3_client->runtime()->path();
+		$wps3_default = $wps3_client->runtime()->is_default();
 		$wps3_demo    = array();
 		foreach ( is_multisite() ? get_sites( array( 'fields' => 'ids' ) ) : array( get_current_blog_id() ) as $wps3_site ) {
 			is_multisite() && switch_to_blog( $wps3_site );

@@ -5,36 +5,41 @@
  * @package wps3
  */
 
+declare(strict_types=1);
+
+namespace WPS3;
+
+use WPS3\Install\Installer;
+use WPS3\Install\Schema;
+
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Registers hooks.
+ * Registers the plugin's hooks once per request.
  */
-class WPS3_Plugin {
+final class Plugin {
 
 	/**
-	 * Singleton.
+	 * Shared instance.
 	 *
-	 * @var WPS3_Plugin|null
+	 * @var Plugin|null
 	 */
-	private static $instance = null;
+	private static ?Plugin $instance = null;
 
 	/**
 	 * Whether boot() ran.
 	 *
 	 * @var bool
 	 */
-	private $booted = false;
+	private bool $booted = false;
 
 	/**
 	 * Returns the plugin.
 	 *
-	 * @return WPS3_Plugin
+	 * @return Plugin
 	 */
-	public static function instance() {
-		if ( null === self::$instance ) {
-			self::$instance = new self();
-		}
+	public static function instance(): Plugin {
+		self::$instance ??= new self();
 		return self::$instance;
 	}
 
@@ -43,7 +48,7 @@ class WPS3_Plugin {
 	 *
 	 * @return void
 	 */
-	public function boot() {
+	public function boot(): void {
 		if ( $this->booted ) {
 			return;
 		}
@@ -53,8 +58,8 @@ class WPS3_Plugin {
 		add_action( \WPS3\Backup\Queue::CRON_HOOK, array( $this, 'run_queue' ), 10, 0 );
 		add_action( 'wps_document_completed', array( $this, 'on_document_completed' ), 10, 1 );
 		add_action( 'init', array( $this, 'on_init' ) );
-		add_action( 'wp_initialize_site', array( 'WPS3_Installer', 'on_initialize_site' ), 200, 1 );
-		add_filter( 'wpmu_drop_tables', array( 'WPS3_Installer', 'on_drop_tables' ) );
+		add_action( 'wp_initialize_site', array( Installer::class, 'on_initialize_site' ), 200, 1 );
+		add_filter( 'wpmu_drop_tables', array( Installer::class, 'on_drop_tables' ) );
 		add_action( 'wps3_settings_saved', array( $this, 'on_settings_saved' ) );
 
 		if ( is_admin() ) {
@@ -70,20 +75,19 @@ class WPS3_Plugin {
 	 *
 	 * @return void
 	 */
-	public function on_init() {
-		WPS3_Installer::maybe_upgrade();
-		if ( ! wp_next_scheduled( \WPS3\Backup\Queue::CRON_HOOK, \WPS3\Backup\Queue::RECURRING_ARGS ) ) {
-			WPS3_Installer::schedule();
-		}
+	public function on_init(): void {
+		Schema::maybe_upgrade();
+		Installer::schedule();
 	}
 
 	/**
 	 * Adds the five-minute schedule.
 	 *
-	 * @param array $schedules Schedules.
-	 * @return array
+	 * @param mixed $schedules Schedules (an array, unless another filter broke it).
+	 * @return array<string,array{interval:int,display:string}>
 	 */
-	public function cron_schedules( $schedules ) {
+	public function cron_schedules( mixed $schedules ): array {
+		$schedules                                      = is_array( $schedules ) ? $schedules : array();
 		$schedules[ \WPS3\Backup\Queue::CRON_SCHEDULE ] = array(
 			'interval' => 5 * MINUTE_IN_SECONDS,
 			'display'  => __( 'Every five minutes (S3 backups)', 'wps3' ),
@@ -96,35 +100,36 @@ class WPS3_Plugin {
 	 *
 	 * @return void
 	 */
-	public function run_queue() {
+	public function run_queue(): void {
 		\WPS3\Backup\Queue::instance()->process();
 	}
 
 	/**
 	 * `wps_document_completed` handler.
 	 *
-	 * @param array|object $document Host document.
+	 * @param mixed $document Host document (array or object; anything else is refused with a WP_Error).
 	 * @return void
 	 */
-	public function on_document_completed( $document ) {
+	public function on_document_completed( mixed $document ): void {
 		$result = wps3_backup_document( $document );
-		if ( is_wp_error( $result ) ) {
-			set_transient(
-				'wps3_enqueue_error',
-				array(
-					'message' => $result->get_error_message(),
-					'time'    => time(),
-				),
-				DAY_IN_SECONDS
-			);
-			/**
-			 * Fires when a completed document could not be queued (bad document, missing file, database error).
-			 *
-			 * @param WP_Error     $error    Why.
-			 * @param array|object $document Host document.
-			 */
-			do_action( 'wps3_enqueue_failed', $result, $document );
+		if ( ! is_wp_error( $result ) ) {
+			return;
 		}
+		set_transient(
+			'wps3_enqueue_error',
+			array(
+				'message' => $result->get_error_message(),
+				'time'    => time(),
+			),
+			DAY_IN_SECONDS
+		);
+		/**
+		 * Fires when a completed document could not be queued (bad document, missing file, database error).
+		 *
+		 * @param \WP_Error    $error    Why.
+		 * @param array|object $document Host document.
+		 */
+		do_action( 'wps3_enqueue_failed', $result, $document );
 	}
 
 	/**
@@ -132,7 +137,7 @@ class WPS3_Plugin {
 	 *
 	 * @return void
 	 */
-	public function on_settings_saved() {
+	public function on_settings_saved(): void {
 		\WPS3\Backup\Queue::instance()->retry_after_settings_saved();
 	}
 }

@@ -1,0 +1,152 @@
+<?php
+/**
+ * Uninstall: stops the sidecar, removes what the plugin created, drops its tables and options.
+ *
+ * @package wps3
+ */
+
+declare(strict_types=1);
+
+namespace WPS3\Install;
+
+use WPS3\Sidecar\Client;
+use WPS3\Sidecar\RuntimeSuffix;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Removes the plugin from the whole install (uninstall.php runs run()).
+ */
+final class Uninstaller {
+
+	/**
+	 * Option names the plugin stores per site.
+	 */
+	private const OPTIONS = array(
+		'wps3_settings',
+		'wps3_secret_envelope',
+		Schema::DB_VERSION_OPTION,
+		'wps3_demo_documents',
+	);
+
+	/**
+	 * The whole uninstall: the sidecar serves the whole install, so it is stopped once; then every site's
+	 * data goes, then the network-wide runtime suffix.
+	 *
+	 * @return void
+	 */
+	public static function run(): void {
+		self::uninstall_sidecar();
+		Installer::on_each_site( true, array( self::class, 'uninstall_site' ) );
+		delete_site_option( RuntimeSuffix::OPTION );
+	}
+
+	/**
+	 * Stops the sidecar and deletes its runtime directory when it is the plugin's default one (socket, pid,
+	 * lock, marker, token and log). A directory chosen with WPS3_SIDECAR_SOCKET belongs to the admin: the
+	 * sidecar is stopped only if the plugin started it (marker file), and only what remove_own_files()
+	 * names is removed, never the directory.
+	 *
+	 * @return void
+	 */
+	public static function uninstall_sidecar(): void {
+		$client  = Client::instance();
+		$runtime = $client->runtime();
+		$dir     = $runtime->path();
+		if ( ! $runtime->is_default() ) {
+			$client->supervisor()->stop_if_started_by_us();
+			if ( is_dir( $dir ) && ! is_link( $dir ) ) {
+				self::remove_own_files( $client );
+			}
+			return;
+		}
+		$client->supervisor()->stop();
+		if ( ! is_dir( $dir ) || is_link( $dir ) ) {
+			return;
+		}
+		$files = $runtime->files();
+		if ( defined( 'WPS3_SIDECAR_TOKEN_FILE' ) && WPS3_SIDECAR_TOKEN_FILE ) {
+			// An admin-provided token file stays.
+			$files = array_diff( $files, array( (string) WPS3_SIDECAR_TOKEN_FILE ) );
+		}
+		foreach ( $files as $file ) {
+			if ( file_exists( $file ) || is_link( $file ) ) {
+				@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+			}
+		}
+		// The default directory is the plugin's alone (random name, 0700): remove all of it.
+		self::remove_dir( $dir, false );
+	}
+
+	/**
+	 * In a runtime directory an admin chose: removes the socket if nothing listens on it, the pid file if it
+	 * is ours (it names the sidecar this plugin started, per the marker, and that process no longer runs)
+	 * and the marker. Generic names (lock, log, token) stay: they may belong to a sidecar the admin runs.
+	 *
+	 * @param Client $client Sidecar client.
+	 * @return void
+	 */
+	private static function remove_own_files( Client $client ): void {
+		$socket    = $client->runtime()->socket_path();
+		$processes = $client->supervisor()->processes();
+		clearstatcache();
+		if ( ! $client->endpoint()->uses_tcp() && 'socket' === @filetype( $socket ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors
+			$conn = @stream_socket_client( 'unix://' . $socket, $errno, $errstr, 1 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors
+			if ( false === $conn ) {
+				@unlink( $socket ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- nobody listens.
+			} else {
+				fclose( $conn ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+			}
+		}
+		$marker = $processes->read_marker();
+		$pid    = $processes->read_pid();
+		// A running sidecar's pid file stays, whoever started it.
+		if ( $pid && null !== $marker && (int) $marker['pid'] === $pid && ! $processes->runs( $pid ) ) {
+			$processes->remove_pid_file();
+		}
+		$processes->remove_marker();
+	}
+
+	/**
+	 * Deletes the files in a directory (not sub-directories), then the directory if it is empty.
+	 *
+	 * @param string $dir          Directory.
+	 * @param bool   $regular_only Only regular files and links (the demo folder), or anything but
+	 *                             directories (the runtime directory: sockets too).
+	 * @return void
+	 */
+	private static function remove_dir( string $dir, bool $regular_only ): void {
+		foreach ( (array) glob( $dir . '/{,.}[!.]*', GLOB_BRACE ) as $file ) {
+			$file = (string) $file;
+			if ( $regular_only ? ( is_file( $file ) || is_link( $file ) ) : ( ! is_dir( $file ) || is_link( $file ) ) ) {
+				@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+			}
+		}
+		@rmdir( $dir ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+	}
+
+	/**
+	 * Drops the tables and deletes the options, transients and demo folder (uploads/wps3-demo) of the
+	 * current site.
+	 *
+	 * @return void
+	 */
+	public static function uninstall_site(): void {
+		global $wpdb;
+		Installer::unschedule();
+		foreach ( Schema::tables() as $table ) {
+			$wpdb->query( "DROP TABLE IF EXISTS `{$table}`" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name is built from $wpdb->prefix.
+		}
+		foreach ( self::OPTIONS as $option ) {
+			delete_option( $option );
+		}
+		$uploads = wp_upload_dir( null, false );
+		if ( ! empty( $uploads['basedir'] ) ) {
+			$demo = trailingslashit( $uploads['basedir'] ) . 'wps3-demo';
+			if ( is_dir( $demo ) && ! is_link( $demo ) ) {
+				self::remove_dir( $demo, true );
+			}
+		}
+		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s OR option_name LIKE %s", $wpdb->esc_like( '_transient_wps3_' ) . '%', $wpdb->esc_like( '_transient_timeout_wps3_' ) . '%' ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+	}
+}

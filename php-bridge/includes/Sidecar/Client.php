@@ -1,0 +1,372 @@
+<?php
+/**
+ * RPC client of the Node sidecar: HTTP/1.1 over its unix socket, or loopback TCP with a bearer token.
+ *
+ * @package wps3
+ */
+
+declare(strict_types=1);
+
+namespace WPS3\Sidecar;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Talks to `php-bridge/sidecar/server.mjs` through ext-curl.
+ *
+ * One curl handle is reused for the whole PHP request. The first request of a PHP request makes sure a
+ * current sidecar answers (Supervisor); a request that cannot connect starts it and is sent once more.
+ * Errors from the sidecar (the core's error model: code, retry, adviceId, …) pass through unchanged.
+ */
+final class Client {
+
+	/**
+	 * Shared client.
+	 *
+	 * @var Client|null
+	 */
+	private static ?Client $instance = null;
+
+	/**
+	 * Reused curl handle.
+	 *
+	 * @var \CurlHandle|null
+	 */
+	private ?\CurlHandle $ch = null;
+
+	/**
+	 * Runtime directory.
+	 *
+	 * @var RuntimeDir
+	 */
+	private RuntimeDir $runtime;
+
+	/**
+	 * Where the sidecar listens.
+	 *
+	 * @var Endpoint
+	 */
+	private Endpoint $endpoint;
+
+	/**
+	 * The command line the sidecar is launched with.
+	 *
+	 * @var Launcher
+	 */
+	private Launcher $launcher;
+
+	/**
+	 * Starts, replaces and stops the sidecar.
+	 *
+	 * @var Supervisor
+	 */
+	private Supervisor $supervisor;
+
+	/**
+	 * Returns the shared client.
+	 *
+	 * @return Client
+	 */
+	public static function instance(): Client {
+		self::$instance ??= new self();
+		return self::$instance;
+	}
+
+	/**
+	 * Wires the runtime directory, endpoint and supervisor of the current configuration.
+	 */
+	public function __construct() {
+		$this->runtime    = new RuntimeDir();
+		$this->endpoint   = new Endpoint( $this->runtime );
+		$this->launcher   = new Launcher( $this->endpoint, $this->runtime );
+		$processes        = new ProcessTable( $this->runtime, $this->launcher );
+		$this->supervisor = new Supervisor( $this, $this->runtime, $this->endpoint, $this->launcher, $processes );
+	}
+
+	/**
+	 * The runtime directory (socket, pid file, log).
+	 *
+	 * @return RuntimeDir
+	 */
+	public function runtime(): RuntimeDir {
+		return $this->runtime;
+	}
+
+	/**
+	 * Where the sidecar listens.
+	 *
+	 * @return Endpoint
+	 */
+	public function endpoint(): Endpoint {
+		return $this->endpoint;
+	}
+
+	/**
+	 * The launcher (Node.js, script, exact command line).
+	 *
+	 * @return Launcher
+	 */
+	public function launcher(): Launcher {
+		return $this->launcher;
+	}
+
+	/**
+	 * The supervisor (start, stop).
+	 *
+	 * @return Supervisor
+	 */
+	public function supervisor(): Supervisor {
+		return $this->supervisor;
+	}
+
+	/**
+	 * Drops the reused connection (after the sidecar was stopped, or a request broke).
+	 *
+	 * @return void
+	 */
+	public function reset_connection(): void {
+		$this->ch = null;
+	}
+
+	/**
+	 * Runs one sidecar op (`POST /v1/op/<op>`), starting the sidecar when needed.
+	 *
+	 * @param string              $op      Op name, e.g. `render-key`.
+	 * @param array<string,mixed> $args    Op arguments (wasm shapes, camelCase).
+	 * @param int                 $timeout Seconds before giving up (0 = no limit).
+	 * @param array<string,mixed> $options `progress`: callable run about once a second while waiting;
+	 *                                     returning false aborts the request (the sidecar then stops the
+	 *                                     op). `stall_check`: seconds between health checks of the sidecar
+	 *                                     on a second connection while waiting (0 = none); the request is
+	 *                                     aborted when the sidecar stops answering them.
+	 * @return array<string,mixed>|\WP_Error The op's result, or the error (code, cause, fix, retry, adviceId, …).
+	 */
+	public function call( string $op, array $args = array(), int $timeout = 30, array $options = array() ): array|\WP_Error {
+		$body = wp_json_encode( (object) $args );
+		if ( false === $body ) {
+			return Failure::make( 'BAD_REQUEST', __( 'The request to the sidecar could not be encoded as JSON.', 'wps3' ) );
+		}
+		$response = $this->request_with_start( 'POST', '/v1/op/' . rawurlencode( $op ), $body, $timeout, $options );
+		if ( is_wp_error( $response ) ) {
+			return $response;
+		}
+		list( $status, $decoded ) = $response;
+		if ( is_array( $decoded ) && array_key_exists( 'ok', $decoded ) ) {
+			if ( true === $decoded['ok'] ) {
+				return self::result( $decoded );
+			}
+			if ( isset( $decoded['error'] ) && is_array( $decoded['error'] ) ) {
+				return Failure::from_sidecar( $decoded['error'] );
+			}
+		}
+		return Failure::bad_response( $status );
+	}
+
+	/**
+	 * Runs several ops in one round trip (`POST /v1/batch`).
+	 *
+	 * @param array<int,array{op:string,args?:array<string,mixed>}> $ops     The ops.
+	 * @param int                                                   $timeout Seconds.
+	 * @return array<int,array<string,mixed>|\WP_Error>|\WP_Error One entry per op: its result, or a WP_Error.
+	 */
+	public function batch( array $ops, int $timeout = 30 ): array|\WP_Error {
+		$list = array();
+		foreach ( $ops as $op ) {
+			$list[] = array(
+				'op'   => (string) $op['op'],
+				'args' => (object) ( $op['args'] ?? array() ),
+			);
+		}
+		$body = wp_json_encode( array( 'ops' => $list ) );
+		if ( false === $body ) {
+			return Failure::make( 'BAD_REQUEST', __( 'The request to the sidecar could not be encoded as JSON.', 'wps3' ) );
+		}
+		$response = $this->request_with_start( 'POST', '/v1/batch', $body, $timeout );
+		if ( is_wp_error( $response ) ) {
+			return $response;
+		}
+		list( $status, $decoded ) = $response;
+		if ( 200 !== $status || ! is_array( $decoded ) || ! isset( $decoded['results'] ) || ! is_array( $decoded['results'] ) ) {
+			if ( is_array( $decoded ) && isset( $decoded['error'] ) && is_array( $decoded['error'] ) ) {
+				return Failure::from_sidecar( $decoded['error'] );
+			}
+			return Failure::bad_response( $status );
+		}
+		$out = array();
+		foreach ( $decoded['results'] as $item ) {
+			if ( is_array( $item ) && ! empty( $item['ok'] ) ) {
+				$out[] = self::result( $item );
+			} else {
+				$out[] = Failure::from_sidecar( is_array( $item['error'] ?? null ) ? $item['error'] : array( 'code' => 'INTERNAL' ) );
+			}
+		}
+		return $out;
+	}
+
+	/**
+	 * `GET /v1/health` without starting anything.
+	 *
+	 * @param int $timeout Seconds.
+	 * @return array<string,mixed>|\WP_Error
+	 */
+	public function health( int $timeout = 2 ): array|\WP_Error {
+		$response = $this->request( 'GET', '/v1/health', null, $timeout, array( 'handle' => 'health' ) );
+		if ( is_wp_error( $response ) ) {
+			return $response;
+		}
+		list( $status, $decoded ) = $response;
+		if ( 200 === $status && is_array( $decoded ) && ! empty( $decoded['ok'] ) ) {
+			return $decoded;
+		}
+		return Failure::bad_response( $status );
+	}
+
+	/**
+	 * Health of the sidecar for admin screens, cached for a minute so that screens do not wait on it.
+	 *
+	 * @return bool Whether the sidecar answered.
+	 */
+	public function cached_health_ok(): bool {
+		$key    = 'wps3_sc_health_' . substr( md5( $this->endpoint->address() ), 0, 12 );
+		$cached = get_transient( $key );
+		if ( 'ok' === $cached || 'down' === $cached ) {
+			return 'ok' === $cached;
+		}
+		$ok = ! is_wp_error( $this->health( 1 ) );
+		set_transient( $key, $ok ? 'ok' : 'down', MINUTE_IN_SECONDS );
+		return $ok;
+	}
+
+	/**
+	 * Makes sure a current sidecar answers (Supervisor::ensure_running()).
+	 *
+	 * @return array<string,mixed>|\WP_Error Health document, or why the sidecar cannot run.
+	 */
+	public function ensure_running(): array|\WP_Error {
+		return $this->supervisor->ensure_running();
+	}
+
+	/**
+	 * The `result` of a successful answer; a scalar result is wrapped as `value`.
+	 *
+	 * @param array<string,mixed> $answer `{ ok: true, result }`.
+	 * @return array<string,mixed>
+	 */
+	private static function result( array $answer ): array {
+		return isset( $answer['result'] ) && is_array( $answer['result'] ) ? $answer['result'] : array( 'value' => $answer['result'] ?? null );
+	}
+
+	/**
+	 * Sends a request; on a connect failure starts the sidecar and tries once more. The first request of a
+	 * PHP request also makes sure the running sidecar is current (restarting a stale or hung one).
+	 *
+	 * @param string              $method  GET or POST.
+	 * @param string              $path    Path.
+	 * @param string|null         $body    JSON body.
+	 * @param int                 $timeout Seconds.
+	 * @param array<string,mixed> $options See call().
+	 * @return array{0:int,1:array<string,mixed>|null}|\WP_Error Status and decoded JSON.
+	 */
+	private function request_with_start( string $method, string $path, ?string $body, int $timeout, array $options = array() ): array|\WP_Error {
+		if ( $this->supervisor->needs_check() ) {
+			$started = $this->supervisor->ensure_running();
+			if ( is_wp_error( $started ) ) {
+				return $started;
+			}
+		}
+		$response = $this->request( $method, $path, $body, $timeout, $options );
+		if ( ! is_wp_error( $response ) || ! Failure::field( $response, 'not_connected', false ) ) {
+			// A request that reached the sidecar and broke (crash mid-request, timeout, aborted) is not
+			// replayed here; the caller decides (the backup queue retries the whole job).
+			return $response;
+		}
+		$this->supervisor->forget_start_error();
+		$started = $this->supervisor->ensure_running();
+		if ( is_wp_error( $started ) ) {
+			return $started;
+		}
+		return $this->request( $method, $path, $body, $timeout, $options );
+	}
+
+	/**
+	 * One HTTP exchange with the sidecar.
+	 *
+	 * @param string              $method  GET or POST.
+	 * @param string              $path    Path.
+	 * @param string|null         $body    JSON body.
+	 * @param int                 $timeout Seconds (0 = none).
+	 * @param array<string,mixed> $options See call(); `handle` => 'health' uses a separate curl handle.
+	 * @return array{0:int,1:array<string,mixed>|null}|\WP_Error Status and decoded JSON.
+	 */
+	private function request( string $method, string $path, ?string $body, int $timeout, array $options = array() ): array|\WP_Error {
+		if ( ! function_exists( 'curl_init' ) ) {
+			return Failure::setup( __( 'The PHP curl extension is missing.', 'wps3' ), __( 'Install and enable the PHP curl extension (php-curl).', 'wps3' ) );
+		}
+		$transport = $this->endpoint->transport( $path );
+		if ( is_wp_error( $transport ) ) {
+			return $transport;
+		}
+		// Health checks may run from inside a transfer's progress callback: never on that transfer's handle.
+		$separate = 'health' === ( $options['handle'] ?? null );
+		$ch       = $separate ? curl_init() : $this->shared_handle();
+		$watchdog = new Watchdog( $options, fn (): bool => ! is_wp_error( $this->health( 5 ) ) );
+		$headers  = array_merge( array( 'Accept: application/json', 'Expect:' ), $transport['headers'] );
+		$settings = $transport['options'] + array(
+			CURLOPT_RETURNTRANSFER    => true,
+			CURLOPT_HEADER            => false,
+			CURLOPT_CONNECTTIMEOUT_MS => 2000,
+			CURLOPT_TIMEOUT           => max( 0, $timeout ),
+			CURLOPT_NOSIGNAL          => true,
+			CURLOPT_PROXY             => '',
+			CURLOPT_FOLLOWLOCATION    => false,
+			// Long ops get their own connection: if the sidecar dies mid-upload, libcurl must not silently
+			// replay the request on a new connection (it does that for reused ones); the caller decides.
+			CURLOPT_FRESH_CONNECT     => 0 === $timeout || $timeout > 60,
+		) + $watchdog->curl_options();
+		if ( 'POST' === $method ) {
+			$headers[]                      = 'Content-Type: application/json';
+			$settings[ CURLOPT_POST ]       = true;
+			$settings[ CURLOPT_POSTFIELDS ] = (string) $body;
+		} else {
+			$settings[ CURLOPT_HTTPGET ] = true;
+		}
+		$settings[ CURLOPT_HTTPHEADER ] = $headers;
+		curl_setopt_array( $ch, $settings );
+
+		$raw = curl_exec( $ch );
+		if ( false === $raw ) {
+			if ( ! $separate ) {
+				$this->ch = null; // Do not keep a connection the sidecar may still be working on.
+			}
+			if ( 'stalled' === $watchdog->aborted() ) {
+				$this->supervisor->recheck(); // The next request checks the sidecar again (and replaces a hung one).
+			}
+			return $watchdog->failure( curl_errno( $ch ), curl_error( $ch ) );
+		}
+		$status = (int) curl_getinfo( $ch, CURLINFO_RESPONSE_CODE );
+		if ( 401 === $status && $this->endpoint->uses_tcp() ) {
+			return Failure::make(
+				'UNAUTHORIZED',
+				__( 'The sidecar refused the bearer token.', 'wps3' ),
+				array( 'fix' => __( 'WPS3_SIDECAR_TOKEN_FILE must be the token file the sidecar on WPS3_SIDECAR_URL was started with.', 'wps3' ) ),
+				Failure::BACKOFF
+			);
+		}
+		$decoded = json_decode( (string) $raw, true );
+		return array( $status, is_array( $decoded ) ? $decoded : null );
+	}
+
+	/**
+	 * The reused curl handle, reset for a new request.
+	 *
+	 * @return \CurlHandle
+	 */
+	private function shared_handle(): \CurlHandle {
+		if ( null === $this->ch ) {
+			$this->ch = curl_init();
+		} else {
+			curl_reset( $this->ch );
+		}
+		return $this->ch;
+	}
+}
