@@ -169,8 +169,8 @@ final class AdviceTexts {
 				);
 			case 'bucket-name-invalid':
 				return $pair(
-					__( 'The bucket name is not valid for this service.', 'wps3' ),
-					__( 'Use 3–63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit.', 'wps3' )
+					__( 'The bucket name breaks S3\'s naming rules.', 'wps3' ),
+					__( 'Use 3–63 lower-case letters, digits, dots and hyphens, beginning and ending with a letter or digit.', 'wps3' )
 				);
 			case 'invalid-request':
 				return $pair(
@@ -260,25 +260,77 @@ final class AdviceTexts {
 					__( 'The storage endpoint presented a certificate Node.js does not trust; check the endpoint URL.', 'wps3' )
 				);
 
-			// Settings the core refuses (validate-settings, resolving the endpoint).
+			// Settings the core refuses (validate-settings).
 			case 'provider-unknown':
-				return $pair( __( 'Choose a storage provider.', 'wps3' ), '' );
-			case 'endpoint-required':
-				return $pair( __( 'This provider needs an endpoint URL.', 'wps3' ), __( 'Enter the endpoint, e.g. https://s3.example.com or http://127.0.0.1:9000.', 'wps3' ) );
-			case 'endpoint-invalid':
-				return $pair( __( 'The endpoint must be a URL such as https://s3.example.com or http://127.0.0.1:9000.', 'wps3' ), '' );
-			case 'account-id-required':
-				return $pair( __( 'Cloudflare R2 needs the account ID.', 'wps3' ), '' );
-			case 'account-id-invalid':
-				return $pair( __( 'The Cloudflare account ID is 32 hexadecimal characters.', 'wps3' ), '' );
-			case 'region-required':
-				return $pair( __( 'This provider needs a region, for example eu-west-1.', 'wps3' ), '' );
+				return $pair(
+					__( 'The storage provider is not one this plugin knows.', 'wps3' ),
+					__( 'Choose Amazon S3, Wasabi, Cloudflare R2 or an S3-compatible custom endpoint.', 'wps3' )
+				);
 			case 'region-invalid':
-				return $pair( __( 'The region looks wrong (expected something like eu-west-1).', 'wps3' ), '' );
-			case 'access-key-id-invalid':
-				return $pair( __( 'The access key ID may not contain spaces, "/" or non-ASCII characters; paste it again without surrounding whitespace.', 'wps3' ), '' );
+				return $pair(
+					__( 'The region is not a region name.', 'wps3' ),
+					__( 'Enter the bucket\'s region as shown by the provider, e.g. eu-west-1.', 'wps3' )
+				);
+			case 'region-unknown':
+				return $pair(
+					__( 'The provider has no region of that name.', 'wps3' ),
+					__( 'Pick the bucket\'s region from the list.', 'wps3' )
+				);
+			case 'endpoint-required':
+				return $pair(
+					__( 'An S3-compatible provider needs the address of its S3 API.', 'wps3' ),
+					__( 'Enter the endpoint URL, e.g. https://s3.example.com or http://127.0.0.1:9000.', 'wps3' )
+				);
+			case 'endpoint-invalid':
+				return $pair(
+					__( 'The endpoint is not a plain http(s) URL of a host and optional port.', 'wps3' ),
+					__( 'Enter only scheme, host and port, e.g. https://s3.example.com, without a path or query.', 'wps3' )
+				);
+			case 'account-id-required':
+				return $pair(
+					__( 'Cloudflare R2 addresses buckets through the account id.', 'wps3' ),
+					__( 'Copy the Account ID from the Cloudflare dashboard (R2 → Overview).', 'wps3' )
+				);
+			case 'account-id-invalid':
+				return $pair(
+					__( 'A Cloudflare account id is 32 hexadecimal characters.', 'wps3' ),
+					__( 'Copy the Account ID again from the Cloudflare dashboard (R2 → Overview).', 'wps3' )
+				);
+			case 'addressing-style-invalid':
+				return $pair(
+					__( 'The addressing style is not auto, virtual or path.', 'wps3' ),
+					__( 'Choose auto unless the provider says otherwise.', 'wps3' )
+				);
+			case 'addressing-style-needs-path':
+				return $pair(
+					__( 'An IP address or localhost cannot carry the bucket name as a subdomain.', 'wps3' ),
+					__( 'Choose path-style (or auto) addressing for this endpoint.', 'wps3' )
+				);
+			case 'path-prefix-too-long':
+				return $pair(
+					__( 'The path prefix leaves too little room in S3\'s 1024-byte key limit.', 'wps3' ),
+					__( 'Use a shorter path prefix.', 'wps3' )
+				);
 			case 'key-template-invalid':
-				return $pair( '', __( 'Check the key template: only the documented {tokens} may appear in it.', 'wps3' ) );
+				return $pair(
+					__( 'The key template has an unknown token or an unmatched brace.', 'wps3' ),
+					__( 'Use only the listed tokens, such as {path_prefix}, {sanitized_title}, {date} and {document_id}.', 'wps3' )
+				);
+			case 'key-template-too-long':
+				return $pair(
+					__( 'Keys rendered from this template would not fit S3\'s 1024-byte limit.', 'wps3' ),
+					__( 'Shorten the key template\'s literal text.', 'wps3' )
+				);
+			case 'access-key-id-invalid':
+				return $pair(
+					__( 'The access key id has spaces, "/" or non-ASCII characters, or is too long.', 'wps3' ),
+					__( 'Paste the access key id again without surrounding whitespace.', 'wps3' )
+				);
+			case 'secret-access-key-invalid':
+				return $pair(
+					__( 'The secret access key has spaces or non-ASCII characters, or is too long.', 'wps3' ),
+					__( 'Paste the secret access key again without surrounding whitespace.', 'wps3' )
+				);
 			case 'settings-invalid':
 				return $pair( '', __( 'Correct the storage settings in Settings → S3 Backups, then click Retry.', 'wps3' ) );
 

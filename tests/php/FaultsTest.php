@@ -166,10 +166,12 @@ class FaultsTest extends WPS3_E2E_TestCase {
 		$this->enqueue( $id, 'Big Contract', $path );
 		$old_pid = $this->sidecar_pid();
 
-		// A one-second backoff (the core's first delay is ~30 s), set through the delay filter.
 		$worker = $this->spawn_wp(
-			array( 'eval', 'add_filter( "wps3_retry_delay", function () { return 1; } ); echo wp_json_encode( \\WPS3\\Backup\\Queue::instance()->process() ), "\\n";' ),
-			array( 'DISABLE_WP_CRON' => true )
+			array( 'run-queue' ),
+			array(
+				'DISABLE_WP_CRON' => true,
+				'WPS3_RETRY_BASE' => 0.25,
+			)
 		);
 		// Wait until the upload is under way, then kill -9 the sidecar.
 		$end = microtime( true ) + 30;
@@ -196,7 +198,7 @@ class FaultsTest extends WPS3_E2E_TestCase {
 		$this->assertSame( 'SIDECAR_UNAVAILABLE', $job['last_error_code'] );
 		$this->assertCount( 0, $this->uploaded_calls( $id ) );
 
-		sleep( 2 ); // Backoff (1 s).
+		sleep( 2 ); // Backoff (0.25 s * 2 ± 20 %).
 		$this->assertSame( 1, $this->process()['done'], 'the plugin restarted the sidecar and uploaded' );
 		$this->assertNotSame( $old_pid, $this->sidecar_pid(), 'a new sidecar' );
 		$backup = wps3_get_backup( $id );

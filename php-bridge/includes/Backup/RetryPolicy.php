@@ -107,6 +107,13 @@ final class RetryPolicy {
 			'attempt' => max( 1, $attempts ),
 			'jitter'  => wp_rand( 0, 1000 ) / 1000,
 		);
+		// WPS3_RETRY_BASE / WPS3_RETRY_CAP tune the core's backoff (first step, ceiling) for this site.
+		if ( defined( 'WPS3_RETRY_BASE' ) && is_numeric( WPS3_RETRY_BASE ) ) {
+			$args['baseSeconds'] = (float) WPS3_RETRY_BASE;
+		}
+		if ( defined( 'WPS3_RETRY_CAP' ) && is_numeric( WPS3_RETRY_CAP ) ) {
+			$args['capSeconds'] = (float) WPS3_RETRY_CAP;
+		}
 		$after = null === $error ? null : Errors::field( $error, 'retryAfterSeconds' );
 		if ( is_numeric( $after ) ) {
 			$args['retryAfterSeconds'] = (int) $after;

@@ -38,9 +38,10 @@ final class CoreCheck {
 	 * The core's verdict on settings, kept apart: refused fields, or a call that failed.
 	 *
 	 * @param array<string, string> $values Settings (stored field names).
+	 * @param string                $secret A new secret access key ('' when none): checked, never echoed back.
 	 * @return array{normalized: array<string, string>, errors: \WP_Error|null, failure: \WP_Error|null}
 	 */
-	public static function check( array $values ): array {
+	public static function check( array $values, string $secret = '' ): array {
 		$out  = array(
 			'normalized' => array(),
 			'errors'     => null,
@@ -54,6 +55,9 @@ final class CoreCheck {
 			if ( isset( $values[ $field ] ) && '' !== $values[ $field ] ) {
 				$args[ $core ] = $values[ $field ];
 			}
+		}
+		if ( '' !== $secret ) {
+			$args['secretAccessKey'] = $secret;
 		}
 		if ( defined( 'WPS3_KEY_TEMPLATE' ) ) {
 			$args['keyTemplate'] = (string) WPS3_KEY_TEMPLATE;
@@ -70,9 +74,9 @@ final class CoreCheck {
 			$errors = new \WP_Error();
 			foreach ( (array) ( $checked['errors'] ?? array() ) as $error ) {
 				$error  = is_array( $error ) ? $error : array();
-				$field  = array_search( (string) ( $error['field'] ?? '' ), self::FIELDS, true );
+				$field  = array_search( (string) ( $error['field'] ?? '' ), self::FIELDS + array( 'secret_access_key' => 'secretAccessKey' ), true );
 				$advice = Errors::advice( (string) ( $error['adviceId'] ?? '' ) );
-				$text   = null !== $advice && '' !== $advice['cause'] ? $advice['cause'] : (string) ( $error['message'] ?? '' );
+				$text   = null !== $advice ? trim( $advice['cause'] . ' ' . $advice['fix'] ) : (string) ( $error['message'] ?? '' );
 				$errors->add( 'wps3_' . ( false === $field ? 'settings' : $field ), '' !== $text ? $text : __( 'The storage settings are not valid.', 'wps3' ), $error );
 			}
 			if ( ! $errors->has_errors() ) {

@@ -309,7 +309,8 @@ final class Settings {
 			}
 			$new[ $field ] = isset( $input[ $field ] ) && is_scalar( $input[ $field ] ) ? trim( sanitize_text_field( (string) $input[ $field ] ) ) : '';
 		}
-		$checked = CoreCheck::check( array_merge( $new, array_intersect_key( $this->all(), $this->locked_fields() ) ) );
+		$secret  = isset( $input['secret_access_key'] ) && is_scalar( $input['secret_access_key'] ) && ! $this->is_locked( 'secret_access_key' ) ? trim( (string) $input['secret_access_key'] ) : '';
+		$checked = CoreCheck::check( array_merge( $new, array_intersect_key( $this->all(), $this->locked_fields() ) ), $secret );
 		if ( null !== $checked['failure'] ) {
 			return new \WP_Error(
 				'wps3_settings',
@@ -326,21 +327,14 @@ final class Settings {
 		}
 
 		$envelope = null;
-		$secret   = isset( $input['secret_access_key'] ) && is_scalar( $input['secret_access_key'] ) ? trim( (string) $input['secret_access_key'] ) : '';
-		if ( '' !== $secret && ! $this->is_locked( 'secret_access_key' ) ) {
-			// The secret never goes to validate-settings (it is sealed, not checked): this is its only check,
-			// and what it refuses is what a copy and paste adds (spaces, line breaks, non-ASCII).
-			if ( ! preg_match( '/^[\x21-\x7E]{1,256}$/', $secret ) ) {
-				$errors->add( 'wps3_secret', __( 'The secret access key contains characters that are not allowed.', 'wps3' ) );
-			} elseif ( ! $errors->has_errors() ) {
-				$envelope = $this->secret->seal( $secret );
-				if ( is_wp_error( $envelope ) ) {
-					$errors->add(
-						'wps3_secret',
-						/* translators: %s: reason */
-						sprintf( __( 'The secret access key could not be encrypted, so nothing was saved (the previous secret is kept): %s', 'wps3' ), $envelope->get_error_message() )
-					);
-				}
+		if ( '' !== $secret && ! $errors->has_errors() ) {
+			$envelope = $this->secret->seal( $secret );
+			if ( is_wp_error( $envelope ) ) {
+				$errors->add(
+					'wps3_secret',
+					/* translators: %s: reason */
+					sprintf( __( 'The secret access key could not be encrypted, so nothing was saved (the previous secret is kept): %s', 'wps3' ), $envelope->get_error_message() )
+				);
 			}
 		}
 		$secret = '';
