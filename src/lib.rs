@@ -11,6 +11,7 @@
 //!   Content-Disposition, name validation and S3 error bodies.
 //! * [`keys`] — object-key templates for backups.
 //! * [`secrets`] — AES-256-GCM envelopes for the stored secret key.
+//! * [`settings`] — the settings form's schema, validation and retry policy.
 //! * `wasm` — the wasm-bindgen bindings (only on `wasm32`).
 
 #![forbid(unsafe_code)]
@@ -20,6 +21,7 @@ pub mod error;
 pub mod keys;
 pub mod s3;
 pub mod secrets;
+pub mod settings;
 pub mod sigv4;
 pub mod time;
 pub mod transfers;

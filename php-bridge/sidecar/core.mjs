@@ -18,6 +18,7 @@ const require = createRequire(import.meta.url);
 const REQUIRED = [
   'version', 'resolveEndpoint', 'signRequest', 'presignUrl', 'presignPost', 'renderKey', 'contentDisposition',
   'encryptSecret', 'decryptSecret', 'parseS3Error', 'sha256Hex', 'PayloadHasher',
+  'validateSettings', 'settingsSchema', 'retryDelay',
 ];
 
 // WPS3_PKG_DIR, else a copy bundled next to the sidecar (plugin zips ship

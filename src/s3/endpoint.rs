@@ -168,16 +168,13 @@ impl StorageConfig {
             }
         };
         let ip_host = is_ip_or_localhost(&base_host);
+        check_addressing_style(self.addressing_style, &base_host)?;
         let addressing_style = match self.addressing_style {
-            AddressingStyle::Auto if self.provider == Provider::Custom || ip_host => AddressingStyle::Path,
+            AddressingStyle::Auto if self.provider == Provider::Custom || ip_host => {
+                AddressingStyle::Path
+            }
             AddressingStyle::Auto if bucket_needs_path_style(&self.bucket) => AddressingStyle::Path,
             AddressingStyle::Auto => AddressingStyle::Virtual,
-            AddressingStyle::Virtual if ip_host => {
-                return Err(invalid(
-                    ErrorCode::InvalidEndpoint,
-                    format!("{base_host} is an IP address or localhost, which cannot take the bucket as a subdomain; use path-style addressing"),
-                ))
-            }
             explicit => explicit,
         };
         let host = match addressing_style {
@@ -194,7 +191,39 @@ impl StorageConfig {
     }
 }
 
+/// What callers are told about a resolved endpoint (`resolveEndpoint`'s
+/// result, also part of `validate-settings`' answer).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointView {
+    /// `http` or `https`.
+    pub scheme: &'static str,
+    /// The `Host` header value.
+    pub host: String,
+    /// `virtual` or `path`.
+    pub addressing_style: &'static str,
+    /// Signing region.
+    pub region: String,
+    /// Where a browser POSTs a form upload.
+    pub bucket_url: String,
+}
+
 impl ResolvedEndpoint {
+    /// The serializable summary.
+    pub fn view(&self) -> EndpointView {
+        EndpointView {
+            scheme: self.scheme.as_str(),
+            host: self.host.clone(),
+            addressing_style: if self.addressing_style == AddressingStyle::Path {
+                "path"
+            } else {
+                "virtual"
+            },
+            region: self.region.clone(),
+            bucket_url: self.bucket_url(),
+        }
+    }
+
     /// The wire path: `/key` (virtual) or `/bucket/key` (path); bucket-level
     /// requests get `/` (virtual) or `/bucket` with no trailing slash (path).
     pub fn path(&self, key: Option<&str>) -> String {
@@ -289,7 +318,21 @@ fn amazon_host(region: &str) -> String {
     }
 }
 
-fn validate_region(provider: Provider, region: &str) -> Result<()> {
+/// Refuses virtual-hosted addressing on a host that cannot carry the bucket
+/// as a subdomain (an IP literal or localhost).
+pub(crate) fn check_addressing_style(style: AddressingStyle, base_host: &str) -> Result<()> {
+    if style == AddressingStyle::Virtual && is_ip_or_localhost(base_host) {
+        return Err(invalid(
+            ErrorCode::InvalidEndpoint,
+            format!("{base_host} is an IP address or localhost, which cannot take the bucket as a subdomain; use path-style addressing"),
+        ));
+    }
+    Ok(())
+}
+
+/// The shape rules every region must pass for `provider` (the provider's
+/// region tables are applied on top of these by `validate-settings`).
+pub(crate) fn validate_region(provider: Provider, region: &str) -> Result<()> {
     let charset_ok = !region.is_empty()
         && region.len() <= 32
         && region
@@ -327,7 +370,8 @@ fn validate_region(provider: Provider, region: &str) -> Result<()> {
     }
 }
 
-fn validate_r2_account(account: &str) -> Result<()> {
+/// A Cloudflare account id: 32 hex digits.
+pub(crate) fn validate_r2_account(account: &str) -> Result<()> {
     if account.len() == 32 && account.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(())
     } else {
@@ -339,7 +383,7 @@ fn validate_r2_account(account: &str) -> Result<()> {
 }
 
 /// Parses `scheme://host[:port][/]`; anything else (a path, credentials, a query) is refused.
-fn parse_endpoint_url(url: &str) -> Result<(Scheme, String)> {
+pub(crate) fn parse_endpoint_url(url: &str) -> Result<(Scheme, String)> {
     let bad = |why: &str| {
         invalid(
             ErrorCode::InvalidEndpoint,

@@ -28,25 +28,9 @@ impl Credentials {
         }
     }
 
-    /// Checks the access key id: it becomes part of the credential scope, where
-    /// a `/`, a space or an empty id makes a malformed request S3 rejects with
-    /// a confusing error.
+    /// Checks the access key id: see [`validate_access_key_id`].
     pub fn validate(&self) -> Result<()> {
-        let id = &self.access_key_id;
-        if id.is_empty() || id.len() > 128 {
-            return Err(invalid(
-                ErrorCode::InvalidArgument,
-                "the access key id is empty or longer than 128 characters",
-            ));
-        }
-        if !id.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
-            return Err(invalid(
-                ErrorCode::InvalidArgument,
-                "the access key id may not contain spaces, '/' or non-ASCII characters; \
-                 paste it again without surrounding whitespace",
-            ));
-        }
-        Ok(())
+        validate_access_key_id(&self.access_key_id)
     }
 
     /// The public half of the key pair.
@@ -76,6 +60,26 @@ impl fmt::Debug for Credentials {
             )
             .finish()
     }
+}
+
+/// Checks an access key id: it becomes part of the credential scope, where
+/// a `/`, a space or an empty id makes a malformed request S3 rejects with
+/// a confusing error.
+pub fn validate_access_key_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 128 {
+        return Err(invalid(
+            ErrorCode::InvalidArgument,
+            "the access key id is empty or longer than 128 characters",
+        ));
+    }
+    if !id.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
+        return Err(invalid(
+            ErrorCode::InvalidArgument,
+            "the access key id may not contain spaces, '/' or non-ASCII characters; \
+             paste it again without surrounding whitespace",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroize;
 
+mod settings;
 mod transfers;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -198,33 +199,12 @@ pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EndpointOut {
-    scheme: &'static str,
-    host: String,
-    addressing_style: &'static str,
-    region: String,
-    bucket_url: String,
-}
-
 /// Validates storage settings and returns host, addressing style and region.
 #[wasm_bindgen(js_name = resolveEndpoint, unchecked_return_type = "ResolvedEndpoint")]
 pub fn resolve_endpoint(
     #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let e = input::<StorageInput>(storage, "storage")?.resolve()?;
-    output(&EndpointOut {
-        scheme: e.scheme.as_str(),
-        host: e.host.clone(),
-        addressing_style: if e.addressing_style == AddressingStyle::Path {
-            "path"
-        } else {
-            "virtual"
-        },
-        region: e.region.clone(),
-        bucket_url: e.bucket_url(),
-    })
+    output(&input::<StorageInput>(storage, "storage")?.resolve()?.view())
 }
 
 /// The unsigned URL of an object.
