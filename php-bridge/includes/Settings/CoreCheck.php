@@ -52,9 +52,8 @@ final class CoreCheck {
 			'bucket'   => '',
 		);
 		foreach ( self::FIELDS as $field => $core ) {
-			if ( isset( $values[ $field ] ) && '' !== $values[ $field ] ) {
-				$args[ $core ] = $values[ $field ];
-			}
+			// Sent even when empty: an empty path prefix means "no folder", an absent one the default folder.
+			$args[ $core ] = (string) ( $values[ $field ] ?? '' );
 		}
 		if ( '' !== $secret ) {
 			$args['secretAccessKey'] = $secret;
