@@ -88,9 +88,9 @@ final class BackupsListTable extends \WP_List_Table {
 	public function prepare_items() {
 		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- read-only list arguments, each one whitelisted by JobQuery.
 		$this->query = JobQuery::from_request( wp_unslash( $_GET ), $this->get_items_per_page( 'wps3_backups_per_page', 20 ) );
-		$store       = Queue::instance()->store();
-		$total       = $store->total( $this->query );
-		$this->items = $store->list( $this->query );
+		$listing     = Queue::instance()->listing();
+		$total       = $listing->total( $this->query );
+		$this->items = $listing->list( $this->query );
 		$this->set_pagination_args(
 			array(
 				'total_items' => $total,

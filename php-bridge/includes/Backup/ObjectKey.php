@@ -49,6 +49,9 @@ final class ObjectKey {
 			/* translators: %s: PHP type */
 			return self::filter_error( sprintf( __( 'returned a %s instead of a string', 'wps3' ), is_object( $filtered ) ? get_class( $filtered ) : gettype( $filtered ) ) );
 		}
+		if ( '' === $filtered ) {
+			return self::filter_error( __( 'returned an empty key', 'wps3' ) );
+		}
 		if ( ! mb_check_encoding( $filtered, 'UTF-8' ) ) {
 			return self::filter_error( __( 'returned a key that is not valid UTF-8', 'wps3' ) );
 		}

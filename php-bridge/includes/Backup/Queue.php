@@ -72,14 +72,22 @@ final class Queue {
 	private BackupLinks $links;
 
 	/**
+	 * Reads for the backups list.
+	 *
+	 * @var JobListing
+	 */
+	private JobListing $listing;
+
+	/**
 	 * Wires the queue's parts.
 	 */
 	private function __construct() {
-		$this->store  = new JobStore();
-		$this->lease  = new Lease( $this->store );
-		$this->policy = new RetryPolicy();
-		$this->runner = new Runner( $this->store, $this->lease, $this->policy, new ObjectKey(), \Closure::fromCallable( array( $this, 'schedule_run' ) ) );
-		$this->links  = new BackupLinks();
+		$this->store   = new JobStore();
+		$this->lease   = new Lease( $this->store );
+		$this->policy  = new RetryPolicy();
+		$this->runner  = new Runner( $this->store, $this->lease, $this->policy, new ObjectKey(), \Closure::fromCallable( array( $this, 'schedule_run' ) ) );
+		$this->links   = new BackupLinks();
+		$this->listing = new JobListing();
 	}
 
 	/**
@@ -131,12 +139,12 @@ final class Queue {
 	}
 
 	/**
-	 * The job store (reads for the admin list).
+	 * Reads for the backups list.
 	 *
-	 * @return JobStore
+	 * @return JobListing
 	 */
-	public function store(): JobStore {
-		return $this->store;
+	public function listing(): JobListing {
+		return $this->listing;
 	}
 
 	/**
@@ -345,6 +353,6 @@ final class Queue {
 	 * @return array<string, int>
 	 */
 	public function counts(): array {
-		return $this->store->counts();
+		return $this->listing->counts();
 	}
 }

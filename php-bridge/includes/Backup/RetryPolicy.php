@@ -102,7 +102,7 @@ final class RetryPolicy {
 	 * @return int Seconds, 1 to 30 days.
 	 */
 	public function delay( int $attempts, ?\WP_Error $error = null, string $retry = Errors::RETRY_BACKOFF ): int {
-		$args  = array(
+		$args = array(
 			'retry'   => Errors::RETRY_NEVER === $retry ? Errors::RETRY_BACKOFF : $retry,
 			'attempt' => max( 1, $attempts ),
 			'jitter'  => wp_rand( 0, 1000 ) / 1000,
@@ -119,6 +119,11 @@ final class RetryPolicy {
 			$args['retryAfterSeconds'] = (int) $after;
 		}
 		$answer = \WPS3\Sidecar\Client::instance()->call( 'retry-delay', $args, 10 );
+		if ( is_wp_error( $answer ) && 'SIDECAR_UNAVAILABLE' === Errors::field( $answer, 'code' ) ) {
+			// Right after a sidecar crash the first request can meet the dead connection; retry-delay is a
+			// pure function, so asking once more (which starts a new sidecar) is safe.
+			$answer = \WPS3\Sidecar\Client::instance()->call( 'retry-delay', $args, 10 );
+		}
 		$delay  = is_array( $answer ) && isset( $answer['delaySeconds'] ) && is_numeric( $answer['delaySeconds'] )
 			? (int) round( (float) $answer['delaySeconds'] )
 			: self::DELAY_WITHOUT_CORE;
