@@ -22,7 +22,7 @@ declare(strict_types=1);
 defined( 'ABSPATH' ) || exit;
 
 define( 'WPS3_VERSION', '0.1.0' );
-define( 'WPS3_DB_VERSION', '2' );
+define( 'WPS3_DB_VERSION', '3' );
 define( 'WPS3_PLUGIN_FILE', __FILE__ );
 define( 'WPS3_PLUGIN_DIR', __DIR__ );
 
@@ -32,6 +32,8 @@ register_activation_hook( __FILE__, array( WPS3\Install\Installer::class, 'activ
 register_deactivation_hook( __FILE__, array( WPS3\Install\Installer::class, 'deactivate' ) );
 
 WPS3\Plugin::instance()->boot();
+WPS3\Transfers\Module::boot();
+require_once __DIR__ . '/includes/transfers-functions.php';
 
 if ( ! function_exists( 'wps3_backup_document' ) ) {
 	/**

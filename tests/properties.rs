@@ -8,9 +8,11 @@ use proptest::sample::Index;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
+use wps3::error::{AdviceId, Retry};
 use wps3::keys::template::{render_key, sanitize_path_prefix, sanitize_title, KeyInput};
 use wps3::s3::content_disposition::{content_disposition, Disposition};
-use wps3::s3::error_xml::{advise, parse_s3_error};
+use wps3::s3::error_advice::advise;
+use wps3::s3::error_xml::parse_s3_error;
 use wps3::s3::validate::{validate_bucket, validate_key};
 use wps3::secrets::envelope::{decrypt_secret, encrypt_secret, CURRENT_PREFIX};
 use wps3::time::Timestamp;
@@ -274,7 +276,8 @@ proptest! {
                 prop_assert!(!err.code.is_empty());
                 let advice = advise(&err, now);
                 prop_assert!(!advice.cause.is_empty() && !advice.fix.is_empty());
-                prop_assert!(!(advice.permanent && advice.retryable));
+                // Only clock skew is fixed by correcting the clock.
+                prop_assert_eq!(advice.retry == Retry::AfterClockFix, advice.id == AdviceId::ClockSkew);
                 if let Some(now) = now {
                     let _ = err.clock_skew_seconds(now);
                 }

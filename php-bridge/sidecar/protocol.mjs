@@ -7,6 +7,8 @@ import { callCore, clock, clockFor, coreVersion, resolveCredentials } from './co
 import { SIDECAR_VERSION } from './version.mjs';
 import { uploadFile } from './upload.mjs';
 import { headObject, deleteObject, testConnection } from './objects.mjs';
+import { transferOps } from './transfers.mjs';
+import { diagnose, diagnoseBrowser } from './diagnose.mjs';
 import { log } from './log.mjs';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -67,6 +69,9 @@ export function createProtocol(state) {
     'head-object': headObject,
     'delete-object': deleteObject,
     'test-connection': testConnection,
+    ...transferOps,
+    diagnose,
+    'diagnose-browser': diagnoseBrowser,
   };
 
   // Runs one op; always resolves to { ok, result } or { ok: false, error }.

@@ -1,12 +1,12 @@
 // Signed S3 requests. The core signs (signRequest); this module only moves
 // bytes: it sends exactly the headers the core returned, reads bounded
-// responses, turns failures into stable errors and corrects the clock when
-// the server says we are skewed.
+// responses, hands failures to the core for its verdict, and corrects the
+// clock when that verdict says so.
 
 import http from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream';
-import { SidecarError, cancelled } from './errors.mjs';
+import { SidecarError, cancelled, classify, localError } from './errors.mjs';
 import { callCore, clockFor } from './core.mjs';
 import { log } from './log.mjs';
 
@@ -19,9 +19,6 @@ const agents = {
 
 const DEFAULT_TIMEOUT_MS = Number(process.env.WPS3_S3_TIMEOUT_MS) || 120_000;
 const ERROR_BODY_LIMIT = 64 * 1024;
-// A server clock this far from ours on a 403 means the 403 is probably skew
-// (AWS allows 15 min; some S3-compatibles are stricter).
-const SKEW_SUSPECT_MS = 5 * 60_000;
 
 export function destroyAgents() {
   for (const a of Object.values(agents)) a.destroy();
@@ -50,31 +47,17 @@ const SOCKET_GONE = new Set([
   'ENETUNREACH', 'ECONNABORTED', 'EADDRNOTAVAIL', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED', 'UND_ERR_SOCKET',
 ]);
 
-// Whether a network failure may go away by itself. Anything on the wire
-// (refused, reset, timed out, DNS, a garbled answer) may; a certificate or
-// TLS verification failure, or a URL/request Node cannot even build, will
-// not until someone changes the settings.
-// OpenSSL's certificate verification codes (CERT_HAS_EXPIRED,
-// UNABLE_TO_VERIFY_LEAF_SIGNATURE, …), Node's ERR_TLS_*/ERR_SSL_* — but a
-// TLS handshake that timed out is just a slow network.
-const TLS_FAILURE = /CERT|SSL|TLS|SELF_SIGNED|^UNABLE_TO_|INVALID_CA|CRL|PATH_LENGTH|INVALID_PURPOSE|HOSTNAME_MISMATCH/;
-const tlsFailure = (code) => TLS_FAILURE.test(code) && !/TIMEOUT/.test(code);
-
-export function networkRetryable(code, { built = true } = {}) {
-  if (!built) return false;
-  if (tlsFailure(code)) return false;
-  return !/^ERR_INVALID_(URL|CHAR|HTTP_TOKEN|ARG)|^ERR_UNESCAPED_CHARACTERS/.test(code);
-}
-
+// A failure on the way to storage, as the core classifies it (TLS
+// verification and unbuildable requests are never retried; the rest may pass).
 export function networkError(e, host, { built = true } = {}) {
   if (e instanceof SidecarError) return e;
-  const cause = e?.code || 'ECONNRESET';
-  const err = new SidecarError('NETWORK_ERROR', `cannot talk to storage at ${host}: ${e?.message || cause}`, {
-    cause,
-    retryable: networkRetryable(cause, { built }),
-  });
-  if (tlsFailure(cause)) err.extra.fix = 'The storage endpoint presented a certificate Node does not trust; check the endpoint URL.';
-  return err;
+  const errno = e?.code || 'ECONNRESET';
+  return localError({ kind: 'network', errno, built, message: `cannot talk to storage at ${host}: ${e?.message || errno}` });
+}
+
+// Whether the core lets a request that failed with this errno be sent again.
+export function networkRetryable(errno, { built = true } = {}) {
+  return classify({ kind: 'network', errno, built, message: errno }).retry !== 'never';
 }
 
 // Bodies this big are sent with "Expect: 100-continue": a server that
@@ -96,7 +79,7 @@ function headerPairs(rawHeaders) {
 // One HTTP exchange. body: undefined | Buffer | () => Readable (a factory,
 // so a retry can replay it). Resolves { status, headers, rawHeaders, body }
 // with at most `limit` bytes of response body kept.
-function exchange(signed, { body, contentLength, limit, timeoutMs, signal }) {
+export function exchange(signed, { body, contentLength, limit, timeoutMs, signal }) {
   const u = splitUrl(signed.url);
   const host = u.hostname + (u.port ? ':' + u.port : '');
   return new Promise((resolve, reject) => {
@@ -207,48 +190,13 @@ function exchange(signed, { body, contentLength, limit, timeoutMs, signal }) {
   });
 }
 
-function serverTimeMs(parsed, res) {
-  const st = parsed?.serverTime;
-  if (typeof st === 'number' && Number.isFinite(st)) return st * 1000;
-  if (typeof st === 'string' && !Number.isNaN(Date.parse(st))) return Date.parse(st);
-  const d = res.headers.date ? Date.parse(res.headers.date) : NaN;
-  return Number.isNaN(d) ? null : d;
-}
-
-// Builds the S3_ERROR for a non-2xx answer with the core's parseS3Error.
+// The S3_ERROR for a non-2xx answer: the core's parseS3Error verdict.
 export function s3ErrorFrom(res, now) {
-  let p = null;
-  try {
-    p = callCore('parseS3Error', {
-      status: res.status, body: res.body.toString('utf8'), headers: headerPairs(res.rawHeaders), now,
-    });
-  } catch (e) {
-    log('warn', 'parseS3Error failed', { status: res.status, code: e.code });
-  }
-  const extra = {
-    s3Code: p?.code || fallbackCode(res.status),
-    httpStatus: res.status,
-    cause: p?.cause ?? null,
-    fix: p?.fix ?? null,
-    permanent: p?.permanent ?? (res.status >= 400 && res.status < 500),
-    retryable: p?.retryable ?? (res.status >= 500 || res.status === 429),
-    requestId: p?.requestId ?? res.headers['x-amz-request-id'] ?? null,
-  };
-  for (const f of ['region', 'bucketRegion', 'endpoint', 'serverTime', 'clockSkewSeconds']) {
-    if (p?.[f] !== undefined && p?.[f] !== null) extra[f] = p[f];
-  }
-  const err = new SidecarError('S3_ERROR', p?.message || `storage answered HTTP ${res.status}`, extra);
-  err.serverTimeMs = serverTimeMs(p, res);
-  return err;
-}
-
-function fallbackCode(status) {
-  return { 400: 'BadRequest', 403: 'AccessDenied', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 412: 'PreconditionFailed', 416: 'InvalidRange', 429: 'SlowDown', 500: 'InternalError', 501: 'NotImplemented', 503: 'ServiceUnavailable' }[status] || `Http${status}`;
-}
-
-function looksSkewed(err, clock) {
-  if (err.extra.s3Code === 'RequestTimeTooSkewed') return true;
-  return err.extra.httpStatus === 403 && err.serverTimeMs !== null && Math.abs(err.serverTimeMs - clock.nowMs()) > SKEW_SUSPECT_MS;
+  const { bodyParsed, ...problem } = callCore('parseS3Error', {
+    status: res.status, body: res.body.toString('utf8'), headers: headerPairs(res.rawHeaders), now,
+  });
+  void bodyParsed;
+  return SidecarError.of(problem);
 }
 
 // A signed request to S3 through the core.
@@ -280,9 +228,10 @@ export async function s3Request(opts) {
     }
     if ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status)) return res;
     const err = s3ErrorFrom(res, now);
-    if (!skewRetried && looksSkewed(err, clock) && err.serverTimeMs !== null) {
+    // The core says a corrected clock fixes this, and the server said its time.
+    if (!skewRetried && err.problem.retry === 'after-clock-fix' && Number.isFinite(err.problem.serverTime)) {
       skewRetried = true;
-      clock.correctTo(err.serverTimeMs, err.extra.s3Code);
+      clock.correctTo(err.problem.serverTime * 1000, err.problem.s3Code);
       continue;
     }
     throw err;

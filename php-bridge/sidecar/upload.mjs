@@ -11,7 +11,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { SidecarError, bad, cancelled } from './errors.mjs';
+import { SidecarError, bad, cancelled, localError } from './errors.mjs';
 import { callCore, newHasher, sha256Hex, emptyPayloadHash, resolveCredentials } from './core.mjs';
 import { s3Request, endpointIsHttps, s3ErrorFrom, xmlText, xmlEscape, unquoteEtag } from './s3client.mjs';
 import { log } from './log.mjs';
@@ -46,17 +46,13 @@ function metadataHeaders(metadata) {
   return out;
 }
 
-// Running out of descriptors or a busy/flaky disk can pass; a missing file
-// or a permission problem will not (PHP decides what a missing file means).
-const TRANSIENT_FILE_CODES = new Set(['EMFILE', 'ENFILE', 'EIO', 'EAGAIN', 'EBUSY']);
-
+// A file error as the core classifies it (FILE_NOT_FOUND, FILE_UNREADABLE;
+// whether it may pass is the core's call).
 export function fileError(e, p) {
   if (e instanceof SidecarError) return e;
-  if (e?.code === 'ENOENT' || e?.code === 'ENOTDIR') return new SidecarError('FILE_NOT_FOUND', `no file at ${p}`, { retryable: false });
-  return new SidecarError('FILE_UNREADABLE', `cannot read ${p}: ${e?.code || e?.message}`, {
-    cause: e?.code ?? null,
-    retryable: TRANSIENT_FILE_CODES.has(e?.code),
-  });
+  const errno = e?.code ?? null;
+  const missing = errno === 'ENOENT' || errno === 'ENOTDIR';
+  return localError({ kind: 'file', errno, message: missing ? `no file at ${p}` : `cannot read ${p}: ${errno || e?.message}` });
 }
 
 async function openFile(p) {
@@ -69,7 +65,7 @@ async function openFile(p) {
   const st = await fh.stat();
   if (!st.isFile()) {
     await fh.close();
-    throw new SidecarError('FILE_UNREADABLE', `${p} is not a regular file`);
+    throw localError({ kind: 'file', errno: null, message: `${p} is not a regular file` });
   }
   return { fh, size: st.size };
 }
@@ -126,7 +122,7 @@ function etagOf(res, what) {
     throw new SidecarError('S3_ERROR', `storage accepted the ${what} but sent no ETag`, {
       s3Code: 'MissingETag', httpStatus: res.status, cause: 'the server did not return an ETag header',
       fix: 'Check that the endpoint is an S3-compatible API (not a proxy that strips headers).',
-      permanent: true, retryable: false, requestId: res.headers['x-amz-request-id'] ?? null,
+      requestId: res.headers['x-amz-request-id'] ?? null,
     });
   }
   return etag;
@@ -249,7 +245,7 @@ async function putMultipart(o, fh, size, hashed) {
   if (!uploadId) {
     throw new SidecarError('S3_ERROR', 'CreateMultipartUpload answered without an UploadId', {
       s3Code: 'InvalidResponse', httpStatus: created.status, cause: 'unexpected response body',
-      fix: 'Check that the endpoint is an S3-compatible API.', permanent: true, retryable: false, requestId: null,
+      fix: 'Check that the endpoint is an S3-compatible API.', requestId: null,
     });
   }
 
@@ -317,7 +313,8 @@ async function putPart(common, uploadId, n, body, payloadHash, signal) {
       });
       return etagOf(res, `part ${n}`);
     } catch (e) {
-      const retryable = e instanceof SidecarError && e.extra?.retryable === true;
+      // The core's verdict; a clock fix was already tried inside s3Request.
+      const retryable = e instanceof SidecarError && e.retry === 'backoff';
       if (!retryable || attempt >= PART_ATTEMPTS) throw e;
       log('warn', 'part failed, retrying', { part: n, attempt, code: e.code, s3Code: e.extra?.s3Code });
       await sleep(250 * 2 ** attempt);

@@ -2,6 +2,9 @@
 
 pub mod content_disposition;
 pub mod endpoint;
+#[cfg(feature = "xml")]
+pub mod error_advice;
+#[cfg(feature = "xml")]
 pub mod error_xml;
 pub mod post_policy;
 pub mod presign;

@@ -5,17 +5,8 @@
 use super::regions::{Region, AWS_REGIONS, R2_REGIONS, WASABI_REGIONS};
 use crate::keys::template::{DEFAULT_PATH_PREFIX, DEFAULT_TEMPLATE};
 use crate::s3::endpoint::Provider;
+use crate::transfers::shape::upload_shape;
 use serde::Serialize;
-
-/// How a browser uploads straight to the bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum UploadShape {
-    /// A presigned POST form (S3, Wasabi, most S3-compatible servers).
-    Post,
-    /// A presigned PUT URL: Cloudflare R2 answers 501 NotImplemented to POST uploads.
-    Put,
-}
 
 /// One provider as the form shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -33,8 +24,8 @@ pub struct ProviderSchema {
     pub needs_endpoint: bool,
     /// Whether the Cloudflare account id is required.
     pub needs_account_id: bool,
-    /// How browsers upload directly.
-    pub upload_shape: UploadShape,
+    /// How browsers upload directly: `post`, or `put` (see [`upload_shape`]).
+    pub upload_shape: &'static str,
 }
 
 /// One region entry.
@@ -109,14 +100,6 @@ pub fn regions(provider: Provider) -> &'static [Region] {
     }
 }
 
-/// How browsers upload to this provider.
-pub fn upload_shape(provider: Provider) -> UploadShape {
-    match provider {
-        Provider::CloudflareR2 => UploadShape::Put,
-        _ => UploadShape::Post,
-    }
-}
-
 /// The form description.
 pub fn settings_schema() -> SettingsSchema {
     SettingsSchema {
@@ -136,7 +119,7 @@ pub fn settings_schema() -> SettingsSchema {
                     .collect(),
                 needs_endpoint: p == Provider::Custom,
                 needs_account_id: p == Provider::CloudflareR2,
-                upload_shape: upload_shape(p),
+                upload_shape: upload_shape(p, false).as_str(),
             })
             .collect(),
         defaults: Defaults {

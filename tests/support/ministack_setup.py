@@ -4,6 +4,10 @@ Run with the ministack venv's python (it has botocore):
 
   python ministack_setup.py setup  '<json>'   -> creates IAM user/key (optional), bucket, CORS
   python ministack_setup.py check-auth '<json>' -> signs with the right and a wrong secret
+  python ministack_setup.py create-user '<json>' -> IAM user with one inline policy, and its key
+  python ministack_setup.py create-bucket '<json>' -> bucket (LocationConstraint for its region), optional CORS
+  python ministack_setup.py put-cors '<json>'    -> replaces a bucket's CORS rules
+  python ministack_setup.py list-uploads '<json>' -> open multipart uploads (key, uploadId), optional prefix
 
 Prints one JSON object on stdout. Exit code 0 on success, 1 on failure (the JSON
 then has "error").
@@ -102,6 +106,37 @@ def check_auth(a):
     return {"good": good, "bad": bad, "rejected": bad["status"] in (400, 401, 403)}
 
 
+def create_user(a):
+    iam = client("iam", a, a["rootAccessKeyId"], a["rootSecretAccessKey"])
+    iam.create_user(UserName=a["user"])
+    iam.put_user_policy(UserName=a["user"], PolicyName=a["user"] + "-policy", PolicyDocument=json.dumps(a["policy"]))
+    ak = iam.create_access_key(UserName=a["user"])["AccessKey"]
+    return {"accessKeyId": ak["AccessKeyId"], "secretAccessKey": ak["SecretAccessKey"], "user": a["user"]}
+
+
+def create_bucket(a):
+    s3 = client("s3", a, a["accessKeyId"], a["secretAccessKey"])
+    params = {"Bucket": a["bucket"]}
+    if a["region"] != "us-east-1":
+        params["CreateBucketConfiguration"] = {"LocationConstraint": a["region"]}
+    s3.create_bucket(**params)
+    if a.get("corsRules"):
+        s3.put_bucket_cors(Bucket=a["bucket"], CORSConfiguration={"CORSRules": a["corsRules"]})
+    return {"bucket": a["bucket"], "location": s3.get_bucket_location(Bucket=a["bucket"]).get("LocationConstraint")}
+
+
+def put_cors(a):
+    s3 = client("s3", a, a["accessKeyId"], a["secretAccessKey"])
+    s3.put_bucket_cors(Bucket=a["bucket"], CORSConfiguration={"CORSRules": a["corsRules"]})
+    return {"cors": s3.get_bucket_cors(Bucket=a["bucket"])["CORSRules"]}
+
+
+def list_uploads(a):
+    s3 = client("s3", a, a["accessKeyId"], a["secretAccessKey"])
+    res = s3.list_multipart_uploads(Bucket=a["bucket"], Prefix=a.get("prefix", ""))
+    return {"uploads": [{"key": u["Key"], "uploadId": u["UploadId"]} for u in res.get("Uploads", [])]}
+
+
 def main():
     cmd, arg = sys.argv[1], json.loads(sys.argv[2])
     try:
@@ -109,6 +144,14 @@ def main():
             res = setup(arg)
         elif cmd == "check-auth":
             res = check_auth(arg)
+        elif cmd == "create-user":
+            res = create_user(arg)
+        elif cmd == "create-bucket":
+            res = create_bucket(arg)
+        elif cmd == "put-cors":
+            res = put_cors(arg)
+        elif cmd == "list-uploads":
+            res = list_uploads(arg)
         else:
             raise SystemExit("unknown command " + cmd)
     except ClientError as e:

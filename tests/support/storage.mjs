@@ -20,6 +20,9 @@
 // exits, is signalled or is killed, the servers die too (exit handlers, a watchdog,
 // and PR_SET_PDEATHSIG via setpriv).
 //
+// ministack handles also carry rootAccessKeyId/rootSecretAccessKey (the CLI prints them as
+// S3_ROOT_*), for tests that create narrower IAM users (createIamUser) or more buckets.
+//
 // Options (second argument): { bucket, region, port (ministack), verbose (server logs to
 //   stderr), logLevel, ministackVenv, garageBin, startTimeoutMs }.
 // Environment: WPS3_CACHE (ministack venv at $WPS3_CACHE/ministack-venv), GARAGE_BIN.
@@ -302,7 +305,10 @@ async function startMinistack(opts) {
     );
     live.delete(pending);
     return makeHandle(
-      { kind: 'ministack', endpoint, region, bucket, accessKeyId: res.accessKeyId, secretAccessKey: res.secretAccessKey },
+      {
+        kind: 'ministack', endpoint, region, bucket, accessKeyId: res.accessKeyId, secretAccessKey: res.secretAccessKey,
+        rootAccessKeyId: rootKey, rootSecretAccessKey: rootSecret,
+      },
       { child, dir, watchdogPid, logFile, verbose: opts.verbose },
     );
   } catch (e) {
@@ -407,6 +413,34 @@ export async function startStorage(kind = 'ministack', opts = {}) {
   }
 }
 
+/**
+ * A ministack IAM user with exactly `policy` (an IAM policy document). Resolves
+ * { accessKeyId, secretAccessKey }. `server`: a handle or { endpoint, region, rootAccessKeyId, rootSecretAccessKey }.
+ */
+export function createIamUser(server, user, policy, opts = {}) {
+  const { endpoint, region, rootAccessKeyId, rootSecretAccessKey } = server;
+  if (!rootAccessKeyId) throw new Error('createIamUser needs a ministack handle (root key)');
+  return runHelper('create-user', { endpoint, region, rootAccessKeyId, rootSecretAccessKey, user, policy }, opts);
+}
+
+/** Another bucket, created in `region` (its LocationConstraint), with optional CORS rules. */
+export function createBucket(server, bucket, region, { corsRules, ...opts } = {}) {
+  const { endpoint, accessKeyId, secretAccessKey } = server;
+  return runHelper('create-bucket', { endpoint, region, bucket, accessKeyId, secretAccessKey, corsRules }, opts);
+}
+
+/** Replaces a bucket's CORS rules (e.g. with the page's generated rule). */
+export function putCors(server, bucket, corsRules, opts = {}) {
+  const { endpoint, region, accessKeyId, secretAccessKey } = server;
+  return runHelper('put-cors', { endpoint, region, bucket, accessKeyId, secretAccessKey, corsRules }, opts);
+}
+
+/** Open multipart uploads of a bucket: [{ key, uploadId }] (keys under `prefix` only, when given). */
+export async function listMultipartUploads(server, bucket, prefix = '', opts = {}) {
+  const { endpoint, region, accessKeyId, secretAccessKey } = server;
+  return (await runHelper('list-uploads', { endpoint, region, bucket, accessKeyId, secretAccessKey, prefix }, opts)).uploads;
+}
+
 export function envLines(s) {
   return [
     `S3_ENDPOINT=${s.endpoint}`,
@@ -414,6 +448,7 @@ export function envLines(s) {
     `S3_BUCKET=${s.bucket}`,
     `S3_ACCESS_KEY_ID=${s.accessKeyId}`,
     `S3_SECRET_ACCESS_KEY=${s.secretAccessKey}`,
+    ...(s.rootAccessKeyId ? [`S3_ROOT_ACCESS_KEY_ID=${s.rootAccessKeyId}`, `S3_ROOT_SECRET_ACCESS_KEY=${s.rootSecretAccessKey}`] : []),
   ].join('\n');
 }
 

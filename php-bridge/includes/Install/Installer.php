@@ -98,6 +98,11 @@ final class Installer {
 	public static function unschedule(): void {
 		wp_clear_scheduled_hook( \WPS3\Backup\Queue::CRON_HOOK );
 		wp_clear_scheduled_hook( \WPS3\Backup\Queue::CRON_HOOK, \WPS3\Backup\Queue::RECURRING_ARGS );
+		foreach ( Schema::PARTS as $part ) {
+			foreach ( $part::cron_hooks() as $hook ) {
+				wp_unschedule_hook( $hook );
+			}
+		}
 	}
 
 	/**
@@ -125,10 +130,6 @@ final class Installer {
 	 * @return string[]
 	 */
 	public static function on_drop_tables( mixed $tables ): array {
-		$tables   = is_array( $tables ) ? $tables : array();
-		$ours     = Schema::tables();
-		$tables[] = $ours['jobs'];
-		$tables[] = $ours['backups'];
-		return $tables;
+		return array_merge( is_array( $tables ) ? $tables : array(), Schema::all_tables() );
 	}
 }

@@ -134,8 +134,11 @@ final class Uninstaller {
 	public static function uninstall_site(): void {
 		global $wpdb;
 		Installer::unschedule();
-		foreach ( Schema::tables() as $table ) {
+		foreach ( Schema::all_tables() as $table ) {
 			$wpdb->query( "DROP TABLE IF EXISTS `{$table}`" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name is built from $wpdb->prefix.
+		}
+		foreach ( Schema::PARTS as $part ) {
+			array_map( 'delete_option', $part::options() );
 		}
 		foreach ( self::OPTIONS as $option ) {
 			delete_option( $option );
