@@ -79,7 +79,7 @@ class ErrorsTest extends PHPUnit\Framework\TestCase {
 	public function test_storage_errors_follow_the_core( $status, $body, $code, $retryable ) {
 		$parsed = \WPS3\Sidecar\Client::instance()->call( 'parse-error', array( 'status' => $status, 'body' => $body, 'headers' => array() ) );
 		$this->assertIsArray( $parsed, is_wp_error( $parsed ) ? $parsed->get_error_message() : '' );
-		$error = \WPS3\Errors::from_sidecar( array_merge( $parsed, array( 'code' => 'S3_ERROR', 's3Code' => $parsed['code'], 'httpStatus' => $status ) ) );
+		$error = \WPS3\Errors::from_sidecar( $parsed ); // parse-error answers in the error model already.
 		$this->assertSame( $code, \WPS3\Errors::field( $error, 'code' ) );
 		$this->assertSame( $retryable, \WPS3\Errors::is_retryable( $error ) );
 		$this->assertNotSame( '', \WPS3\Errors::field( $error, 'fix' ) );
