@@ -124,7 +124,7 @@ final class RetryPolicy {
 			// pure function, so asking once more (which starts a new sidecar) is safe.
 			$answer = \WPS3\Sidecar\Client::instance()->call( 'retry-delay', $args, 10 );
 		}
-		$delay  = is_array( $answer ) && isset( $answer['delaySeconds'] ) && is_numeric( $answer['delaySeconds'] )
+		$delay = is_array( $answer ) && isset( $answer['delaySeconds'] ) && is_numeric( $answer['delaySeconds'] )
 			? (int) round( (float) $answer['delaySeconds'] )
 			: self::DELAY_WITHOUT_CORE;
 		/**
