@@ -108,7 +108,7 @@ if grep -q 'wps3-demo' "$TMP/page.html"; then
   done
   check "demo: backup of #$DOC_ID appears with a Download button" test -n "$found"
   KEY="wpsigner/Service-Agreement_$(date -u +%Y-%m-%d)_$DOC_ID.pdf"
-  check "demo: object key is $KEY" bash -c "grep -qF '$KEY' <<<'$(row "$DOC_ID")'"
+  check "demo: object key is $KEY" grep -qF "$KEY" <<<"$(row "$DOC_ID")"
   HREF=$(row "$DOC_ID" | perl -0ne 'print $1 if /class="button wps3-download" href="([^"]+)"/s' | sed 's/&#038;/\&/g; s/&amp;/\&/g')
   curl -s -b "$A" -D "$TMP/dl.h" -o /dev/null "$HREF"
   LOC=$(grep -i '^location:' "$TMP/dl.h" | cut -d' ' -f2- | tr -d '\r')
