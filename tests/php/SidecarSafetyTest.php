@@ -98,7 +98,7 @@ class SidecarSafetyTest extends WPS3_Sidecar_TestCase {
 	}
 
 	public function test_sidecar_of_another_version_is_used_when_it_cannot_be_replaced() {
-		$code    = '$c = WPS3\Sidecar\Client::instance(); $r = $c->call( "render-key", array( "title" => "x", "documentId" => "1" ) ); wp_set_current_user( 1 ); ob_start(); WPS3_Admin::instance()->global_notices(); $html = ob_get_clean(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "notice" => get_transient( "wps3_sidecar_version" ), "html" => $html ) );';
+		$code    = '$c = \WPS3\Sidecar\Client::instance(); $r = $c->call( "render-key", array( "title" => "x", "documentId" => "1" ) ); wp_set_current_user( 1 ); ob_start(); \WPS3\Admin\Notices::render_global(); $html = ob_get_clean(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "notice" => get_transient( "wps3_sidecar_version" ), "html" => $html ) );';
 		$dir     = $this->private_dir( 'old-service' );
 		$fake    = $this->start_fake( 'stale', $dir );
 		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );

@@ -64,7 +64,7 @@ final class ObjectLinks {
 	 * @return bool
 	 */
 	public static function allowed( array $object, array $context ): bool {
-		$settings = class_exists( '\WPS3\Settings\Settings' ) ? \WPS3\Settings\Settings::instance() : \WPS3_Settings::instance();
+		$settings = \WPS3\Settings\Settings::instance();
 		$prefix   = method_exists( $settings, 'path_prefix' ) ? (string) $settings->path_prefix() : '';
 		$key      = (string) $object['key'];
 		$allowed  = Storage::bucket() === (string) $object['bucket']

@@ -46,7 +46,7 @@ final class Failure {
 			'retryable' => $retryable,
 			'permanent' => ! $retryable,
 		) + $data;
-		return \WPS3_Errors::make( $code, $message, $data );
+		return \WPS3\Errors::make( $code, $message, $data );
 	}
 
 	/**
@@ -56,7 +56,7 @@ final class Failure {
 	 * @return \WP_Error
 	 */
 	public static function from_sidecar( array $error ): \WP_Error {
-		return \WPS3_Errors::from_sidecar( $error );
+		return \WPS3\Errors::from_sidecar( $error );
 	}
 
 	/**
@@ -68,7 +68,7 @@ final class Failure {
 	 * @return mixed
 	 */
 	public static function field( \WP_Error $error, string $key, mixed $fallback = null ): mixed {
-		return \WPS3_Errors::field( $error, $key, $fallback );
+		return \WPS3\Errors::field( $error, $key, $fallback );
 	}
 
 	/**
@@ -100,7 +100,7 @@ final class Failure {
 			'SIDECAR_UNAVAILABLE',
 			$message,
 			array(
-				'fix'           => \WPS3_Errors::describe( 'SIDECAR_UNAVAILABLE', $message )['fix'],
+				'fix'           => \WPS3\Errors::describe( 'SIDECAR_UNAVAILABLE', $message )['fix'],
 				'not_connected' => $not_connected,
 			),
 			self::BACKOFF

@@ -54,7 +54,7 @@ final class DemoSeed {
 			);
 		}
 		$file = (string) tempnam( get_temp_dir(), 'wps3-demo' );
-		$pdf  = class_exists( '\WPS3\Demo\Pdf' ) ? \WPS3\Demo\Pdf::make( 'Sample e-book', 'Delivered by a presigned link.' ) : \WPS3_Demo::make_pdf( 'Sample e-book', 'Delivered by a presigned link.' );
+		$pdf  = \WPS3\Demo\Pdf::make( 'Sample e-book', 'Delivered by a presigned link.' );
 		file_put_contents( $file, $pdf ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_file_put_contents
 		$put = Storage::call(
 			'upload-file',
