@@ -40,13 +40,7 @@ final class Failure {
 	 * @return \WP_Error
 	 */
 	public static function make( string $code, string $message, array $data = array(), string $retry = self::NEVER ): \WP_Error {
-		$retryable = self::BACKOFF === $retry;
-		$data      = array(
-			'retry'     => $retry,
-			'retryable' => $retryable,
-			'permanent' => ! $retryable,
-		) + $data;
-		return \WPS3\Errors::make( $code, $message, $data );
+		return \WPS3\Errors::make( $code, $message, array( 'retry' => $retry ) + $data );
 	}
 
 	/**
@@ -83,7 +77,6 @@ final class Failure {
 		$data = array(
 			'retry'     => self::BACKOFF,
 			'retryable' => true,
-			'permanent' => false,
 		) + $data;
 		return new \WP_Error( $error->get_error_code(), $error->get_error_message(), $data );
 	}
