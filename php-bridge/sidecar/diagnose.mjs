@@ -15,7 +15,7 @@
 
 import crypto from 'node:crypto';
 import { SidecarError, bad, toWireError } from './errors.mjs';
-import { callCore, clock, emptyPayloadHash, resolveCredentials, sha256Hex } from './core.mjs';
+import { callCore, clock, emptyPayloadHash, getCore, resolveCredentials, sha256Hex } from './core.mjs';
 import { endpointIsHttps, exchange, s3Request } from './s3client.mjs';
 import { log } from './log.mjs';
 
@@ -57,7 +57,7 @@ const publicStep = ({ res, ...step }) => step;
 
 async function bucketRegionFromLocation(step) {
   // GetBucketLocation's body is XML: only the core reads it, once it has the action.
-  if (!step.ok) return step;
+  if (!step.ok || typeof getCore().s3Response !== 'function') return step;
   try {
     const parsed = callCore('s3Response', {
       action: 'get_bucket_location', status: step.res.status, headers: rawPairs(step.res.rawHeaders),

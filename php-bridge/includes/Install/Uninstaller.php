@@ -27,6 +27,7 @@ final class Uninstaller {
 		'wps3_secret_envelope',
 		Schema::DB_VERSION_OPTION,
 		'wps3_demo_documents',
+		\WPS3\Rest\SettingsController::DIRECT_UPLOADS_OPTION,
 	);
 
 	/**
