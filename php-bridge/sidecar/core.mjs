@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url);
 
 const REQUIRED = [
   'version', 'resolveEndpoint', 'signRequest', 'presignUrl', 'presignPost', 'renderKey', 'contentDisposition',
-  'encryptSecret', 'decryptSecret', 'parseS3Error', 'sha256Hex', 'PayloadHasher', 'classifyFailure', 'adviceCatalog',
+  'encryptSecret', 'decryptSecret', 'parseS3Error', 'sha256Hex', 'PayloadHasher', 'classifyFailure', 'adviceCatalog', 's3Request', 's3Response', 'payloadSigning',
   'validateSettings', 'settingsSchema', 'retryDelay',
 ];
 
