@@ -18,7 +18,5 @@ defined( 'WPS3_DB_VERSION' ) || define( 'WPS3_DB_VERSION', '3' );
 defined( 'WPS3_VERSION' ) || define( 'WPS3_VERSION', '0.1.0' );
 
 require_once __DIR__ . '/includes/autoload.php';
-require_once __DIR__ . '/includes/class-wps3-errors.php';
-require_once __DIR__ . '/includes/class-wps3-backup-queue.php';
 
 WPS3\Install\Uninstaller::run();

@@ -27,13 +27,6 @@ define( 'WPS3_PLUGIN_FILE', __FILE__ );
 define( 'WPS3_PLUGIN_DIR', __DIR__ );
 
 require_once __DIR__ . '/includes/autoload.php';
-require_once __DIR__ . '/includes/class-wps3-errors.php';
-require_once __DIR__ . '/includes/class-wps3-installer.php';
-require_once __DIR__ . '/includes/class-wps3-sidecar-client.php';
-require_once __DIR__ . '/includes/class-wps3-settings.php';
-require_once __DIR__ . '/includes/class-wps3-backup-queue.php';
-require_once __DIR__ . '/includes/class-wps3-admin.php';
-require_once __DIR__ . '/includes/class-wps3-demo.php';
 
 register_activation_hook( __FILE__, array( WPS3\Install\Installer::class, 'activate' ) );
 register_deactivation_hook( __FILE__, array( WPS3\Install\Installer::class, 'deactivate' ) );
@@ -54,7 +47,7 @@ if ( ! function_exists( 'wps3_backup_document' ) ) {
 	 * @return int|WP_Error Job id, or a WP_Error explaining why the document was not queued.
 	 */
 	function wps3_backup_document( mixed $document ): int|WP_Error {
-		return WPS3_Backup_Queue::instance()->enqueue( $document );
+		return WPS3\Backup\Queue::instance()->enqueue( $document );
 	}
 }
 
@@ -66,6 +59,6 @@ if ( ! function_exists( 'wps3_get_backup' ) ) {
 	 * @return array<string,mixed>|null
 	 */
 	function wps3_get_backup( mixed $document_id ): ?array {
-		return WPS3_Backup_Queue::instance()->get_backup( $document_id );
+		return is_scalar( $document_id ) ? WPS3\Backup\Queue::instance()->backup_for_document( (string) $document_id ) : null;
 	}
 }

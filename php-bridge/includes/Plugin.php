@@ -55,7 +55,7 @@ final class Plugin {
 		$this->booted = true;
 
 		add_filter( 'cron_schedules', array( $this, 'cron_schedules' ) ); // phpcs:ignore WordPress.WP.CronInterval -- 5 minutes is the intended safety-net interval.
-		add_action( \WPS3_Backup_Queue::CRON_HOOK, array( $this, 'run_queue' ), 10, 0 );
+		add_action( \WPS3\Backup\Queue::CRON_HOOK, array( $this, 'run_queue' ), 10, 0 );
 		add_action( 'wps_document_completed', array( $this, 'on_document_completed' ), 10, 1 );
 		add_action( 'init', array( $this, 'on_init' ) );
 		add_action( 'wp_initialize_site', array( Installer::class, 'on_initialize_site' ), 200, 1 );
@@ -63,10 +63,10 @@ final class Plugin {
 		add_action( 'wps3_settings_saved', array( $this, 'on_settings_saved' ) );
 
 		if ( is_admin() ) {
-			\WPS3_Admin::instance()->boot();
+			\WPS3\Admin\Screen::instance()->boot();
 		}
-		if ( \WPS3_Demo::enabled() ) {
-			\WPS3_Demo::instance()->boot();
+		if ( \WPS3\Demo\Demo::enabled() ) {
+			\WPS3\Demo\Demo::instance()->boot();
 		}
 	}
 
@@ -88,7 +88,7 @@ final class Plugin {
 	 */
 	public function cron_schedules( mixed $schedules ): array {
 		$schedules                                      = is_array( $schedules ) ? $schedules : array();
-		$schedules[ \WPS3_Backup_Queue::CRON_SCHEDULE ] = array(
+		$schedules[ \WPS3\Backup\Queue::CRON_SCHEDULE ] = array(
 			'interval' => 5 * MINUTE_IN_SECONDS,
 			'display'  => __( 'Every five minutes (S3 backups)', 'wps3' ),
 		);
@@ -101,7 +101,7 @@ final class Plugin {
 	 * @return void
 	 */
 	public function run_queue(): void {
-		\WPS3_Backup_Queue::instance()->process();
+		\WPS3\Backup\Queue::instance()->process();
 	}
 
 	/**
@@ -138,12 +138,6 @@ final class Plugin {
 	 * @return void
 	 */
 	public function on_settings_saved(): void {
-		global $wpdb;
-		$table = Schema::tables()['jobs'];
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		$ids = $wpdb->get_col( "SELECT id FROM {$table} WHERE status = 'failed' AND last_error_code IN ('NOT_CONFIGURED','DECRYPT_FAILED')" );
-		foreach ( (array) $ids as $id ) {
-			\WPS3_Backup_Queue::instance()->retry( (int) $id );
-		}
+		\WPS3\Backup\Queue::instance()->retry_after_settings_saved();
 	}
 }

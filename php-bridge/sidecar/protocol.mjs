@@ -62,6 +62,7 @@ export function createProtocol(state) {
     encrypt: (a) => ({ envelope: callCore('encryptSecret', a) }),
     decrypt: (a) => ({ plaintext: callCore('decryptSecret', a) }),
     'parse-error': (a) => callCore('parseS3Error', withNow(a)),
+    'advice-catalog': () => callCore('adviceCatalog'), // every advice id with its English cause and fix (PHP's translation check)
     'validate-settings': (a) => callCore('validateSettings', a),
     'settings-schema': () => callCore('settingsSchema'),
     'retry-delay': (a) => callCore('retryDelay', a),

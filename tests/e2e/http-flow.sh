@@ -67,13 +67,13 @@ curl -s -b "$A" -o /dev/null -d "action=wps3_save_settings&_wpnonce=$N&wps3[prov
 curl -s -b "$A" "$PAGE" >"$TMP/page.html"
 check "Save with a bad bucket: error notice" grep -q 'Settings were not saved' "$TMP/page.html"
 check "Save with a bad bucket: bucket unchanged" grep -q "name=\"wps3\[bucket\]\" value=\"$S3_BUCKET\"" "$TMP/page.html"
-check "Save with a bad bucket: secret still works" bash -c "WPS3_E2E_DIR=$WPS3_E2E_DIR php '$ROOT/tests/e2e/bin/wp.php' eval '\$r = WPS3_Settings::instance()->test_connection(); echo is_wp_error( \$r ) ? \$r->get_error_message() : \"ok\";' | grep -qx ok"
+check "Save with a bad bucket: secret still works" bash -c "WPS3_E2E_DIR=$WPS3_E2E_DIR php '$ROOT/tests/e2e/bin/wp.php' eval '\$r = \WPS3\Settings\Settings::instance()->test_connection(); echo is_wp_error( \$r ) ? \$r->get_error_message() : \"ok\";' | grep -qx ok"
 
 # Save through the form again with an empty secret field: the stored secret is kept.
 N=$(nonce_for "$TMP/page.html" wps3_save_settings)
 curl -s -b "$A" -o /dev/null -d "action=wps3_save_settings&_wpnonce=$N&wps3[provider]=custom&wps3[endpoint]=$S3_ENDPOINT&wps3[region]=$S3_REGION&wps3[bucket]=$S3_BUCKET&wps3[path_prefix]=wpsigner/&wps3[access_key_id]=$S3_ACCESS_KEY_ID&wps3[secret_access_key]=" "$POST"
 curl -s -b "$A" "$PAGE" >"$TMP/page.html"
-check "Save (valid, empty secret field): success notice, secret kept" bash -c "grep -q 'Settings saved' '$TMP/page.html' && WPS3_E2E_DIR=$WPS3_E2E_DIR php '$ROOT/tests/e2e/bin/wp.php' eval '\$r = WPS3_Settings::instance()->test_connection(); echo is_wp_error( \$r ) ? \$r->get_error_message() : \"ok\";' | grep -qx ok"
+check "Save (valid, empty secret field): success notice, secret kept" bash -c "grep -q 'Settings saved' '$TMP/page.html' && WPS3_E2E_DIR=$WPS3_E2E_DIR php '$ROOT/tests/e2e/bin/wp.php' eval '\$r = \WPS3\Settings\Settings::instance()->test_connection(); echo is_wp_error( \$r ) ? \$r->get_error_message() : \"ok\";' | grep -qx ok"
 
 # Demo flow: mark a sample document fully signed, watch the backup appear, download it.
 if grep -q 'wps3-demo' "$TMP/page.html"; then
@@ -92,7 +92,7 @@ if grep -q 'wps3-demo' "$TMP/page.html"; then
   done
   check "demo: backup of #$DOC_ID appears with a Download button" test -n "$found"
   KEY="wpsigner/Service-Agreement_$(date -u +%Y-%m-%d)_$DOC_ID.pdf"
-  check "demo: object key is $KEY" bash -c "grep -qF '$KEY' <<<'$(row "$DOC_ID")'"
+  check "demo: object key is $KEY" grep -qF "$KEY" <<<"$(row "$DOC_ID")"
   HREF=$(row "$DOC_ID" | perl -0ne 'print $1 if /class="button wps3-download" href="([^"]+)"/s' | sed 's/&#038;/\&/g; s/&amp;/\&/g')
   curl -s -b "$A" -D "$TMP/dl.h" -o /dev/null "$HREF"
   LOC=$(grep -i '^location:' "$TMP/dl.h" | cut -d' ' -f2- | tr -d '\r')

@@ -27,6 +27,9 @@ have_browser() { [ -x /usr/bin/chromium ] && [ -d node_modules/playwright-core ]
 if [ "${1:-}" != --phase ]; then
   phases=("$@")
   [ "${#phases[@]}" -eq 0 ] && phases=(php nginx)
+  # Both phases use pkg/ (the sidecar's core, the zip's builds): bring it up to date first (a no-op
+  # when tests/run built it just before).
+  bash tools/build-wasm.sh || exit 1
   rc=0 summary=()
   for p in "${phases[@]}"; do
     case "$p" in php | nginx) ;; *) echo "unknown phase '$p' (php | nginx)" >&2; exit 2 ;; esac
@@ -110,7 +113,7 @@ case "$phase" in
     # The zip goes to this harness's own directory, so parallel runs never share one.
     zipdir=$(mktemp -d /tmp/wps3-dist.XXXXXX)
     trap 'e2e_down; rm -rf "$zipdir"' EXIT
-    part package bash tools/package.sh --out "$zipdir"
+    part package bash tools/package.sh --no-build --out "$zipdir"
     zip=$(ls "$zipdir"/wps3-*.zip 2>/dev/null | head -n1)
     if [ -z "$zip" ]; then
       finish

@@ -12,6 +12,7 @@ namespace WPS3\Rest;
 
 use WPS3\Transfers\Config;
 use WPS3\Transfers\Files;
+use WPS3\Transfers\Multipart;
 use WPS3\Transfers\Uploads;
 
 defined( 'ABSPATH' ) || exit;
@@ -277,7 +278,7 @@ final class TransfersController {
 	 * @return array|\WP_Error
 	 */
 	private static function sign_part( \WP_REST_Request $r, int $user_id ) {
-		return Uploads::sign_parts( $user_id, (string) $r['upload_id'], (array) $r['part_numbers'] );
+		return Multipart::sign_parts( $user_id, (string) $r['upload_id'], (array) $r['part_numbers'] );
 	}
 
 	/**
@@ -288,7 +289,7 @@ final class TransfersController {
 	 * @return array|\WP_Error
 	 */
 	private static function list_parts( \WP_REST_Request $r, int $user_id ) {
-		return Uploads::list_parts( $user_id, (string) $r['upload_id'] );
+		return Multipart::list_parts( $user_id, (string) $r['upload_id'] );
 	}
 
 	/**
@@ -299,7 +300,7 @@ final class TransfersController {
 	 * @return array|\WP_Error
 	 */
 	private static function complete( \WP_REST_Request $r, int $user_id ) {
-		return Uploads::complete( $user_id, (string) $r['upload_id'] );
+		return Multipart::complete( $user_id, (string) $r['upload_id'] );
 	}
 
 	/**
@@ -310,7 +311,7 @@ final class TransfersController {
 	 * @return array|\WP_Error
 	 */
 	private static function abort( \WP_REST_Request $r, int $user_id ) {
-		return Uploads::abort( $user_id, (string) $r['upload_id'] );
+		return Multipart::abort( $user_id, (string) $r['upload_id'] );
 	}
 
 	/**

@@ -40,13 +40,7 @@ final class Failure {
 	 * @return \WP_Error
 	 */
 	public static function make( string $code, string $message, array $data = array(), string $retry = self::NEVER ): \WP_Error {
-		$retryable = self::BACKOFF === $retry;
-		$data      = array(
-			'retry'     => $retry,
-			'retryable' => $retryable,
-			'permanent' => ! $retryable,
-		) + $data;
-		return \WPS3_Errors::make( $code, $message, $data );
+		return \WPS3\Errors::make( $code, $message, array( 'retry' => $retry ) + $data );
 	}
 
 	/**
@@ -56,7 +50,7 @@ final class Failure {
 	 * @return \WP_Error
 	 */
 	public static function from_sidecar( array $error ): \WP_Error {
-		return \WPS3_Errors::from_sidecar( $error );
+		return \WPS3\Errors::from_sidecar( $error );
 	}
 
 	/**
@@ -68,7 +62,7 @@ final class Failure {
 	 * @return mixed
 	 */
 	public static function field( \WP_Error $error, string $key, mixed $fallback = null ): mixed {
-		return \WPS3_Errors::field( $error, $key, $fallback );
+		return \WPS3\Errors::field( $error, $key, $fallback );
 	}
 
 	/**
@@ -83,7 +77,6 @@ final class Failure {
 		$data = array(
 			'retry'     => self::BACKOFF,
 			'retryable' => true,
-			'permanent' => false,
 		) + $data;
 		return new \WP_Error( $error->get_error_code(), $error->get_error_message(), $data );
 	}
@@ -100,7 +93,7 @@ final class Failure {
 			'SIDECAR_UNAVAILABLE',
 			$message,
 			array(
-				'fix'           => \WPS3_Errors::describe( 'SIDECAR_UNAVAILABLE', $message )['fix'],
+				'fix'           => \WPS3\Errors::describe( 'SIDECAR_UNAVAILABLE', $message )['fix'],
 				'not_connected' => $not_connected,
 			),
 			self::BACKOFF

@@ -11,6 +11,7 @@ namespace WPS3\Transfers;
 
 use WPS3\Integrations\Edd;
 use WPS3\Integrations\WooCommerce;
+use WPS3\Links\DownloadShortcode;
 use WPS3\Rest\TransfersController;
 
 defined( 'ABSPATH' ) || exit;
@@ -42,6 +43,7 @@ final class Module {
 		add_action( 'init', array( self::class, 'on_init' ) );
 		WooCommerce::boot();
 		Edd::boot();
+		add_filter( 'wps3_demo_parts', array( DemoPart::class, 'add' ) );
 	}
 
 	/**
@@ -52,6 +54,7 @@ final class Module {
 	public static function on_init(): void {
 		Cleanup::schedule();
 		MyFiles::register();
+		DownloadShortcode::register();
 	}
 
 	/**

@@ -19,6 +19,9 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Schema {
 
+	/** Option where the demo remembers what it created (DemoPart). */
+	const DEMO_OPTION = 'wps3_demo_transfers';
+
 	/**
 	 * Table names of the current site.
 	 *
@@ -110,6 +113,6 @@ final class Schema {
 	 * @return string[]
 	 */
 	public static function options(): array {
-		return array( Config::MODE_OPTION );
+		return array( Config::MODE_OPTION, self::DEMO_OPTION );
 	}
 }

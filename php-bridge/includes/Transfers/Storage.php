@@ -31,7 +31,7 @@ final class Storage {
 	 * @return object With storage( array $overrides ) and credentials().
 	 */
 	private static function settings(): object {
-		return class_exists( '\WPS3\Settings\Settings' ) ? \WPS3\Settings\Settings::instance() : \WPS3_Settings::instance();
+		return \WPS3\Settings\Settings::instance();
 	}
 
 	/**

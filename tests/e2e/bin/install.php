@@ -38,7 +38,7 @@ function wps3_install_configure_storage() {
 	if ( ! getenv( 'S3_ENDPOINT' ) ) {
 		return;
 	}
-	$saved = WPS3_Settings::instance()->save(
+	$saved = \WPS3\Settings\Settings::instance()->save(
 		array(
 			'provider'          => 'custom',
 			'endpoint'          => getenv( 'S3_ENDPOINT' ),
