@@ -48,17 +48,12 @@ final class Errors {
 	 *
 	 * @param string               $code    Stable code.
 	 * @param string               $message Message for humans (also the default cause).
-	 * @param array<string, mixed> $data    Extra data: fix, retry, adviceId, and anything callers read back with field().
+	 * @param array<string, mixed> $data    Extra data: fix, retry (default never), adviceId, and anything callers read back with field().
 	 * @return \WP_Error
 	 */
 	public static function make( string $code, string $message, array $data = array() ): \WP_Error {
-		$retry = self::normalize_retry( $data['retry'] ?? null );
-		if ( null === $retry ) {
-			// Callers written before the `retry` enum pass a boolean `retryable`.
-			$retry = ! empty( $data['retryable'] ) ? self::RETRY_BACKOFF : self::RETRY_NEVER;
-		}
-		unset( $data['permanent'] );
-		$data = array_merge(
+		$retry = self::normalize_retry( $data['retry'] ?? null ) ?? self::RETRY_NEVER;
+		$data  = array_merge(
 			array(
 				'code'     => $code,
 				'cause'    => $message,

@@ -30,12 +30,13 @@ final class ErrorsTest extends TestCase {
 	}
 
 	/**
-	 * Plugin-side errors default to "never" and take the enum (or, from older callers, a boolean).
+	 * Plugin-side errors default to "never" and take the enum; a boolean alone decides nothing.
 	 */
 	public function test_make(): void {
 		$this->assertSame( 'never', Errors::retry( Errors::make( 'DB_ERROR', 'x' ) ) );
 		$this->assertSame( 'backoff', Errors::retry( Errors::make( 'DB_ERROR', 'x', array( 'retry' => 'backoff' ) ) ) );
-		$this->assertSame( 'backoff', Errors::retry( Errors::make( 'X', 'x', array( 'retryable' => true ) ) ) );
+		$this->assertSame( 'never', Errors::retry( Errors::make( 'X', 'x', array( 'retryable' => true ) ) ), 'retry is the only input' );
+		$this->assertFalse( Errors::field( Errors::make( 'X', 'x', array( 'retryable' => true ) ), 'retryable' ), 'retryable is derived' );
 		$this->assertSame( 'never', Errors::retry( Errors::make( 'X', 'x', array( 'retry' => 'never', 'retryable' => true ) ) ), 'retry wins' );
 		$this->assertSame( 'never', Errors::retry( new \WP_Error( 'other', 'not ours' ) ) );
 		$this->assertSame( 'x', Errors::field( Errors::make( 'X', 'x' ), 'cause' ) );

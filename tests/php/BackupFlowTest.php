@@ -336,6 +336,56 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 	}
 
 	/**
+	 * Document ids of the rows of the backups list, in page order.
+	 *
+	 * @param array $get Query arguments of the page request.
+	 * @return string[]
+	 */
+	private function listed_ids( array $get ) {
+		$saved = $_GET;
+		$_GET  = $get; // phpcs:ignore WordPress.Security.NonceVerification -- test input.
+		try {
+			$html = $this->render_admin_page();
+		} finally {
+			$_GET = $saved;
+		}
+		preg_match_all( '/<tr class="wps3-job[^"]*" data-document-id="([^"]+)">/', $html, $m );
+		return $m[1];
+	}
+
+	public function test_backups_list_pages_sorts_and_filters_by_status() {
+		global $wpdb;
+		$ids = array();
+		foreach ( array( 'Charlie', 'Alpha', 'Bravo' ) as $title ) {
+			$id            = self::new_document_id();
+			$ids[ $title ] = (string) $id;
+			$this->enqueue( $id, $title, $this->make_pdf( $title ) );
+		}
+		$this->assertSame( 3, $this->process()['done'] );
+		$wpdb->update( \WPS3\Install\Schema::tables()['jobs'], array( 'status' => 'failed', 'last_error_code' => 'AccessDenied' ), array( 'document_id' => $ids['Bravo'] ) );
+		add_filter(
+			'wps3_backups_per_page',
+			static function () {
+				return 2;
+			}
+		);
+		try {
+			$this->assertSame( array( $ids['Bravo'], $ids['Alpha'] ), $this->listed_ids( array() ), 'newest first, two per page' );
+			$this->assertSame( array( $ids['Charlie'] ), $this->listed_ids( array( 'paged' => '2' ) ) );
+			$this->assertSame( array( $ids['Alpha'], $ids['Bravo'] ), $this->listed_ids( array( 'orderby' => 'title', 'order' => 'asc' ) ) );
+			$this->assertSame( array( $ids['Charlie'] ), $this->listed_ids( array( 'orderby' => 'title', 'order' => 'asc', 'paged' => '2' ) ) );
+			$this->assertSame( array( $ids['Bravo'] ), $this->listed_ids( array( 'status' => 'failed' ) ), 'the status filter' );
+			$this->assertSame( array( $ids['Bravo'], $ids['Alpha'] ), $this->listed_ids( array( 'status' => "failed' OR 1=1 -- ", 'orderby' => 'nope' ) ), 'junk arguments fall back to the default list' );
+			$html = $this->render_admin_page();
+			$this->assertStringContainsString( 'Failed <span class="count">(1)</span>', $html, 'status views with counts' );
+			$this->assertStringContainsString( 'All <span class="count">(3)</span>', $html );
+			$this->assertMatchesRegularExpression( '/class="tablenav-pages[^"]*"/', $html, 'pagination' );
+		} finally {
+			remove_all_filters( 'wps3_backups_per_page' );
+		}
+	}
+
+	/**
 	 * WP_Error assertion.
 	 *
 	 * @param mixed  $actual  Value.

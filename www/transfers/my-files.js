@@ -27,10 +27,10 @@ function humanSize(bytes) {
 }
 
 function mount(root) {
-  const input = el('input', { type: 'file', 'data-wps3': 'file' });
+  const input = el('input', { type: 'file', 'data-wps3': 'file', 'aria-label': __('File to upload'), accept: (globalThis.wps3Transfers?.allowedTypes ?? []).join(',') || false });
   const start = el('button', { type: 'button', class: 'button', 'data-wps3': 'upload' }, __('Upload'));
   const cancel = el('button', { type: 'button', class: 'button', 'data-wps3': 'cancel', hidden: true }, __('Cancel'));
-  const bar = el('progress', { max: 100, value: 0, hidden: true, 'data-wps3': 'progress' });
+  const bar = el('progress', { max: 100, value: 0, hidden: true, 'data-wps3': 'progress', 'aria-label': __('Upload progress') });
   const status = el('p', { role: 'status', 'aria-live': 'polite', 'data-wps3': 'status' });
   const tbody = el('tbody');
   const table = el('table', { class: 'wps3-files-table', 'data-wps3': 'list' },

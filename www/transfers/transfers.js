@@ -11,7 +11,8 @@
 
 const PARALLEL_PARTS = 4;
 const PART_ATTEMPTS = 4;
-const SIGN_BATCH = 8;
+// Parts signed per request: few requests (the site rate-limits them), URLs used well within their life.
+const SIGN_BATCH = 32;
 // Part URLs live 20 minutes; re-sign well before that.
 const SIGNED_PART_TTL_MS = 15 * 60 * 1000;
 const RESUME_PREFIX = 'wps3-upload:';
@@ -46,7 +47,21 @@ const cancelledError = () => new TransferError('The upload was cancelled.', 'can
 
 // ---- the site's REST routes ----
 
-async function api(path, { method = 'GET', body, signal } = {}) {
+async function api(path, options = {}) {
+  for (let waited = 0; ; ) {
+    try {
+      return await apiOnce(path, options);
+    } catch (e) {
+      // Rate-limited: wait as long as the site asks (bounded), then try again.
+      if (e.status !== 429 || waited >= 120) throw e;
+      const seconds = Math.min(60, Math.max(1, e.retryAfter || 5));
+      waited += seconds;
+      await sleep(seconds * 1000, options.signal);
+    }
+  }
+}
+
+async function apiOnce(path, { method = 'GET', body, signal } = {}) {
   const { root, nonce } = config();
   let res;
   try {
@@ -73,7 +88,9 @@ async function api(path, { method = 'GET', body, signal } = {}) {
     : res.status === 401 || res.status === 403
       ? 'Your session has expired. Reload the page and log in again.'
       : `The site answered with an error (HTTP ${res.status}). Try again later.`;
-  throw new TransferError(message, data?.code ?? `http-${res.status}`, { status: res.status, retry: res.status === 429 || res.status >= 500 });
+  const error = new TransferError(message, data?.code ?? `http-${res.status}`, { status: res.status, retry: res.status === 429 || res.status >= 500 });
+  error.retryAfter = Number(res.headers.get('Retry-After')) || 0;
+  throw error;
 }
 
 // ---- talking to the bucket (XHR: fetch has no upload progress) ----

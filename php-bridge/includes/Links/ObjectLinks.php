@@ -64,10 +64,9 @@ final class ObjectLinks {
 	 * @return bool
 	 */
 	public static function allowed( array $object, array $context ): bool {
-		$settings = \WPS3\Settings\Settings::instance();
-		$prefix   = method_exists( $settings, 'path_prefix' ) ? (string) $settings->path_prefix() : '';
-		$key      = (string) $object['key'];
-		$allowed  = Storage::bucket() === (string) $object['bucket']
+		$prefix  = \WPS3\Settings\Settings::instance()->get( 'path_prefix' );
+		$key     = (string) $object['key'];
+		$allowed = Storage::bucket() === (string) $object['bucket']
 			&& ! str_starts_with( $key, 'uploads/' )
 			&& ( '' === $prefix || ! str_starts_with( $key, $prefix ) );
 		/**

@@ -256,7 +256,7 @@ try {
 
   // ------------------------------------------------------------------ 6 --
   if (!skipLarge) {
-    setFilters({ wps3_upload_max_size: 1024 * MiB });
+    setFilters({ wps3_upload_max_size: 1024 * MiB, wps3_transfers_rate_limit: 600 });
     const bigPath = path.join(dir, 'big-upload.pdf');
     {
       const fd = fs.openSync(bigPath, 'w');
