@@ -62,6 +62,7 @@ final class Plugin {
 		add_filter( 'wpmu_drop_tables', array( Installer::class, 'on_drop_tables' ) );
 		add_action( 'wps3_settings_saved', array( $this, 'on_settings_saved' ) );
 
+		( new \WPS3\Rest\SettingsController() )->boot();
 		if ( is_admin() ) {
 			\WPS3\Admin\Screen::instance()->boot();
 		}

@@ -7,6 +7,7 @@
 #            phpunit-multisite tests/php --group multisite on the network
 #            http-flow         curl: login, nonces, capabilities, Test connection, Save, Mark as fully signed → Download
 #            browser-flow      headless Chromium: log in, Mark as fully signed, wait for the backup, Download, compare
+#            admin-page        headless Chromium: the integration page (previews, Save, Test Connection verdicts, rate limits, nonces, axe-core)
 #            uninstall-*       deactivate + uninstall on both installs: no tables, options, cron events, demo files,
 #                              sidecar process or default sidecar directory left behind
 #   nginx  nginx + PHP-FPM (as production sites run), the plugin installed from its zip:
@@ -97,6 +98,8 @@ case "$phase" in
     if have_browser; then
       part browser-flow node tests/e2e/bin/browser-flow.mjs
       part transfers-flow node tests/e2e/bin/transfers-flow.mjs --skip-large
+      # The integration page in Chromium; screenshots kept in .run/artifacts/admin-page/.
+      part admin-page node tests/browser/admin-page.e2e.mjs
     else
       e2e_log "Chromium or playwright-core missing: browser-flow skipped (bash tools/setup.sh core browser)"
     fi
