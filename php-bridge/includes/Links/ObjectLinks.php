@@ -65,7 +65,7 @@ final class ObjectLinks {
 	 */
 	public static function allowed( array $object, array $context ): bool {
 		$settings = \WPS3\Settings\Settings::instance();
-		$prefix   = method_exists( $settings, 'path_prefix' ) ? (string) $settings->path_prefix() : '';
+		$prefix   = $settings->path_prefix();
 		$key      = (string) $object['key'];
 		$allowed  = Storage::bucket() === (string) $object['bucket']
 			&& ! str_starts_with( $key, 'uploads/' )
