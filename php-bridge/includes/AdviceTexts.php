@@ -462,6 +462,32 @@ final class AdviceTexts {
 					__( 'The secret access key has spaces or non-ASCII characters, or is too long.', 'wps3' ),
 					__( 'Paste the secret access key again without surrounding whitespace.', 'wps3' )
 				);
+			// Test Connection's own verdicts (the integration page).
+			case 'clock-drift':
+				return $pair(
+					__( 'This server\'s clock is more than 5 minutes off the storage service\'s. Requests still work, but presigned links expire early or late, and past 15 minutes every request is refused.', 'wps3' ),
+					__( 'Enable time synchronisation (NTP, e.g. systemd-timesyncd or chrony) on the web server.', 'wps3' )
+				);
+			case 'cors-missing':
+				return $pair(
+					__( 'The bucket\'s CORS rules do not let this site\'s pages upload or download: a preflight from this site\'s origin was refused.', 'wps3' ),
+					__( 'Add the CORS rule shown on the settings page to the bucket\'s CORS configuration, then test again.', 'wps3' )
+				);
+			case 'probe-mismatch':
+				return $pair(
+					__( 'The test object read back differs from what was written.', 'wps3' ),
+					__( 'Something between WordPress and the storage service altered the object; make sure the endpoint is the storage service itself, not a proxy or CDN.', 'wps3' )
+				);
+			case 'browser-blocked':
+				return $pair(
+					__( 'This browser could not reach the storage service from the page: the request was blocked (CORS, mixed content or the network).', 'wps3' ),
+					__( 'Add the CORS rule shown on the settings page to the bucket; when the site uses https, the endpoint must too.', 'wps3' )
+				);
+			case 'browser-refused':
+				return $pair(
+					__( 'The storage service refused the browser\'s request made with a URL this server presigned.', 'wps3' ),
+					__( 'If the server checks pass, check the bucket policy and CORS rule for browser access.', 'wps3' )
+				);
 			// Only the plugin reports these (no advice id from the core).
 			case 'network-error':
 				return $pair( '', __( 'The storage endpoint could not be reached. The backup is retried automatically; check the endpoint and the network if this persists.', 'wps3' ) );

@@ -410,6 +410,33 @@ catalog! {
         cause: "The secret access key has spaces or non-ASCII characters, or is too long.",
         fix: "Paste the secret access key again without surrounding whitespace.",
     }
+
+    // ---- Test Connection's own verdicts (crate::page::diagnosis) ----
+    /// This server's clock is 5 to 15 minutes off storage's.
+    ClockDrift = "clock-drift" {
+        cause: "This server's clock is more than 5 minutes off the storage service's. Requests still work, but presigned links expire early or late, and past 15 minutes every request is refused.",
+        fix: "Enable time synchronisation (NTP, e.g. systemd-timesyncd or chrony) on the web server.",
+    }
+    /// A CORS preflight from the site's origin was refused.
+    CorsMissing = "cors-missing" {
+        cause: "The bucket's CORS rules do not let this site's pages upload or download: a preflight from this site's origin was refused.",
+        fix: "Add the CORS rule shown on the settings page to the bucket's CORS configuration, then test again.",
+    }
+    /// The probe object read back differs from what was written.
+    ProbeMismatch = "probe-mismatch" {
+        cause: "The test object read back differs from what was written.",
+        fix: "Something between WordPress and the storage service altered the object; make sure the endpoint is the storage service itself, not a proxy or CDN.",
+    }
+    /// The browser's cross-origin request got no answer it may read.
+    BrowserBlocked = "browser-blocked" {
+        cause: "This browser could not reach the storage service from the page: the request was blocked (CORS, mixed content or the network).",
+        fix: "Add the CORS rule shown on the settings page to the bucket; when the site uses https, the endpoint must too.",
+    }
+    /// Storage refused the browser's presigned request.
+    BrowserRefused = "browser-refused" {
+        cause: "The storage service refused the browser's request made with a URL this server presigned.",
+        fix: "If the server checks pass, check the bucket policy and CORS rule for browser access.",
+    }
 }
 
 impl Serialize for AdviceId {

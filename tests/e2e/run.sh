@@ -7,12 +7,13 @@
 #            phpunit-multisite tests/php --group multisite on the network
 #            http-flow         curl: login, nonces, capabilities, Test connection, Save, Mark as fully signed → Download
 #            browser-flow      headless Chromium: log in, Mark as fully signed, wait for the backup, Download, compare
+#            admin-page        headless Chromium: the integration page (previews, Save, Test Connection verdicts, rate limits, nonces, axe-core)
 #            uninstall-*       deactivate + uninstall on both installs: no tables, options, cron events, demo files,
 #                              sidecar process or default sidecar directory left behind
 #   nginx  nginx + PHP-FPM (as production sites run), the plugin installed from its zip:
 #            package           tools/package.sh builds dist/wps3-<version>.zip
 #            zip-install       Chromium: Plugins → Add New → Upload Plugin, Install Now, Activate
-#            http-flow, browser-flow   as above, against the installed copy
+#            http-flow, browser-flow, transfers-flow (small files)   as above, against the installed copy
 #            installed-sidecar the sidecar that did the uploads is the installed copy's, without WPS3_PKG_DIR
 #            uninstall-single  as above
 #
@@ -97,6 +98,8 @@ case "$phase" in
     if have_browser; then
       part browser-flow node tests/e2e/bin/browser-flow.mjs
       part transfers-flow node tests/e2e/bin/transfers-flow.mjs --skip-large
+      # The integration page in Chromium; screenshots kept in .run/artifacts/admin-page/.
+      part admin-page node tests/browser/admin-page.e2e.mjs
     else
       e2e_log "Chromium or playwright-core missing: browser-flow skipped (bash tools/setup.sh core browser)"
     fi
@@ -126,6 +129,8 @@ case "$phase" in
     if [ "$failed" -eq 0 ]; then
       part http-flow bash tests/e2e/http-flow.sh
       part browser-flow node tests/e2e/bin/browser-flow.mjs
+      # The browser modules (www/) and pkg/web served from the installed copy.
+      part transfers-flow node tests/e2e/bin/transfers-flow.mjs --skip-large
       part installed-sidecar e2e_check_installed_sidecar
       part uninstall-single env WPS3_E2E_DEFINE='{"WPS3_SIDECAR_SOCKET":""}' php tests/e2e/bin/wp.php uninstall
     fi

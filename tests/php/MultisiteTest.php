@@ -110,10 +110,10 @@ class MultisiteTest extends WPS3_E2E_TestCase {
 			$this->assertTrue( current_user_can( \WPS3\Admin\Screen::CAPABILITY ) );
 			$this->assertFalse( current_user_can( 'manage_network_options' ) );
 
-			list( $input, $errors ) = \WPS3\Admin\SettingsForm::filter_input_for_user( array( 'endpoint' => 'http://10.0.0.5:9000', 'bucket' => 'other-bucket' ) );
+			list( $input, $errors ) = \WPS3\Rest\SettingsController::filter_input_for_user( array( 'endpoint' => 'http://10.0.0.5:9000', 'bucket' => 'other-bucket' ) );
 			$this->assertNotEmpty( $errors, 'a site admin cannot point the site at another server' );
 			$this->assertArrayNotHasKey( 'endpoint', $input );
-			list( $input, $errors ) = \WPS3\Admin\SettingsForm::filter_input_for_user( array( 'endpoint' => self::env( 'S3_ENDPOINT' ), 'path_prefix' => 'mine/' ) );
+			list( $input, $errors ) = \WPS3\Rest\SettingsController::filter_input_for_user( array( 'endpoint' => self::env( 'S3_ENDPOINT' ), 'path_prefix' => 'mine/' ) );
 			$this->assertSame( array(), $errors, 'the same endpoint posted back is fine' );
 			// The other fields still save; the stored endpoint is kept when the (disabled) field is absent.
 			$this->assertIsArray( \WPS3\Settings\Settings::instance()->save( $input + array( 'provider' => 'custom', 'bucket' => self::env( 'S3_BUCKET' ), 'region' => self::env( 'S3_REGION' ), 'access_key_id' => self::env( 'S3_ACCESS_KEY_ID' ) ) ) );
@@ -128,7 +128,7 @@ class MultisiteTest extends WPS3_E2E_TestCase {
 			$this->assertMatchesRegularExpression( '/name="wps3\[bucket\]" value="[^"]*" autocomplete/', $html, 'other fields stay editable' );
 
 			wp_set_current_user( get_user_by( 'login', self::env( 'ADMIN_USER' ) )->ID ); // Super admin.
-			list( , $errors ) = \WPS3\Admin\SettingsForm::filter_input_for_user( array( 'endpoint' => 'http://10.0.0.5:9000' ) );
+			list( , $errors ) = \WPS3\Rest\SettingsController::filter_input_for_user( array( 'endpoint' => 'http://10.0.0.5:9000' ) );
 			$this->assertSame( array(), $errors );
 		} finally {
 			wp_set_current_user( 0 );

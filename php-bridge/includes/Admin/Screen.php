@@ -32,17 +32,17 @@ final class Screen {
 	private static ?Screen $instance = null;
 
 	/**
-	 * The settings form of the page.
+	 * The storage settings of the page (REST-driven, www/admin/).
 	 *
-	 * @var SettingsForm
+	 * @var SettingsPage
 	 */
-	private SettingsForm $form;
+	private SettingsPage $form;
 
 	/**
 	 * Use instance().
 	 */
 	private function __construct() {
-		$this->form = new SettingsForm();
+		$this->form = new SettingsPage();
 	}
 
 	/**

@@ -32,6 +32,7 @@ final class CoreCheck {
 		'bucket'        => 'bucket',
 		'path_prefix'   => 'pathPrefix',
 		'access_key_id' => 'accessKeyId',
+		'addressing_style' => 'addressingStyle',
 	);
 
 	/**
@@ -60,9 +61,6 @@ final class CoreCheck {
 		}
 		if ( defined( 'WPS3_KEY_TEMPLATE' ) ) {
 			$args['keyTemplate'] = (string) WPS3_KEY_TEMPLATE;
-		}
-		if ( defined( 'WPS3_ADDRESSING_STYLE' ) && is_string( WPS3_ADDRESSING_STYLE ) && '' !== WPS3_ADDRESSING_STYLE ) {
-			$args['addressingStyle'] = WPS3_ADDRESSING_STYLE;
 		}
 		$checked = \WPS3\Sidecar\Client::instance()->call( 'validate-settings', $args, 10 );
 		if ( is_wp_error( $checked ) ) {

@@ -38,6 +38,8 @@ final class Settings {
 		'bucket'        => 'WPS3_BUCKET',
 		'path_prefix'   => 'WPS3_PATH_PREFIX',
 		'access_key_id' => 'WPS3_ACCESS_KEY_ID',
+		// Under "Advanced" on the settings page; empty means the core's auto.
+		'addressing_style' => 'WPS3_ADDRESSING_STYLE',
 	);
 
 	/**
@@ -234,8 +236,8 @@ final class Settings {
 		if ( ! empty( $provider['needsAccountId'] ) ) {
 			$storage['accountId'] = $s['account_id'];
 		}
-		if ( defined( 'WPS3_ADDRESSING_STYLE' ) && is_string( WPS3_ADDRESSING_STYLE ) && '' !== WPS3_ADDRESSING_STYLE ) {
-			$storage['addressingStyle'] = WPS3_ADDRESSING_STYLE;
+		if ( '' !== $s['addressing_style'] ) {
+			$storage['addressingStyle'] = $s['addressing_style'];
 		}
 		/**
 		 * Filters the storage object sent to the sidecar.

@@ -43,9 +43,7 @@ final class Module {
 		add_action( 'init', array( self::class, 'on_init' ) );
 		WooCommerce::boot();
 		Edd::boot();
-		if ( interface_exists( '\WPS3\Demo\Part' ) ) {
-			add_filter( 'wps3_demo_parts', array( DemoPart::class, 'add' ) );
-		}
+		add_filter( 'wps3_demo_parts', array( DemoPart::class, 'add' ) );
 	}
 
 	/**
