@@ -162,11 +162,6 @@ export function sha256Hex(bytes) {
   }
 }
 
-let emptyHash = null;
-export function emptyPayloadHash() {
-  emptyHash ??= sha256Hex(new Uint8Array(0));
-  return emptyHash;
-}
 
 // ---- the corrected clocks ----
 //

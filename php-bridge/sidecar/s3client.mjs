@@ -24,10 +24,6 @@ export function destroyAgents() {
   for (const a of Object.values(agents)) a.destroy();
 }
 
-export function endpointIsHttps(storage) {
-  return callCore('payloadSigning', storage) === 'unsigned';
-}
-
 // Splits a URL without re-encoding it: the path must go out byte-for-byte
 // as the core canonicalised and signed it.
 function splitUrl(url) {
@@ -190,36 +186,32 @@ export function exchange(signed, { body, contentLength, limit, timeoutMs, signal
   });
 }
 
-// The S3_ERROR for a non-2xx answer: the core's parseS3Error verdict.
-export function s3ErrorFrom(res, now) {
-  const { bodyParsed, ...problem } = callCore('parseS3Error', {
-    status: res.status, body: res.body.toString('utf8'), headers: headerPairs(res.rawHeaders), now,
-  });
-  void bodyParsed;
-  return SidecarError.of(problem);
-}
-
-// One signed exchange with storage, sent again once on a stale keep-alive
-// socket and once when the core's verdict is after-clock-fix and the
-// server said its time. sign(now) gives the request; judge(res, now) gives
-// { value } or { error: SidecarError }.
-async function exchangeSigned(opts, sign, judge) {
+// One S3 action through the core: the core builds and signs the request
+// (s3Request) and reads the answer (s3Response); this only moves bytes.
+//   opts: { storage, credentials, action, args,
+//           body (Buffer | () => Readable, for put_object/upload_part), contentLength,
+//           responseLimit, timeoutMs, signal }
+// Resolves { result, res }. Sent again once on a stale keep-alive socket,
+// and once when the core's verdict is after-clock-fix and the server said
+// its time (the clock is corrected first).
+export async function s3Action(opts) {
+  const { storage, credentials, action, args = {}, signal } = opts;
   const limit = opts.responseLimit ?? ERROR_BODY_LIMIT;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const clock = clockFor(opts.storage);
+  const clock = clockFor(storage);
   let staleRetried = false;
   let skewRetried = false;
   for (;;) {
-    if (opts.signal?.aborted) throw cancelled();
+    if (signal?.aborted) throw cancelled();
     const now = clock.nowSeconds();
-    const signed = sign(now);
+    const signed = callCore('s3Request', { storage, credentials, now, action, args });
     const coreBody = signed.body === undefined ? undefined : Buffer.from(signed.body, 'utf8');
     let res;
     try {
       res = await exchange(signed, {
         body: coreBody ?? opts.body,
         contentLength: coreBody ? coreBody.length : opts.contentLength,
-        limit, timeoutMs, signal: opts.signal,
+        limit, timeoutMs, signal,
       });
     } catch (e) {
       if (e.staleSocket && !staleRetried) {
@@ -228,49 +220,16 @@ async function exchangeSigned(opts, sign, judge) {
       }
       throw e;
     }
-    const { value, error } = judge(res, now);
-    if (!error) return value;
-    const p = error.problem;
-    if (!skewRetried && p?.retry === 'after-clock-fix' && Number.isFinite(p.serverTime)) {
+    const outcome = callCore('s3Response', {
+      action, status: res.status, headers: headerPairs(res.rawHeaders), body: res.body.toString('utf8'), now,
+    });
+    if (outcome.ok) return { result: outcome.result, res };
+    const p = outcome.error;
+    if (!skewRetried && p.retry === 'after-clock-fix' && Number.isFinite(p.serverTime)) {
       skewRetried = true;
       clock.correctTo(p.serverTime * 1000, p.s3Code);
       continue;
     }
-    throw error;
+    throw SidecarError.of(p);
   }
-}
-
-// A raw signed request (signRequest), for callers that judge the answer
-// themselves. opts: { storage, credentials, method, key (null = bucket),
-// query: pairs, headers: pairs, payloadHash, body, contentLength,
-// responseLimit, accept: [statuses returned rather than thrown], signal }
-export function s3Request(opts) {
-  const { storage, credentials, method, key = null, query = [], headers = [], payloadHash } = opts;
-  return exchangeSigned(
-    opts,
-    (now) => callCore('signRequest', { storage, credentials, now, method, key, query, headers, payloadHash }),
-    (res, now) => ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status)
-      ? { value: res }
-      : { error: s3ErrorFrom(res, now) }),
-  );
-}
-
-// One S3 action through the core: the core builds and signs the request
-// (s3Request) and reads the answer (s3Response); this only moves bytes.
-//   opts: { storage, credentials, action, args,
-//           body (Buffer | () => Readable, for put_object/upload_part), contentLength,
-//           responseLimit, timeoutMs, signal }
-// Resolves { result, res }.
-export function s3Action(opts) {
-  const { storage, credentials, action, args = {} } = opts;
-  return exchangeSigned(
-    opts,
-    (now) => callCore('s3Request', { storage, credentials, now, action, args }),
-    (res, now) => {
-      const outcome = callCore('s3Response', {
-        action, status: res.status, headers: headerPairs(res.rawHeaders), body: res.body.toString('utf8'), now,
-      });
-      return outcome.ok ? { value: { result: outcome.result, res } } : { error: SidecarError.of(outcome.error) };
-    },
-  );
 }
