@@ -9,6 +9,9 @@ declare(strict_types=1);
 
 namespace WPS3;
 
+use WPS3\Admin\Screen;
+use WPS3\Backup\Queue;
+use WPS3\Demo\Demo;
 use WPS3\Install\Installer;
 use WPS3\Install\Schema;
 
@@ -55,7 +58,7 @@ final class Plugin {
 		$this->booted = true;
 
 		add_filter( 'cron_schedules', array( $this, 'cron_schedules' ) ); // phpcs:ignore WordPress.WP.CronInterval -- 5 minutes is the intended safety-net interval.
-		add_action( \WPS3\Backup\Queue::CRON_HOOK, array( $this, 'run_queue' ), 10, 0 );
+		add_action( Queue::CRON_HOOK, array( $this, 'run_queue' ), 10, 0 );
 		add_action( 'wps_document_completed', array( $this, 'on_document_completed' ), 10, 1 );
 		add_action( 'init', array( $this, 'on_init' ) );
 		add_action( 'wp_initialize_site', array( Installer::class, 'on_initialize_site' ), 200, 1 );
@@ -64,10 +67,10 @@ final class Plugin {
 
 		( new \WPS3\Rest\SettingsController() )->boot();
 		if ( is_admin() ) {
-			\WPS3\Admin\Screen::instance()->boot();
+			Screen::instance()->boot();
 		}
-		if ( \WPS3\Demo\Demo::enabled() ) {
-			\WPS3\Demo\Demo::instance()->boot();
+		if ( Demo::enabled() ) {
+			Demo::instance()->boot();
 		}
 	}
 
@@ -88,8 +91,8 @@ final class Plugin {
 	 * @return array<string,array{interval:int,display:string}>
 	 */
 	public function cron_schedules( mixed $schedules ): array {
-		$schedules                                      = is_array( $schedules ) ? $schedules : array();
-		$schedules[ \WPS3\Backup\Queue::CRON_SCHEDULE ] = array(
+		$schedules                         = is_array( $schedules ) ? $schedules : array();
+		$schedules[ Queue::CRON_SCHEDULE ] = array(
 			'interval' => 5 * MINUTE_IN_SECONDS,
 			'display'  => __( 'Every five minutes (S3 backups)', 'wps3' ),
 		);
@@ -102,7 +105,7 @@ final class Plugin {
 	 * @return void
 	 */
 	public function run_queue(): void {
-		\WPS3\Backup\Queue::instance()->process();
+		Queue::instance()->process();
 	}
 
 	/**
@@ -139,6 +142,6 @@ final class Plugin {
 	 * @return void
 	 */
 	public function on_settings_saved(): void {
-		\WPS3\Backup\Queue::instance()->retry_after_settings_saved();
+		Queue::instance()->retry_after_settings_saved();
 	}
 }

@@ -117,6 +117,33 @@ class SidecarLifecycleTest extends WPS3_Sidecar_TestCase {
 		$this->assertTrue( $this->eval_json( self::fake_filter() . 'echo wp_json_encode( WPS3\Sidecar\Client::instance()->supervisor()->stop() );', $defines ) );
 	}
 
+	public function test_the_sidecars_error_fields_reach_php_unchanged() {
+		$dir   = $this->private_dir( 'sc-error' );
+		$error = array(
+			'code'             => 'S3_ERROR',
+			'message'          => 'The difference between the request time and the current time is too large.',
+			's3Code'           => 'RequestTimeTooSkewed',
+			'httpStatus'       => 403,
+			'retry'            => 'after-clock-fix',
+			'adviceId'         => 'clock-skew',
+			'retryable'        => true,
+			'requestId'        => 'req-4711',
+			'serverTime'       => '2026-12-01T20:00:00Z',
+			'clockSkewSeconds' => -912,
+		);
+		$fake  = $this->start_fake( 'error', $dir, array( 'WPS3_FAKE_VERSION' => WPS3_VERSION, 'WPS3_FAKE_ERROR' => wp_json_encode( $error ) ) );
+		$r     = $this->eval_json(
+			'$r = WPS3\Sidecar\Client::instance()->call( "upload-file", array( "key" => "k" ) ); echo wp_json_encode( is_wp_error( $r ) ? $r->get_error_data() : array( "not" => "an error" ) );',
+			array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' )
+		);
+		$this->assertSame( $error, $r['raw'] ?? null, wp_json_encode( $r ) );
+		$this->assertSame( 'RequestTimeTooSkewed', $r['code'] );
+		$this->assertSame( 'after-clock-fix', $r['retry'], 'the core\'s retry decision, not one PHP made' );
+		$this->assertSame( 'clock-skew', $r['adviceId'] );
+		$this->assertSame( -912, $r['clockSkewSeconds'] );
+		$this->assertTrue( self::alive( $fake ), 'an error answer is not a reason to replace the sidecar' );
+	}
+
 	public function test_default_runtime_directory_has_an_unpredictable_name() {
 		$r = $this->eval_json(
 			'$c = WPS3\Sidecar\Client::instance(); echo wp_json_encode( array( $c->runtime()->path(), $c->runtime()->is_default(), get_site_option( WPS3\Sidecar\RuntimeSuffix::OPTION ) ) );',

@@ -9,6 +9,7 @@ declare(strict_types=1);
 
 namespace WPS3\Install;
 
+use WPS3\Backup\Queue;
 use WPS3\Sidecar\RuntimeSuffix;
 
 defined( 'ABSPATH' ) || exit;
@@ -85,8 +86,8 @@ final class Installer {
 	 * @return void
 	 */
 	public static function schedule(): void {
-		if ( ! wp_next_scheduled( \WPS3\Backup\Queue::CRON_HOOK, \WPS3\Backup\Queue::RECURRING_ARGS ) ) {
-			wp_schedule_event( time() + 60, \WPS3\Backup\Queue::CRON_SCHEDULE, \WPS3\Backup\Queue::CRON_HOOK, \WPS3\Backup\Queue::RECURRING_ARGS );
+		if ( ! wp_next_scheduled( Queue::CRON_HOOK, Queue::RECURRING_ARGS ) ) {
+			wp_schedule_event( time() + 60, Queue::CRON_SCHEDULE, Queue::CRON_HOOK, Queue::RECURRING_ARGS );
 		}
 	}
 
@@ -96,8 +97,8 @@ final class Installer {
 	 * @return void
 	 */
 	public static function unschedule(): void {
-		wp_clear_scheduled_hook( \WPS3\Backup\Queue::CRON_HOOK );
-		wp_clear_scheduled_hook( \WPS3\Backup\Queue::CRON_HOOK, \WPS3\Backup\Queue::RECURRING_ARGS );
+		wp_clear_scheduled_hook( Queue::CRON_HOOK );
+		wp_clear_scheduled_hook( Queue::CRON_HOOK, Queue::RECURRING_ARGS );
 		foreach ( Schema::PARTS as $part ) {
 			foreach ( $part::cron_hooks() as $hook ) {
 				wp_unschedule_hook( $hook );
