@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url);
 
 const REQUIRED = [
   'version', 'resolveEndpoint', 'signRequest', 'presignUrl', 'presignPost', 'renderKey', 'contentDisposition',
-  'encryptSecret', 'decryptSecret', 'parseS3Error', 'sha256Hex', 'PayloadHasher', 'classifyFailure', 'adviceCatalog',
+  'encryptSecret', 'decryptSecret', 'parseS3Error', 'sha256Hex', 'PayloadHasher', 'classifyFailure', 'adviceCatalog', 's3Request', 's3Response', 'payloadSigning',
   'validateSettings', 'settingsSchema', 'retryDelay',
 ];
 
@@ -162,11 +162,6 @@ export function sha256Hex(bytes) {
   }
 }
 
-let emptyHash = null;
-export function emptyPayloadHash() {
-  emptyHash ??= sha256Hex(new Uint8Array(0));
-  return emptyHash;
-}
 
 // ---- the corrected clocks ----
 //

@@ -6,7 +6,7 @@ import { SidecarError, bad, cancelled, httpStatusFor, toWireError } from './erro
 import { callCore, clock, clockFor, coreVersion, resolveCredentials } from './core.mjs';
 import { SIDECAR_VERSION } from './version.mjs';
 import { uploadFile } from './upload.mjs';
-import { headObject, deleteObject, testConnection } from './objects.mjs';
+import { headObject, deleteObject, testConnection, s3Op } from './objects.mjs';
 import { transferOps } from './transfers.mjs';
 import { diagnose, diagnoseBrowser } from './diagnose.mjs';
 import { log } from './log.mjs';
@@ -70,6 +70,8 @@ export function createProtocol(state) {
     'head-object': headObject,
     'delete-object': deleteObject,
     'test-connection': testConnection,
+    s3: s3Op,
+    'advice-catalog': () => callCore('adviceCatalog'),
     ...transferOps,
     diagnose,
     'diagnose-browser': diagnoseBrowser,

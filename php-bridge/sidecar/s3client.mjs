@@ -24,10 +24,6 @@ export function destroyAgents() {
   for (const a of Object.values(agents)) a.destroy();
 }
 
-export function endpointIsHttps(storage) {
-  return callCore('resolveEndpoint', storage).scheme === 'https';
-}
-
 // Splits a URL without re-encoding it: the path must go out byte-for-byte
 // as the core canonicalised and signed it.
 function splitUrl(url) {
@@ -190,23 +186,16 @@ export function exchange(signed, { body, contentLength, limit, timeoutMs, signal
   });
 }
 
-// The S3_ERROR for a non-2xx answer: the core's parseS3Error verdict.
-export function s3ErrorFrom(res, now) {
-  const { bodyParsed, ...problem } = callCore('parseS3Error', {
-    status: res.status, body: res.body.toString('utf8'), headers: headerPairs(res.rawHeaders), now,
-  });
-  void bodyParsed;
-  return SidecarError.of(problem);
-}
-
-// A signed request to S3 through the core.
-//   opts: { storage, credentials, method, key (null = bucket), query: pairs,
-//           headers: pairs, payloadHash, body, contentLength,
-//           responseLimit, accept: [statuses returned rather than thrown],
-//           signal: AbortSignal that cancels the request (CANCELLED) }
-// Retries once on a stale keep-alive socket and once after a clock correction.
-export async function s3Request(opts) {
-  const { storage, credentials, method, key = null, query = [], headers = [], payloadHash, signal } = opts;
+// One S3 action through the core: the core builds and signs the request
+// (s3Request) and reads the answer (s3Response); this only moves bytes.
+//   opts: { storage, credentials, action, args,
+//           body (Buffer | () => Readable, for put_object/upload_part), contentLength,
+//           responseLimit, timeoutMs, signal }
+// Resolves { result, res }. Sent again once on a stale keep-alive socket,
+// and once when the core's verdict is after-clock-fix and the server said
+// its time (the clock is corrected first).
+export async function s3Action(opts) {
+  const { storage, credentials, action, args = {}, signal } = opts;
   const limit = opts.responseLimit ?? ERROR_BODY_LIMIT;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const clock = clockFor(storage);
@@ -215,10 +204,15 @@ export async function s3Request(opts) {
   for (;;) {
     if (signal?.aborted) throw cancelled();
     const now = clock.nowSeconds();
-    const signed = callCore('signRequest', { storage, credentials, now, method, key, query, headers, payloadHash });
+    const signed = callCore('s3Request', { storage, credentials, now, action, args });
+    const coreBody = signed.body === undefined ? undefined : Buffer.from(signed.body, 'utf8');
     let res;
     try {
-      res = await exchange(signed, { body: opts.body, contentLength: opts.contentLength, limit, timeoutMs, signal });
+      res = await exchange(signed, {
+        body: coreBody ?? opts.body,
+        contentLength: coreBody ? coreBody.length : opts.contentLength,
+        limit, timeoutMs, signal,
+      });
     } catch (e) {
       if (e.staleSocket && !staleRetried) {
         staleRetried = true;
@@ -226,35 +220,16 @@ export async function s3Request(opts) {
       }
       throw e;
     }
-    if ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status)) return res;
-    const err = s3ErrorFrom(res, now);
-    // The core says a corrected clock fixes this, and the server said its time.
-    if (!skewRetried && err.problem.retry === 'after-clock-fix' && Number.isFinite(err.problem.serverTime)) {
+    const outcome = callCore('s3Response', {
+      action, status: res.status, headers: headerPairs(res.rawHeaders), body: res.body.toString('utf8'), now,
+    });
+    if (outcome.ok) return { result: outcome.result, res };
+    const p = outcome.error;
+    if (!skewRetried && p.retry === 'after-clock-fix' && Number.isFinite(p.serverTime)) {
       skewRetried = true;
-      clock.correctTo(err.problem.serverTime * 1000, err.problem.s3Code);
+      clock.correctTo(p.serverTime * 1000, p.s3Code);
       continue;
     }
-    throw err;
+    throw SidecarError.of(p);
   }
-}
-
-// Minimal XML text extraction for the few S3 answers we read (UploadId,
-// ETag). Not a parser: S3's success bodies are flat and machine-written.
-export function xmlText(body, tag) {
-  const m = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(body);
-  if (!m) return null;
-  return m[1]
-    .replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>')
-    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
-    .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d)))
-    .replace(/&amp;/g, '&');
-}
-
-export function xmlEscape(s) {
-  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-export function unquoteEtag(etag) {
-  if (typeof etag !== 'string') return null;
-  return etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
 }

@@ -244,6 +244,13 @@ pub fn advise(err: &S3Error, now: Option<Timestamp>) -> Advice {
             )
         }
         "MissingContentLength" => Advice::of(A::ContentLengthMissing, Never),
+        // Set by the actions for a 2xx answer that is not what S3 sends.
+        "InvalidResponse" => Advice::new(
+            A::ResponseNotS3,
+            Never,
+            format!("{} ({})", A::ResponseNotS3.cause(), err.message),
+            A::ResponseNotS3.fix(),
+        ),
         _ => generic_advice(err),
     }
 }

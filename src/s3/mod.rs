@@ -1,5 +1,7 @@
 //! Everything S3-specific that sits on top of plain SigV4.
 
+#[cfg(feature = "xml")]
+pub mod actions;
 pub mod content_disposition;
 pub mod endpoint;
 #[cfg(feature = "xml")]

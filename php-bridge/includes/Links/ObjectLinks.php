@@ -64,9 +64,10 @@ final class ObjectLinks {
 	 * @return bool
 	 */
 	public static function allowed( array $object, array $context ): bool {
-		$prefix  = \WPS3\Settings\Settings::instance()->get( 'path_prefix' );
-		$key     = (string) $object['key'];
-		$allowed = Storage::bucket() === (string) $object['bucket']
+		$settings = \WPS3\Settings\Settings::instance();
+		$prefix   = $settings->path_prefix();
+		$key      = (string) $object['key'];
+		$allowed  = Storage::bucket() === (string) $object['bucket']
 			&& ! str_starts_with( $key, 'uploads/' )
 			&& ( '' === $prefix || ! str_starts_with( $key, $prefix ) );
 		/**

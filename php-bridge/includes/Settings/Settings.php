@@ -168,6 +168,21 @@ final class Settings {
 	}
 
 	/**
+	 * The folder backup keys go in, as the core normalizes it ('' for none). A value saved through the
+	 * form is stored normalized already; a WPS3_PATH_PREFIX constant is normalized by the core here.
+	 *
+	 * @return string
+	 */
+	public function path_prefix(): string {
+		$prefix = $this->get( 'path_prefix' );
+		if ( ! $this->is_locked( 'path_prefix' ) ) {
+			return $prefix;
+		}
+		$checked = CoreCheck::check( $this->all() );
+		return null === $checked['failure'] ? ( $checked['normalized']['path_prefix'] ?? $prefix ) : $prefix;
+	}
+
+	/**
 	 * The key template: WPS3_KEY_TEMPLATE, else the core's default ('' when the core cannot be asked: the
 	 * core then renders with its default anyway).
 	 *
