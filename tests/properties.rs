@@ -402,3 +402,26 @@ mod presigning {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Any answer to any action is a result or an explained S3 error, never a panic.
+    #[test]
+    fn action_parsers_never_panic(
+        action in prop::sample::select(wps3::s3::actions::dispatch::ACTIONS.to_vec()),
+        status in prop_oneof![Just(200u16), Just(204u16), Just(206u16), Just(301u16), Just(403u16), Just(404u16), Just(503u16), any::<u16>()],
+        body in prop_oneof![any::<String>(), error_body(), Just("<ListBucketResult><Contents><Key>%ZZ+</Key></Contents></ListBucketResult>".to_string())],
+        headers in headers(),
+    ) {
+        let resp = wps3::s3::actions::Response { status, headers: &headers, body: &body };
+        match wps3::s3::actions::dispatch::parse_response(action, &resp).unwrap() {
+            Ok(result) => prop_assert!(result.is_object()),
+            Err(err) => {
+                let p = wps3::s3::error_advice::explain(&err, None);
+                prop_assert_eq!(p.code.as_str(), "S3_ERROR");
+                prop_assert!(!p.cause.is_empty() && !p.fix.is_empty());
+            }
+        }
+    }
+}
