@@ -14,11 +14,9 @@ defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
 
 defined( 'WPS3_PLUGIN_DIR' ) || define( 'WPS3_PLUGIN_DIR', __DIR__ );
 defined( 'WPS3_PLUGIN_FILE' ) || define( 'WPS3_PLUGIN_FILE', __DIR__ . '/wps3.php' );
-defined( 'WPS3_DB_VERSION' ) || define( 'WPS3_DB_VERSION', '2' );
+defined( 'WPS3_DB_VERSION' ) || define( 'WPS3_DB_VERSION', '3' );
 defined( 'WPS3_VERSION' ) || define( 'WPS3_VERSION', '0.1.0' );
 
 require_once __DIR__ . '/includes/autoload.php';
-require_once __DIR__ . '/includes/class-wps3-errors.php';
-require_once __DIR__ . '/includes/class-wps3-backup-queue.php';
 
 WPS3\Install\Uninstaller::run();

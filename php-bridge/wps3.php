@@ -22,23 +22,18 @@ declare(strict_types=1);
 defined( 'ABSPATH' ) || exit;
 
 define( 'WPS3_VERSION', '0.1.0' );
-define( 'WPS3_DB_VERSION', '2' );
+define( 'WPS3_DB_VERSION', '3' );
 define( 'WPS3_PLUGIN_FILE', __FILE__ );
 define( 'WPS3_PLUGIN_DIR', __DIR__ );
 
 require_once __DIR__ . '/includes/autoload.php';
-require_once __DIR__ . '/includes/class-wps3-errors.php';
-require_once __DIR__ . '/includes/class-wps3-installer.php';
-require_once __DIR__ . '/includes/class-wps3-sidecar-client.php';
-require_once __DIR__ . '/includes/class-wps3-settings.php';
-require_once __DIR__ . '/includes/class-wps3-backup-queue.php';
-require_once __DIR__ . '/includes/class-wps3-admin.php';
-require_once __DIR__ . '/includes/class-wps3-demo.php';
 
 register_activation_hook( __FILE__, array( WPS3\Install\Installer::class, 'activate' ) );
 register_deactivation_hook( __FILE__, array( WPS3\Install\Installer::class, 'deactivate' ) );
 
 WPS3\Plugin::instance()->boot();
+WPS3\Transfers\Module::boot();
+require_once __DIR__ . '/includes/transfers-functions.php';
 
 if ( ! function_exists( 'wps3_backup_document' ) ) {
 	/**
@@ -52,7 +47,7 @@ if ( ! function_exists( 'wps3_backup_document' ) ) {
 	 * @return int|WP_Error Job id, or a WP_Error explaining why the document was not queued.
 	 */
 	function wps3_backup_document( mixed $document ): int|WP_Error {
-		return WPS3_Backup_Queue::instance()->enqueue( $document );
+		return WPS3\Backup\Queue::instance()->enqueue( $document );
 	}
 }
 
@@ -64,6 +59,6 @@ if ( ! function_exists( 'wps3_get_backup' ) ) {
 	 * @return array<string,mixed>|null
 	 */
 	function wps3_get_backup( mixed $document_id ): ?array {
-		return WPS3_Backup_Queue::instance()->get_backup( $document_id );
+		return is_scalar( $document_id ) ? WPS3\Backup\Queue::instance()->backup_for_document( (string) $document_id ) : null;
 	}
 }

@@ -1,7 +1,19 @@
-//! One error type for the whole core, with codes that stay stable across
-//! releases so JavaScript and PHP callers can branch on them.
+//! One error model for the whole product.
+//!
+//! * [`Error`] / [`ErrorCode`]: what a core function returns when its input is
+//!   unusable; codes stay stable across releases so JavaScript and PHP can
+//!   branch on them.
+//! * [`Problem`]: the wire shape every failure reaches PHP in (core errors,
+//!   S3 answers, and the sidecar's own failures, which [`local`] classifies),
+//!   with one retry decision ([`Retry`]) and one advice id ([`AdviceId`]).
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::fmt;
+
+pub mod advice;
+pub mod local;
+
+pub use advice::AdviceId;
 
 /// Stable, machine-readable error codes. `as_str()` is what JS sees as `err.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +66,56 @@ impl ErrorCode {
             ErrorCode::InvalidXml => "INVALID_XML",
         }
     }
+
+    /// Every code.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::InvalidArgument,
+        ErrorCode::InvalidBucket,
+        ErrorCode::InvalidKey,
+        ErrorCode::InvalidExpires,
+        ErrorCode::InvalidEndpoint,
+        ErrorCode::InvalidRegion,
+        ErrorCode::InvalidTimestamp,
+        ErrorCode::InvalidTemplate,
+        ErrorCode::InvalidHeader,
+        ErrorCode::DecryptFailed,
+        ErrorCode::UnsupportedEnvelope,
+        ErrorCode::EncryptFailed,
+        ErrorCode::InvalidXml,
+    ];
+
+    /// Parses [`ErrorCode::as_str`]'s output.
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+
+    /// The advice an admin gets for this code.
+    pub fn advice_id(self) -> AdviceId {
+        match self {
+            ErrorCode::InvalidArgument => AdviceId::InvalidArgument,
+            ErrorCode::InvalidBucket => AdviceId::BucketNameInvalid,
+            ErrorCode::InvalidKey => AdviceId::KeyInvalid,
+            ErrorCode::InvalidExpires => AdviceId::ExpiresInvalid,
+            ErrorCode::InvalidEndpoint => AdviceId::EndpointInvalid,
+            ErrorCode::InvalidRegion => AdviceId::RegionInvalid,
+            ErrorCode::InvalidTimestamp => AdviceId::TimestampInvalid,
+            ErrorCode::InvalidTemplate => AdviceId::KeyTemplateInvalid,
+            ErrorCode::InvalidHeader => AdviceId::HeaderInvalid,
+            ErrorCode::DecryptFailed => AdviceId::SecretUndecryptable,
+            ErrorCode::UnsupportedEnvelope => AdviceId::SecretEnvelopeUnsupported,
+            ErrorCode::EncryptFailed => AdviceId::SecretEncryptFailed,
+            ErrorCode::InvalidXml => AdviceId::ResponseNotS3,
+        }
+    }
+
+    /// Whether the same call may succeed later. Only a failure to get
+    /// randomness can pass by itself; every other code is about the input.
+    pub fn retry(self) -> Retry {
+        match self {
+            ErrorCode::EncryptFailed => Retry::BackOff,
+            _ => Retry::Never,
+        }
+    }
 }
 
 /// An error from the core: a stable code plus a message written for humans.
@@ -90,6 +152,174 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl From<&Error> for Problem {
+    fn from(e: &Error) -> Problem {
+        let id = e.code.advice_id();
+        Problem::new(e.code.as_str(), e.message.clone(), e.code.retry(), id)
+    }
+}
+
+/// The one retry decision, made by the core only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Retry {
+    /// Sending the same request again cannot succeed until a setting, a
+    /// permission or the input changes.
+    Never,
+    /// It may succeed later: retry with back-off (honouring
+    /// [`Problem::retry_after_seconds`] when given).
+    BackOff,
+    /// It will succeed once the signing clock is corrected (to
+    /// [`Problem::server_time`] when given); retry after that.
+    AfterClockFix,
+}
+
+impl Retry {
+    /// `"never"`, `"backoff"` or `"after-clock-fix"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Retry::Never => "never",
+            Retry::BackOff => "backoff",
+            Retry::AfterClockFix => "after-clock-fix",
+        }
+    }
+
+    /// Parses [`Retry::as_str`]'s output.
+    pub fn parse(s: &str) -> Option<Retry> {
+        [Retry::Never, Retry::BackOff, Retry::AfterClockFix]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+
+    /// `retry != never`: the derived convenience flag older callers read.
+    pub fn is_retryable(self) -> bool {
+        self != Retry::Never
+    }
+}
+
+impl Serialize for Retry {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Retry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Retry, D::Error> {
+        let s = String::deserialize(d)?;
+        Retry::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "retry '{s}' is not never, backoff or after-clock-fix"
+            ))
+        })
+    }
+}
+
+/// One failure as every caller sees it (`docs/CONTRACTS.md`, "Error model").
+///
+/// Serialises to camelCase JSON with absent fields left out, plus the derived
+/// `retryable` (= `retry != "never"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Stable code: `S3_ERROR`, `NETWORK_ERROR`, `FILE_NOT_FOUND`, a core code, …
+    pub code: String,
+    /// What happened, for logs and humans.
+    pub message: String,
+    /// The retry decision.
+    pub retry: Retry,
+    /// The advice to show.
+    pub advice_id: AdviceId,
+    /// Specific English cause (may name the bucket or region); the catalog's by default.
+    pub cause: String,
+    /// Specific English fix; the catalog's by default.
+    pub fix: String,
+    /// The storage service's code, e.g. `NoSuchBucket`.
+    pub s3_code: Option<String>,
+    /// HTTP status of the storage answer.
+    pub http_status: Option<u16>,
+    /// `x-amz-request-id` / `<RequestId>`: quote it to support.
+    pub request_id: Option<String>,
+    /// `<Region>`: the region S3 expected (`AuthorizationHeaderMalformed`).
+    pub region: Option<String>,
+    /// `x-amz-bucket-region`: where the bucket lives.
+    pub bucket_region: Option<String>,
+    /// `<Endpoint>`: the host a redirect points to.
+    pub endpoint: Option<String>,
+    /// The server's clock (unix seconds), from `<ServerTime>` or `Date`.
+    pub server_time: Option<i64>,
+    /// Server clock minus ours, in seconds, when the caller gave `now`.
+    pub clock_skew_seconds: Option<i64>,
+    /// From `Retry-After`: wait at least this long before retrying.
+    pub retry_after_seconds: Option<u64>,
+    /// The local error number behind a sidecar failure (`ECONNREFUSED`, `CERT_HAS_EXPIRED`, …).
+    pub errno: Option<String>,
+}
+
+impl Problem {
+    /// A problem with the catalog's cause and fix for `advice_id`.
+    pub fn new(
+        code: impl Into<String>,
+        message: impl Into<String>,
+        retry: Retry,
+        advice_id: AdviceId,
+    ) -> Problem {
+        Problem {
+            code: code.into(),
+            message: message.into(),
+            retry,
+            advice_id,
+            cause: advice_id.cause().to_owned(),
+            fix: advice_id.fix().to_owned(),
+            s3_code: None,
+            http_status: None,
+            request_id: None,
+            region: None,
+            bucket_region: None,
+            endpoint: None,
+            server_time: None,
+            clock_skew_seconds: None,
+            retry_after_seconds: None,
+            errno: None,
+        }
+    }
+
+    /// `retry != never`.
+    pub fn retryable(&self) -> bool {
+        self.retry.is_retryable()
+    }
+}
+
+impl Serialize for Problem {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("code", &self.code)?;
+        m.serialize_entry("message", &self.message)?;
+        m.serialize_entry("retry", &self.retry)?;
+        m.serialize_entry("retryable", &self.retryable())?;
+        m.serialize_entry("adviceId", &self.advice_id)?;
+        m.serialize_entry("cause", &self.cause)?;
+        m.serialize_entry("fix", &self.fix)?;
+        macro_rules! optional {
+            ($($name:literal => $field:ident),*) => {$(
+                if let Some(v) = &self.$field {
+                    m.serialize_entry($name, v)?;
+                }
+            )*};
+        }
+        optional!(
+            "s3Code" => s3_code,
+            "httpStatus" => http_status,
+            "requestId" => request_id,
+            "region" => region,
+            "bucketRegion" => bucket_region,
+            "endpoint" => endpoint,
+            "serverTime" => server_time,
+            "clockSkewSeconds" => clock_skew_seconds,
+            "retryAfterSeconds" => retry_after_seconds,
+            "errno" => errno
+        );
+        m.end()
+    }
+}
 
 /// Result alias used throughout the crate.
 pub type Result<T> = std::result::Result<T, Error>;

@@ -8,9 +8,11 @@ use proptest::sample::Index;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
+use wps3::error::{AdviceId, Retry};
 use wps3::keys::template::{render_key, sanitize_path_prefix, sanitize_title, KeyInput};
 use wps3::s3::content_disposition::{content_disposition, Disposition};
-use wps3::s3::error_xml::{advise, parse_s3_error};
+use wps3::s3::error_advice::advise;
+use wps3::s3::error_xml::parse_s3_error;
 use wps3::s3::validate::{validate_bucket, validate_key};
 use wps3::secrets::envelope::{decrypt_secret, encrypt_secret, CURRENT_PREFIX};
 use wps3::time::Timestamp;
@@ -274,7 +276,8 @@ proptest! {
                 prop_assert!(!err.code.is_empty());
                 let advice = advise(&err, now);
                 prop_assert!(!advice.cause.is_empty() && !advice.fix.is_empty());
-                prop_assert!(!(advice.permanent && advice.retryable));
+                // Only clock skew is fixed by correcting the clock.
+                prop_assert_eq!(advice.retry == Retry::AfterClockFix, advice.id == AdviceId::ClockSkew);
                 if let Some(now) = now {
                     let _ = err.clock_skew_seconds(now);
                 }
@@ -395,6 +398,29 @@ mod presigning {
                 prop_assert_eq!(post.fields.last().map(|f| f.0.as_str()), Some("x-amz-signature"));
                 let policy: serde_json::Value = serde_json::from_str(&post.policy_json).unwrap();
                 prop_assert!(policy["conditions"].as_array().unwrap().len() >= 7);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Any answer to any action is a result or an explained S3 error, never a panic.
+    #[test]
+    fn action_parsers_never_panic(
+        action in prop::sample::select(wps3::s3::actions::dispatch::ACTIONS.to_vec()),
+        status in prop_oneof![Just(200u16), Just(204u16), Just(206u16), Just(301u16), Just(403u16), Just(404u16), Just(503u16), any::<u16>()],
+        body in prop_oneof![any::<String>(), error_body(), Just("<ListBucketResult><Contents><Key>%ZZ+</Key></Contents></ListBucketResult>".to_string())],
+        headers in headers(),
+    ) {
+        let resp = wps3::s3::actions::Response { status, headers: &headers, body: &body };
+        match wps3::s3::actions::dispatch::parse_response(action, &resp).unwrap() {
+            Ok(result) => prop_assert!(result.is_object()),
+            Err(err) => {
+                let p = wps3::s3::error_advice::explain(&err, None);
+                prop_assert_eq!(p.code.as_str(), "S3_ERROR");
+                prop_assert!(!p.cause.is_empty() && !p.fix.is_empty());
             }
         }
     }

@@ -103,7 +103,7 @@ test('key templates', () => {
 test('S3 error bodies map to cause and fix', () => {
   const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message><RequestTime>20260102T030405Z</RequestTime><ServerTime>2026-01-02T04:04:05Z</ServerTime><MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds></Error>';
   const info = core.parseS3Error({ status: 403, body, now });
-  assert.equal(info.code, 'RequestTimeTooSkewed');
+  assert.equal(info.s3Code, 'RequestTimeTooSkewed');
   assert.equal(info.clockSkewSeconds, 3600);
   assert.equal(info.retryable, true);
   assert.ok(info.fix.length > 20);

@@ -9,6 +9,9 @@ declare(strict_types=1);
 
 namespace WPS3;
 
+use WPS3\Admin\Screen;
+use WPS3\Backup\Queue;
+use WPS3\Demo\Demo;
 use WPS3\Install\Installer;
 use WPS3\Install\Schema;
 
@@ -55,18 +58,19 @@ final class Plugin {
 		$this->booted = true;
 
 		add_filter( 'cron_schedules', array( $this, 'cron_schedules' ) ); // phpcs:ignore WordPress.WP.CronInterval -- 5 minutes is the intended safety-net interval.
-		add_action( \WPS3_Backup_Queue::CRON_HOOK, array( $this, 'run_queue' ), 10, 0 );
+		add_action( Queue::CRON_HOOK, array( $this, 'run_queue' ), 10, 0 );
 		add_action( 'wps_document_completed', array( $this, 'on_document_completed' ), 10, 1 );
 		add_action( 'init', array( $this, 'on_init' ) );
 		add_action( 'wp_initialize_site', array( Installer::class, 'on_initialize_site' ), 200, 1 );
 		add_filter( 'wpmu_drop_tables', array( Installer::class, 'on_drop_tables' ) );
 		add_action( 'wps3_settings_saved', array( $this, 'on_settings_saved' ) );
 
+		( new \WPS3\Rest\SettingsController() )->boot();
 		if ( is_admin() ) {
-			\WPS3_Admin::instance()->boot();
+			Screen::instance()->boot();
 		}
-		if ( \WPS3_Demo::enabled() ) {
-			\WPS3_Demo::instance()->boot();
+		if ( Demo::enabled() ) {
+			Demo::instance()->boot();
 		}
 	}
 
@@ -87,8 +91,8 @@ final class Plugin {
 	 * @return array<string,array{interval:int,display:string}>
 	 */
 	public function cron_schedules( mixed $schedules ): array {
-		$schedules                                      = is_array( $schedules ) ? $schedules : array();
-		$schedules[ \WPS3_Backup_Queue::CRON_SCHEDULE ] = array(
+		$schedules                         = is_array( $schedules ) ? $schedules : array();
+		$schedules[ Queue::CRON_SCHEDULE ] = array(
 			'interval' => 5 * MINUTE_IN_SECONDS,
 			'display'  => __( 'Every five minutes (S3 backups)', 'wps3' ),
 		);
@@ -101,7 +105,7 @@ final class Plugin {
 	 * @return void
 	 */
 	public function run_queue(): void {
-		\WPS3_Backup_Queue::instance()->process();
+		Queue::instance()->process();
 	}
 
 	/**
@@ -138,12 +142,6 @@ final class Plugin {
 	 * @return void
 	 */
 	public function on_settings_saved(): void {
-		global $wpdb;
-		$table = Schema::tables()['jobs'];
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		$ids = $wpdb->get_col( "SELECT id FROM {$table} WHERE status = 'failed' AND last_error_code IN ('NOT_CONFIGURED','DECRYPT_FAILED')" );
-		foreach ( (array) $ids as $id ) {
-			\WPS3_Backup_Queue::instance()->retry( (int) $id );
-		}
+		Queue::instance()->retry_after_settings_saved();
 	}
 }

@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url);
 
 const REQUIRED = [
   'version', 'resolveEndpoint', 'signRequest', 'presignUrl', 'presignPost', 'renderKey', 'contentDisposition',
-  'encryptSecret', 'decryptSecret', 'parseS3Error', 'sha256Hex', 'PayloadHasher',
+  'encryptSecret', 'decryptSecret', 'parseS3Error', 'sha256Hex', 'PayloadHasher', 'classifyFailure', 'adviceCatalog', 's3Request', 's3Response', 'payloadSigning',
   'validateSettings', 'settingsSchema', 'retryDelay',
 ];
 
@@ -80,8 +80,9 @@ function reloadCore() {
 }
 
 // Maps anything the core throws to a SidecarError. The core throws Errors
-// with a stable `code`; a value without one is either a bad argument shape
-// rejected by the bindings (a string) or a trap.
+// whose own properties are the error model (code, retry, adviceId, …); a
+// value without a code is a bad argument shape rejected by the bindings
+// (a string) or a trap.
 export function coreError(e) {
   if (e instanceof SidecarError) return e;
   if (e instanceof WebAssembly.RuntimeError) {
@@ -89,11 +90,9 @@ export function coreError(e) {
     reloadCore();
     return new SidecarError('INTERNAL', 'the crypto core failed on this input (details in the sidecar log)');
   }
-  const code = typeof e?.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(e.code) ? e.code : null;
+  if (typeof e?.code === 'string' && typeof e?.retry === 'string') return SidecarError.of({ ...e, message: String(e.message) });
   const message = typeof e === 'string' ? e : String(e?.message ?? e);
-  if (code) return new SidecarError(code, message);
-  if (typeof e === 'string') return new SidecarError('INVALID_ARGUMENT', message);
-  log('error', 'uncoded core error', { err: String(e?.stack ?? e) });
+  if (typeof e !== 'string') log('error', 'uncoded core error', { err: String(e?.stack ?? e) });
   return new SidecarError('INVALID_ARGUMENT', message);
 }
 
@@ -163,11 +162,6 @@ export function sha256Hex(bytes) {
   }
 }
 
-let emptyHash = null;
-export function emptyPayloadHash() {
-  emptyHash ??= sha256Hex(new Uint8Array(0));
-  return emptyHash;
-}
 
 // ---- the corrected clocks ----
 //

@@ -15,8 +15,8 @@
 
 import crypto from 'node:crypto';
 import { SidecarError, bad, toWireError } from './errors.mjs';
-import { callCore, clock, emptyPayloadHash, resolveCredentials, sha256Hex } from './core.mjs';
-import { endpointIsHttps, exchange, s3Request } from './s3client.mjs';
+import { callCore, clock, resolveCredentials, sha256Hex } from './core.mjs';
+import { exchange, s3Action } from './s3client.mjs';
 import { log } from './log.mjs';
 
 // Presigned URLs handed to the browser probe live this long.
@@ -34,66 +34,45 @@ function target(args) {
   return { storage: args.storage, credentials: resolveCredentials(args.credentials), pathPrefix };
 }
 
-// One request's outcome in the shape the core's verdicts read.
+// One action's outcome in the shape the core's verdicts read. run() resolves
+// s3Action's { result, res }.
 async function observe(run) {
   try {
-    const res = await run();
+    const { result, res } = await run();
     return {
       ok: true,
       status: res.status,
       date: res.headers.date ?? null,
-      bucketRegion: res.headers['x-amz-bucket-region'] ?? null,
+      // GetBucketLocation's region (the core read the XML), else HeadBucket's header.
+      bucketRegion: (typeof result?.region === 'string' && result.region) || res.headers['x-amz-bucket-region'] || null,
       res,
     };
   } catch (e) {
     if (!(e instanceof SidecarError)) throw e;
     const error = toWireError(e, log);
-    if (error.serverTime === undefined && Number.isFinite(e.serverTimeMs)) error.serverTime = Math.floor(e.serverTimeMs / 1000);
     return { ok: false, status: error.httpStatus ?? 0, error, bucketRegion: error.bucketRegion ?? null };
   }
 }
 
 const publicStep = ({ res, ...step }) => step;
 
-async function bucketRegionFromLocation(step) {
-  // GetBucketLocation's body is XML: only the core reads it, once it has the action.
-  if (!step.ok) return step;
-  try {
-    const parsed = callCore('s3Response', {
-      action: 'get_bucket_location', status: step.res.status, headers: rawPairs(step.res.rawHeaders),
-      body: step.res.body.toString('utf8'), now: clock.nowSeconds(),
-    });
-    if (parsed?.ok && typeof parsed.result?.region === 'string') step.bucketRegion = parsed.result.region;
-  } catch (e) {
-    log('debug', 'GetBucketLocation not parsed', { code: e.code });
-  }
-  return step;
-}
-
-function rawPairs(raw = []) {
-  const out = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i], raw[i + 1]]);
-  return out;
-}
-
-function payloadHash(storage, bytes) {
-  // Over plain http the body is signed too; over https TLS protects it.
-  return endpointIsHttps(storage) ? 'UNSIGNED-PAYLOAD' : sha256Hex(bytes);
-}
+// One core action: the core signs and reads it, this moves the bytes.
+const act = (t, action, args, extra = {}) =>
+  s3Action({ storage: t.storage, credentials: t.credentials, action, args, ...extra });
 
 async function probe(t, signal) {
   const token = crypto.randomBytes(8).toString('hex');
   const p = callCore('probeObject', { pathPrefix: t.pathPrefix, token });
   const body = Buffer.from(p.body, 'utf8');
-  const common = { storage: t.storage, credentials: t.credentials, key: p.key, signal };
-  const put = await observe(() => s3Request({
-    ...common, method: 'PUT', headers: [['content-type', p.contentType]],
-    payloadHash: payloadHash(t.storage, body), body, contentLength: body.length,
+  // Over plain http the body is signed too (the core says when); over https TLS protects it.
+  const payloadHash = callCore('payloadSigning', t.storage) === 'sha256' ? sha256Hex(body) : undefined;
+  const put = await observe(() => act(t, 'put_object', { key: p.key, contentType: p.contentType, payloadHash }, {
+    body, contentLength: body.length, signal,
   }));
   if (!put.ok) return { key: p.key, put };
-  const get = await observe(() => s3Request({ ...common, method: 'GET', payloadHash: emptyPayloadHash(), responseLimit: 4096 }));
+  const get = await observe(() => act(t, 'get_object', { key: p.key }, { responseLimit: 4096, signal }));
   if (get.ok) get.bodyMatches = get.res.body.equals(body);
-  const del = await observe(() => s3Request({ ...common, method: 'DELETE', payloadHash: emptyPayloadHash() }));
+  const del = await observe(() => act(t, 'delete_object', { key: p.key }, { signal }));
   return { key: p.key, put, get, delete: del };
 }
 
@@ -138,13 +117,8 @@ export async function diagnose(args, { signal } = {}) {
   const direct = args.directUploads === true;
   // This server's own clock, not the one corrected toward storage: the offset is what is judged.
   const now = clock.nowSeconds();
-  const location = await bucketRegionFromLocation(await observe(() => s3Request({
-    storage: t.storage, credentials: t.credentials, method: 'GET', query: [['location', '']],
-    payloadHash: emptyPayloadHash(), signal,
-  })));
-  const head = await observe(() => s3Request({
-    storage: t.storage, credentials: t.credentials, method: 'HEAD', payloadHash: emptyPayloadHash(), signal,
-  }));
+  const location = await observe(() => act(t, 'get_bucket_location', {}, { signal }));
+  const head = await observe(() => act(t, 'head_bucket', {}, { signal }));
   const reachable = location.status !== 0 || head.status !== 0;
   const probed = reachable ? await probe(t, signal) : {};
   const observations = {
@@ -176,9 +150,7 @@ export async function diagnoseBrowser(args, { signal } = {}) {
   }
   if (!isObject(args.observations) || !isObject(args.browser)) throw bad('observations and browser must be objects');
   // The probe goes whatever the browser saw; a failed delete is logged, the verdict stands.
-  const del = await observe(() => s3Request({
-    storage: t.storage, credentials: t.credentials, method: 'DELETE', key: args.key, payloadHash: emptyPayloadHash(), signal,
-  }));
+  const del = await observe(() => act(t, 'delete_object', { key: args.key }, { signal }));
   if (!del.ok) log('warn', 'browser probe not removed', { code: del.error?.code, s3Code: del.error?.s3Code });
   const observations = { ...args.observations, browser: args.browser };
   return { diagnosis: callCore('diagnoseConnection', observations), removed: del.ok };

@@ -1,33 +1,65 @@
 // Error shaping shared by every sidecar module.
 //
-// Every failure that reaches a client is a SidecarError with a stable `code`
-// (see docs/CONTRACTS.md section 2). Anything else is a bug: it is logged to
-// stderr with its stack and answered as INTERNAL, never with internals.
+// Every failure that reaches a client is a SidecarError whose wire form is
+// the core's error model (docs/CONTRACTS.md, "Error model"): the core
+// decides `retry` and `adviceId` for storage answers (parseS3Error,
+// s3Response) and for the sidecar's own failures (classifyFailure). This
+// module forwards that verdict; it has no retry rules of its own. Anything
+// else thrown is a bug: logged to stderr with its stack and answered as
+// INTERNAL, never with internals.
+
+import { getCore } from './core.mjs';
 
 export class SidecarError extends Error {
+  // code: a sidecar protocol code (BAD_REQUEST, SHUTTING_DOWN, …); the core
+  // classifies it when the error is first serialised.
   constructor(code, message, extra = {}) {
     super(message);
     this.code = code;
     this.extra = extra;
+    this.problem = null;
   }
 
-  // Every error on the wire says whether the same request may succeed if
-  // simply sent again; codes that are transient by nature default to true.
+  // An error carrying a verdict the core already made.
+  static of(problem) {
+    const e = new SidecarError(problem.code, problem.message);
+    e.problem = problem;
+    return e;
+  }
+
   toJSON() {
-    return { code: this.code, message: this.message, retryable: RETRYABLE_CODES.has(this.code), ...this.extra };
+    this.problem ??= classify({ kind: 'sidecar', code: this.code, message: this.message });
+    return { ...this.problem, ...this.extra };
+  }
+
+  // The core's retry decision: 'never' | 'backoff' | 'after-clock-fix'.
+  get retry() {
+    return this.toJSON().retry;
   }
 }
 
-const RETRYABLE_CODES = new Set(['REQUEST_TIMEOUT', 'SHUTTING_DOWN', 'NETWORK_ERROR']);
+// The core's verdict for a local failure. Without a loadable core (the
+// sidecar refuses to start then, so only tests see this) the failure is
+// reported as it is, with no retry.
+export function classify(failure) {
+  try {
+    return getCore().classifyFailure(failure);
+  } catch {
+    return { code: failure.code ?? 'INTERNAL', message: failure.message, retry: 'never', retryable: false, adviceId: 'sidecar-internal' };
+  }
+}
+
+// A network errno, TLS failure or file errno, classified by the core.
+export const localError = (failure) => SidecarError.of(classify(failure));
 
 // The client went away (or the sidecar is exiting) while its request ran.
-// Nobody reads the answer; it shows up only in the log. Not retryable, so
-// no internal retry loop keeps working for a client that is gone.
+// Nobody reads the answer; it shows up only in the log.
 export const cancelled = () => new SidecarError('CANCELLED', 'the request was cancelled: the client disconnected or the sidecar is exiting');
 
 export const bad = (message, extra) => new SidecarError('BAD_REQUEST', message, extra);
 
-// HTTP status used by /v1/op/<op> (batch results are always 200).
+// HTTP status used by /v1/op/<op> (batch results are always 200): the
+// sidecar protocol's own statuses, not storage's.
 const STATUS = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
@@ -56,5 +88,5 @@ export function httpStatusFor(code) {
 export function toWireError(err, log) {
   if (err instanceof SidecarError) return err.toJSON();
   log?.('error', 'internal error', { err: String(err?.stack ?? err) });
-  return { code: 'INTERNAL', message: 'internal error in the sidecar (details in its log)', retryable: false };
+  return new SidecarError('INTERNAL', 'internal error in the sidecar (details in its log)').toJSON();
 }

@@ -6,7 +6,8 @@ import { SidecarError, bad, cancelled, httpStatusFor, toWireError } from './erro
 import { callCore, clock, clockFor, coreVersion, resolveCredentials } from './core.mjs';
 import { SIDECAR_VERSION } from './version.mjs';
 import { uploadFile } from './upload.mjs';
-import { headObject, deleteObject, testConnection } from './objects.mjs';
+import { headObject, deleteObject, testConnection, s3Op } from './objects.mjs';
+import { transferOps } from './transfers.mjs';
 import { diagnose, diagnoseBrowser } from './diagnose.mjs';
 import { log } from './log.mjs';
 
@@ -61,6 +62,7 @@ export function createProtocol(state) {
     encrypt: (a) => ({ envelope: callCore('encryptSecret', a) }),
     decrypt: (a) => ({ plaintext: callCore('decryptSecret', a) }),
     'parse-error': (a) => callCore('parseS3Error', withNow(a)),
+    'advice-catalog': () => callCore('adviceCatalog'), // every advice id with its English cause and fix (PHP's translation check)
     'validate-settings': (a) => callCore('validateSettings', a),
     'settings-schema': () => callCore('settingsSchema'),
     'retry-delay': (a) => callCore('retryDelay', a),
@@ -68,6 +70,9 @@ export function createProtocol(state) {
     'head-object': headObject,
     'delete-object': deleteObject,
     'test-connection': testConnection,
+    s3: s3Op,
+    'advice-catalog': () => callCore('adviceCatalog'),
+    ...transferOps,
     diagnose,
     'diagnose-browser': diagnoseBrowser,
   };

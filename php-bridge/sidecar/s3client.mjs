@@ -1,12 +1,12 @@
 // Signed S3 requests. The core signs (signRequest); this module only moves
 // bytes: it sends exactly the headers the core returned, reads bounded
-// responses, turns failures into stable errors and corrects the clock when
-// the server says we are skewed.
+// responses, hands failures to the core for its verdict, and corrects the
+// clock when that verdict says so.
 
 import http from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream';
-import { SidecarError, cancelled } from './errors.mjs';
+import { SidecarError, cancelled, classify, localError } from './errors.mjs';
 import { callCore, clockFor } from './core.mjs';
 import { log } from './log.mjs';
 
@@ -19,16 +19,9 @@ const agents = {
 
 const DEFAULT_TIMEOUT_MS = Number(process.env.WPS3_S3_TIMEOUT_MS) || 120_000;
 const ERROR_BODY_LIMIT = 64 * 1024;
-// A server clock this far from ours on a 403 means the 403 is probably skew
-// (AWS allows 15 min; some S3-compatibles are stricter).
-const SKEW_SUSPECT_MS = 5 * 60_000;
 
 export function destroyAgents() {
   for (const a of Object.values(agents)) a.destroy();
-}
-
-export function endpointIsHttps(storage) {
-  return callCore('resolveEndpoint', storage).scheme === 'https';
 }
 
 // Splits a URL without re-encoding it: the path must go out byte-for-byte
@@ -50,31 +43,17 @@ const SOCKET_GONE = new Set([
   'ENETUNREACH', 'ECONNABORTED', 'EADDRNOTAVAIL', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED', 'UND_ERR_SOCKET',
 ]);
 
-// Whether a network failure may go away by itself. Anything on the wire
-// (refused, reset, timed out, DNS, a garbled answer) may; a certificate or
-// TLS verification failure, or a URL/request Node cannot even build, will
-// not until someone changes the settings.
-// OpenSSL's certificate verification codes (CERT_HAS_EXPIRED,
-// UNABLE_TO_VERIFY_LEAF_SIGNATURE, …), Node's ERR_TLS_*/ERR_SSL_* — but a
-// TLS handshake that timed out is just a slow network.
-const TLS_FAILURE = /CERT|SSL|TLS|SELF_SIGNED|^UNABLE_TO_|INVALID_CA|CRL|PATH_LENGTH|INVALID_PURPOSE|HOSTNAME_MISMATCH/;
-const tlsFailure = (code) => TLS_FAILURE.test(code) && !/TIMEOUT/.test(code);
-
-export function networkRetryable(code, { built = true } = {}) {
-  if (!built) return false;
-  if (tlsFailure(code)) return false;
-  return !/^ERR_INVALID_(URL|CHAR|HTTP_TOKEN|ARG)|^ERR_UNESCAPED_CHARACTERS/.test(code);
-}
-
+// A failure on the way to storage, as the core classifies it (TLS
+// verification and unbuildable requests are never retried; the rest may pass).
 export function networkError(e, host, { built = true } = {}) {
   if (e instanceof SidecarError) return e;
-  const cause = e?.code || 'ECONNRESET';
-  const err = new SidecarError('NETWORK_ERROR', `cannot talk to storage at ${host}: ${e?.message || cause}`, {
-    cause,
-    retryable: networkRetryable(cause, { built }),
-  });
-  if (tlsFailure(cause)) err.extra.fix = 'The storage endpoint presented a certificate Node does not trust; check the endpoint URL.';
-  return err;
+  const errno = e?.code || 'ECONNRESET';
+  return localError({ kind: 'network', errno, built, message: `cannot talk to storage at ${host}: ${e?.message || errno}` });
+}
+
+// Whether the core lets a request that failed with this errno be sent again.
+export function networkRetryable(errno, { built = true } = {}) {
+  return classify({ kind: 'network', errno, built, message: errno }).retry !== 'never';
 }
 
 // Bodies this big are sent with "Expect: 100-continue": a server that
@@ -207,58 +186,16 @@ export function exchange(signed, { body, contentLength, limit, timeoutMs, signal
   });
 }
 
-function serverTimeMs(parsed, res) {
-  const st = parsed?.serverTime;
-  if (typeof st === 'number' && Number.isFinite(st)) return st * 1000;
-  if (typeof st === 'string' && !Number.isNaN(Date.parse(st))) return Date.parse(st);
-  const d = res.headers.date ? Date.parse(res.headers.date) : NaN;
-  return Number.isNaN(d) ? null : d;
-}
-
-// Builds the S3_ERROR for a non-2xx answer with the core's parseS3Error.
-export function s3ErrorFrom(res, now) {
-  let p = null;
-  try {
-    p = callCore('parseS3Error', {
-      status: res.status, body: res.body.toString('utf8'), headers: headerPairs(res.rawHeaders), now,
-    });
-  } catch (e) {
-    log('warn', 'parseS3Error failed', { status: res.status, code: e.code });
-  }
-  const extra = {
-    s3Code: p?.code || fallbackCode(res.status),
-    httpStatus: res.status,
-    cause: p?.cause ?? null,
-    fix: p?.fix ?? null,
-    permanent: p?.permanent ?? (res.status >= 400 && res.status < 500),
-    retryable: p?.retryable ?? (res.status >= 500 || res.status === 429),
-    requestId: p?.requestId ?? res.headers['x-amz-request-id'] ?? null,
-  };
-  for (const f of ['region', 'bucketRegion', 'endpoint', 'serverTime', 'clockSkewSeconds']) {
-    if (p?.[f] !== undefined && p?.[f] !== null) extra[f] = p[f];
-  }
-  const err = new SidecarError('S3_ERROR', p?.message || `storage answered HTTP ${res.status}`, extra);
-  err.serverTimeMs = serverTimeMs(p, res);
-  return err;
-}
-
-function fallbackCode(status) {
-  return { 400: 'BadRequest', 403: 'AccessDenied', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 412: 'PreconditionFailed', 416: 'InvalidRange', 429: 'SlowDown', 500: 'InternalError', 501: 'NotImplemented', 503: 'ServiceUnavailable' }[status] || `Http${status}`;
-}
-
-function looksSkewed(err, clock) {
-  if (err.extra.s3Code === 'RequestTimeTooSkewed') return true;
-  return err.extra.httpStatus === 403 && err.serverTimeMs !== null && Math.abs(err.serverTimeMs - clock.nowMs()) > SKEW_SUSPECT_MS;
-}
-
-// A signed request to S3 through the core.
-//   opts: { storage, credentials, method, key (null = bucket), query: pairs,
-//           headers: pairs, payloadHash, body, contentLength,
-//           responseLimit, accept: [statuses returned rather than thrown],
-//           signal: AbortSignal that cancels the request (CANCELLED) }
-// Retries once on a stale keep-alive socket and once after a clock correction.
-export async function s3Request(opts) {
-  const { storage, credentials, method, key = null, query = [], headers = [], payloadHash, signal } = opts;
+// One S3 action through the core: the core builds and signs the request
+// (s3Request) and reads the answer (s3Response); this only moves bytes.
+//   opts: { storage, credentials, action, args,
+//           body (Buffer | () => Readable, for put_object/upload_part), contentLength,
+//           responseLimit, timeoutMs, signal }
+// Resolves { result, res }. Sent again once on a stale keep-alive socket,
+// and once when the core's verdict is after-clock-fix and the server said
+// its time (the clock is corrected first).
+export async function s3Action(opts) {
+  const { storage, credentials, action, args = {}, signal } = opts;
   const limit = opts.responseLimit ?? ERROR_BODY_LIMIT;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const clock = clockFor(storage);
@@ -267,10 +204,15 @@ export async function s3Request(opts) {
   for (;;) {
     if (signal?.aborted) throw cancelled();
     const now = clock.nowSeconds();
-    const signed = callCore('signRequest', { storage, credentials, now, method, key, query, headers, payloadHash });
+    const signed = callCore('s3Request', { storage, credentials, now, action, args });
+    const coreBody = signed.body === undefined ? undefined : Buffer.from(signed.body, 'utf8');
     let res;
     try {
-      res = await exchange(signed, { body: opts.body, contentLength: opts.contentLength, limit, timeoutMs, signal });
+      res = await exchange(signed, {
+        body: coreBody ?? opts.body,
+        contentLength: coreBody ? coreBody.length : opts.contentLength,
+        limit, timeoutMs, signal,
+      });
     } catch (e) {
       if (e.staleSocket && !staleRetried) {
         staleRetried = true;
@@ -278,34 +220,16 @@ export async function s3Request(opts) {
       }
       throw e;
     }
-    if ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status)) return res;
-    const err = s3ErrorFrom(res, now);
-    if (!skewRetried && looksSkewed(err, clock) && err.serverTimeMs !== null) {
+    const outcome = callCore('s3Response', {
+      action, status: res.status, headers: headerPairs(res.rawHeaders), body: res.body.toString('utf8'), now,
+    });
+    if (outcome.ok) return { result: outcome.result, res };
+    const p = outcome.error;
+    if (!skewRetried && p.retry === 'after-clock-fix' && Number.isFinite(p.serverTime)) {
       skewRetried = true;
-      clock.correctTo(err.serverTimeMs, err.extra.s3Code);
+      clock.correctTo(p.serverTime * 1000, p.s3Code);
       continue;
     }
-    throw err;
+    throw SidecarError.of(p);
   }
-}
-
-// Minimal XML text extraction for the few S3 answers we read (UploadId,
-// ETag). Not a parser: S3's success bodies are flat and machine-written.
-export function xmlText(body, tag) {
-  const m = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(body);
-  if (!m) return null;
-  return m[1]
-    .replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>')
-    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
-    .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d)))
-    .replace(/&amp;/g, '&');
-}
-
-export function xmlEscape(s) {
-  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-export function unquoteEtag(etag) {
-  if (typeof etag !== 'string') return null;
-  return etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
 }

@@ -270,7 +270,7 @@ async function main() {
     const [status, code, msg] = timeout ? [408, 'REQUEST_TIMEOUT', 'request took too long']
       : tooBig ? [431, 'BAD_REQUEST', 'request headers too large']
         : [400, 'BAD_REQUEST', 'malformed HTTP request'];
-    const body = JSON.stringify({ ok: false, error: { code, message: msg, retryable: timeout } });
+    const body = JSON.stringify({ ok: false, error: new SidecarError(code, msg).toJSON() });
     socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     socket.destroySoon?.();
   });

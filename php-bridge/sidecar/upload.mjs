@@ -11,9 +11,9 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { SidecarError, bad, cancelled } from './errors.mjs';
-import { callCore, newHasher, sha256Hex, emptyPayloadHash, resolveCredentials } from './core.mjs';
-import { s3Request, endpointIsHttps, s3ErrorFrom, xmlText, xmlEscape, unquoteEtag } from './s3client.mjs';
+import { SidecarError, bad, cancelled, localError } from './errors.mjs';
+import { callCore, newHasher, sha256Hex, resolveCredentials } from './core.mjs';
+import { s3Action } from './s3client.mjs';
 import { log } from './log.mjs';
 
 const MiB = 1024 * 1024;
@@ -34,29 +34,20 @@ function intArg(args, name, def, min, max) {
   return v;
 }
 
-function metadataHeaders(metadata) {
-  if (metadata === undefined || metadata === null) return [];
+function metadataArg(metadata) {
+  if (metadata === undefined || metadata === null) return {};
   if (typeof metadata !== 'object' || Array.isArray(metadata)) throw bad('metadata must be an object of strings');
-  const out = [];
-  for (const [k, v] of Object.entries(metadata)) {
-    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k)) throw bad(`metadata name ${JSON.stringify(k)} is not a valid header token`);
-    if (typeof v !== 'string') throw bad(`metadata.${k} must be a string`);
-    out.push([`x-amz-meta-${k.toLowerCase()}`, v]);
-  }
-  return out;
+  for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw bad(`metadata.${k} must be a string`);
+  return metadata;
 }
 
-// Running out of descriptors or a busy/flaky disk can pass; a missing file
-// or a permission problem will not (PHP decides what a missing file means).
-const TRANSIENT_FILE_CODES = new Set(['EMFILE', 'ENFILE', 'EIO', 'EAGAIN', 'EBUSY']);
-
+// A file error as the core classifies it (FILE_NOT_FOUND, FILE_UNREADABLE;
+// whether it may pass is the core's call).
 export function fileError(e, p) {
   if (e instanceof SidecarError) return e;
-  if (e?.code === 'ENOENT' || e?.code === 'ENOTDIR') return new SidecarError('FILE_NOT_FOUND', `no file at ${p}`, { retryable: false });
-  return new SidecarError('FILE_UNREADABLE', `cannot read ${p}: ${e?.code || e?.message}`, {
-    cause: e?.code ?? null,
-    retryable: TRANSIENT_FILE_CODES.has(e?.code),
-  });
+  const errno = e?.code ?? null;
+  const missing = errno === 'ENOENT' || errno === 'ENOTDIR';
+  return localError({ kind: 'file', errno, message: missing ? `no file at ${p}` : `cannot read ${p}: ${errno || e?.message}` });
 }
 
 async function openFile(p) {
@@ -69,7 +60,7 @@ async function openFile(p) {
   const st = await fh.stat();
   if (!st.isFile()) {
     await fh.close();
-    throw new SidecarError('FILE_UNREADABLE', `${p} is not a regular file`);
+    throw localError({ kind: 'file', errno: null, message: `${p} is not a regular file` });
   }
   return { fh, size: st.size };
 }
@@ -120,18 +111,6 @@ async function readInto(fh, buf, start, len, p) {
   return buf.subarray(0, len);
 }
 
-function etagOf(res, what) {
-  const etag = res.headers.etag;
-  if (!etag) {
-    throw new SidecarError('S3_ERROR', `storage accepted the ${what} but sent no ETag`, {
-      s3Code: 'MissingETag', httpStatus: res.status, cause: 'the server did not return an ETag header',
-      fix: 'Check that the endpoint is an S3-compatible API (not a proxy that strips headers).',
-      permanent: true, retryable: false, requestId: res.headers['x-amz-request-id'] ?? null,
-    });
-  }
-  return etag;
-}
-
 export function parseUploadArgs(args) {
   if (!args.storage || typeof args.storage !== 'object') throw bad('storage must be an object');
   if (typeof args.key !== 'string' || args.key === '') throw bad('key must be a non-empty string');
@@ -145,7 +124,7 @@ export function parseUploadArgs(args) {
     key: args.key,
     path: args.path,
     contentType: args.contentType || 'application/octet-stream',
-    meta: metadataHeaders(args.metadata),
+    metadata: metadataArg(args.metadata),
     threshold: intArg(args, 'multipartThreshold', DEFAULTS.multipartThreshold, 1, MAX_SINGLE_PUT),
     partSize: intArg(args, 'partSize', DEFAULTS.partSize, MIN_PART, MAX_PART),
     concurrency: intArg(args, 'concurrency', DEFAULTS.concurrency, 1, 16),
@@ -196,7 +175,8 @@ export async function uploadFile(args, { signal } = {}) {
   try {
     await uploadSlot(signal);
     try {
-      const hashed = !endpointIsHttps(o.storage);
+      // The core says whether this endpoint needs streamed bodies hashed (plain http).
+      const hashed = callCore('payloadSigning', o.storage) === 'sha256';
       if (size < o.threshold) return await putSingle(o, fh, size, hashed);
       return await putMultipart(o, fh, size, hashed);
     } finally {
@@ -210,16 +190,15 @@ export async function uploadFile(args, { signal } = {}) {
 async function putSingle(o, fh, size, hashed) {
   // Over http the hash must be in the signature before the first body byte:
   // one streaming pass to hash, a second to send.
-  const payloadHash = hashed ? await hashRange(fh, 0, size, o.path, o.signal) : 'UNSIGNED-PAYLOAD';
-  const res = await s3Request({
-    storage: o.storage, credentials: o.credentials, method: 'PUT', key: o.key,
-    headers: [['Content-Type', o.contentType], ...o.meta],
-    payloadHash,
+  const payloadHash = hashed ? await hashRange(fh, 0, size, o.path, o.signal) : undefined;
+  const { result } = await s3Action({
+    storage: o.storage, credentials: o.credentials, action: 'put_object',
+    args: { key: o.key, contentType: o.contentType, metadata: o.metadata, payloadHash },
     body: size === 0 ? Buffer.alloc(0) : () => Readable.from(readRange(fh, 0, size, o.path, o.signal), { objectMode: false }),
     contentLength: size,
     signal: o.signal,
   });
-  return { bucket: o.storage.bucket, key: o.key, size, etag: unquoteEtag(etagOf(res, 'upload')), multipart: false, parts: 1 };
+  return { bucket: o.storage.bucket, key: o.key, size, etag: result.etag, multipart: false, parts: 1 };
 }
 
 // Test hook: WPS3_TEST_FAULT=bad-upload-id:N sends part N with a wrong
@@ -238,22 +217,15 @@ async function putMultipart(o, fh, size, hashed) {
   if (partSize > 5 * 1024 * MiB) throw bad('file is too large for S3 multipart (over 10,000 parts of 5 GiB)');
   const count = Math.max(1, Math.ceil(size / partSize));
   const concurrency = Math.max(1, Math.min(o.concurrency, count, Math.floor(MAX_BUFFERED / partSize)));
-  const common = { storage: o.storage, credentials: o.credentials, key: o.key };
+  const common = { storage: o.storage, credentials: o.credentials };
 
-  const created = await s3Request({
-    ...common, method: 'POST', query: [['uploads', '']],
-    headers: [['Content-Type', o.contentType], ...o.meta],
-    payloadHash: emptyPayloadHash(), signal: o.signal,
+  const { result: created } = await s3Action({
+    ...common, action: 'create_multipart_upload',
+    args: { key: o.key, contentType: o.contentType, metadata: o.metadata }, signal: o.signal,
   });
-  const uploadId = xmlText(created.body.toString('utf8'), 'UploadId');
-  if (!uploadId) {
-    throw new SidecarError('S3_ERROR', 'CreateMultipartUpload answered without an UploadId', {
-      s3Code: 'InvalidResponse', httpStatus: created.status, cause: 'unexpected response body',
-      fix: 'Check that the endpoint is an S3-compatible API.', permanent: true, retryable: false, requestId: null,
-    });
-  }
+  const { uploadId } = created;
 
-  const active = { ...common, uploadId };
+  const active = { ...common, key: o.key, uploadId };
   activeUploads.add(active);
   try {
     const etags = new Array(count);
@@ -273,9 +245,9 @@ async function putMultipart(o, fh, size, hashed) {
         const len = Math.min(partSize, size - start);
         try {
           const body = await readInto(fh, buf, start, len, o.path);
-          const payloadHash = hashed ? sha256Hex(body) : 'UNSIGNED-PAYLOAD';
+          const payloadHash = hashed ? sha256Hex(body) : undefined;
           const id = fault === i + 1 ? uploadId + 'x' : uploadId;
-          etags[i] = await putPart(common, id, i + 1, body, payloadHash, o.signal);
+          etags[i] = await putPart(common, { key: o.key, uploadId: id, partNumber: i + 1, payloadHash }, body, o.signal);
         } catch (e) {
           failure ??= e;
         }
@@ -284,21 +256,13 @@ async function putMultipart(o, fh, size, hashed) {
     await Promise.all(Array.from({ length: concurrency }, worker));
     if (failure) throw failure;
 
-    const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
-      + etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${xmlEscape(e)}</ETag></Part>`).join('')
-      + '</CompleteMultipartUpload>';
-    const xmlBytes = Buffer.from(xml, 'utf8');
-    const done = await s3Request({
-      ...common, method: 'POST', query: [['uploadId', uploadId]],
-      headers: [['Content-Type', 'application/xml']],
-      payloadHash: sha256Hex(xmlBytes), body: xmlBytes, contentLength: xmlBytes.length,
+    // The core writes the part list and reads the answer (an error inside a 200 included).
+    const { result: done } = await s3Action({
+      ...common, action: 'complete_multipart_upload',
+      args: { key: o.key, uploadId, parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) },
       responseLimit: 256 * 1024, signal: o.signal,
     });
-    // CompleteMultipartUpload can fail *inside* a 200 answer.
-    const text = done.body.toString('utf8');
-    if (/<Error>/.test(text)) throw s3ErrorFrom({ ...done, status: 500 }, Math.floor(Date.now() / 1000));
-    const etag = xmlText(text, 'ETag') ?? done.headers.etag ?? null;
-    return { bucket: o.storage.bucket, key: o.key, size, etag: unquoteEtag(etag), multipart: true, parts: count };
+    return { bucket: o.storage.bucket, key: o.key, size, etag: done.etag ?? null, multipart: true, parts: count };
   } catch (e) {
     await abortUpload(active);
     throw e;
@@ -307,22 +271,30 @@ async function putMultipart(o, fh, size, hashed) {
   }
 }
 
-async function putPart(common, uploadId, n, body, payloadHash, signal) {
+async function putPart(common, args, body, signal) {
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw cancelled();
     try {
-      const res = await s3Request({
-        ...common, method: 'PUT', query: [['partNumber', String(n)], ['uploadId', uploadId]],
-        payloadHash, body, contentLength: body.length, signal,
-      });
-      return etagOf(res, `part ${n}`);
+      const { result } = await s3Action({ ...common, action: 'upload_part', args, body, contentLength: body.length, signal });
+      return result.etag;
     } catch (e) {
-      const retryable = e instanceof SidecarError && e.extra?.retryable === true;
-      if (!retryable || attempt >= PART_ATTEMPTS) throw e;
-      log('warn', 'part failed, retrying', { part: n, attempt, code: e.code, s3Code: e.extra?.s3Code });
-      await sleep(250 * 2 ** attempt);
+      // The core's verdict; a clock fix was already tried inside s3Action.
+      if (!(e instanceof SidecarError) || e.retry !== 'backoff' || attempt >= PART_ATTEMPTS) throw e;
+      log('warn', 'part failed, retrying', { part: args.partNumber, attempt, code: e.code, s3Code: e.problem?.s3Code });
+      await sleep(retryDelayMs(e, attempt));
     }
   }
+}
+
+// How long to wait before sending a part again: the core's retry-delay
+// (back-off with jitter, Retry-After honoured), in sub-second steps here
+// because a part retry happens inside one upload.
+function retryDelayMs(e, attempt) {
+  const { delaySeconds } = callCore('retryDelay', {
+    retry: e.retry, attempt, jitter: Math.random(), retryAfterSeconds: e.problem?.retryAfterSeconds ?? null,
+    baseSeconds: 1, capSeconds: 8,
+  });
+  return (delaySeconds ?? 0) * 1000;
 }
 
 // Object keys carry document titles: logs name them by length and a short
@@ -343,9 +315,9 @@ const activeUploads = new Set();
 function abortUpload(active, timeoutMs) {
   active.aborting ??= (async () => {
     try {
-      await s3Request({
-        storage: active.storage, credentials: active.credentials, key: active.key,
-        method: 'DELETE', query: [['uploadId', active.uploadId]], payloadHash: emptyPayloadHash(), timeoutMs,
+      await s3Action({
+        storage: active.storage, credentials: active.credentials, action: 'abort_multipart_upload',
+        args: { key: active.key, uploadId: active.uploadId }, timeoutMs,
       });
       log('info', 'multipart upload aborted', keyRef(active.key));
     } catch (e) {

@@ -7,9 +7,10 @@
 //! "credentials accepted", when a region differs, how far a clock may be
 //! off — is made here, so PHP and JavaScript only display rows.
 //!
-//! Over ~400 lines because the advice texts and the input shapes are part of
-//! the verdict table; the tests are in `diagnosis/tests.rs`.
+//! Advice texts are the core's catalog (`crate::error::advice`); the tests
+//! are in `diagnosis/tests.rs`.
 
+use crate::error::advice::AdviceId;
 use crate::error::{invalid, ErrorCode, Result};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -19,51 +20,6 @@ use serde_json::{json, Map, Value};
 pub const CLOCK_WARN_SECONDS: i64 = 5 * 60;
 /// Past this, SigV4 requests are refused (AWS allows 15 minutes).
 pub const CLOCK_FAIL_SECONDS: i64 = 15 * 60;
-
-/// Advice this module gives itself (the S3 errors bring their own):
-/// `(adviceId, cause, fix)`, English; PHP translates by id.
-pub const ADVICE: &[(&str, &str, &str)] = &[
-    (
-        "wrong-region",
-        "The bucket is in another region than the one in the settings. Requests signed for the wrong region are refused, or on some services land where nobody looks.",
-        "Set the region to the bucket's region (the Fix button does it), then save.",
-    ),
-    (
-        "clock-skew",
-        "This server's clock differs from the storage service's by more than 15 minutes, so signed requests are refused.",
-        "Set the server's clock right and keep it synchronised (NTP: systemd-timesyncd or chrony).",
-    ),
-    (
-        "clock-drift",
-        "This server's clock is more than 5 minutes off the storage service's. Requests still work, but presigned links expire early or late, and past 15 minutes every request is refused.",
-        "Synchronise the server's clock (NTP: systemd-timesyncd or chrony).",
-    ),
-    (
-        "cors-missing",
-        "The bucket's CORS rules do not let this site's pages upload or download: a preflight from this site's origin was refused.",
-        "Add the CORS rule shown on this page to the bucket's CORS configuration, then test again.",
-    ),
-    (
-        "probe-mismatch",
-        "The test object read back differs from what was written.",
-        "Something between WordPress and the storage service altered the object; make sure the endpoint is the storage service itself, not a proxy or CDN.",
-    ),
-    (
-        "browser-blocked",
-        "This browser could not reach the storage service from this page: the request was blocked (CORS, mixed content or the network).",
-        "Add the CORS rule shown on this page to the bucket; when the site uses https, the endpoint must too.",
-    ),
-    (
-        "browser-refused",
-        "The storage service refused the browser's request made with a URL this server presigned.",
-        "If the server checks pass, check the bucket policy and CORS rule for browser access.",
-    ),
-    (
-        "connection-failed",
-        "The storage service could not be reached.",
-        "Check the endpoint, provider and region, and that this server may open outgoing connections to the storage service.",
-    ),
-];
 
 /// An error as the sidecar forwards it (the error model of docs/CONTRACTS.md); only what verdicts read.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -238,12 +194,10 @@ fn row(id: &'static str, status: Status) -> Row {
     }
 }
 
-fn own_advice(mut r: Row, advice_id: &str) -> Row {
-    if let Some((id, cause, fix)) = ADVICE.iter().find(|(id, _, _)| *id == advice_id) {
-        r.advice_id = Some((*id).to_owned());
-        r.cause = Some((*cause).to_owned());
-        r.fix = Some((*fix).to_owned());
-    }
+fn own_advice(mut r: Row, id: AdviceId) -> Row {
+    r.advice_id = Some(id.as_str().to_owned());
+    r.cause = Some(id.cause().to_owned());
+    r.fix = Some(id.fix().to_owned());
     r
 }
 
@@ -251,7 +205,8 @@ fn own_advice(mut r: Row, advice_id: &str) -> Row {
 fn failed(id: &'static str, err: &ProbeError) -> Row {
     let mut r = row(id, Status::Fail);
     if err.advice_id.is_none() && err.cause.is_none() {
-        r = own_advice(r, "connection-failed");
+        // A transport failure the sidecar could not classify: say what happened.
+        r = own_advice(r, AdviceId::NetworkFailed);
         r.cause = Some(format!("{} ({})", r.cause.unwrap_or_default(), err.message));
     } else {
         r.advice_id = err.advice_id.clone();
@@ -310,7 +265,7 @@ fn probe_row(id: &'static str, step: Option<&Step>, blocked: bool) -> Row {
         _ if blocked => row(id, Status::Skip),
         None => row(id, Status::Skip),
         Some(s) if s.ok && s.body_matches == Some(false) => {
-            own_advice(row(id, Status::Fail), "probe-mismatch")
+            own_advice(row(id, Status::Fail), AdviceId::ProbeMismatch)
         }
         Some(s) if s.ok => row(id, Status::Pass),
         Some(s) => failed(id, s.error.as_ref().unwrap_or(&ProbeError::default())),
@@ -330,8 +285,8 @@ fn clock_row(o: &Observations) -> Row {
     };
     let offset = o.now - t;
     let mut r = match offset.abs() {
-        d if d > CLOCK_FAIL_SECONDS => own_advice(row("clock", Status::Fail), "clock-skew"),
-        d if d > CLOCK_WARN_SECONDS => own_advice(row("clock", Status::Warn), "clock-drift"),
+        d if d > CLOCK_FAIL_SECONDS => own_advice(row("clock", Status::Fail), AdviceId::ClockSkew),
+        d if d > CLOCK_WARN_SECONDS => own_advice(row("clock", Status::Warn), AdviceId::ClockDrift),
         _ => row("clock", Status::Pass),
     };
     r.data.insert("offsetSeconds".into(), json!(offset));
@@ -362,7 +317,7 @@ fn cors_row(o: &Observations) -> Row {
     let mut r = if refused.is_empty() {
         row("cors-preflight", Status::Pass)
     } else {
-        own_advice(row("cors-preflight", Status::Fail), "cors-missing")
+        own_advice(row("cors-preflight", Status::Fail), AdviceId::CorsMissing)
     };
     r.data.insert("origin".into(), json!(origin));
     r.data.insert("refusedMethods".into(), json!(refused));
@@ -374,12 +329,12 @@ fn browser_row(id: &'static str, step: &Step) -> Row {
         return row(id, Status::Pass);
     }
     if step.ok {
-        return own_advice(row(id, Status::Fail), "probe-mismatch");
+        return own_advice(row(id, Status::Fail), AdviceId::ProbeMismatch);
     }
     let mut r = match step.status.unwrap_or(0) {
-        0 => own_advice(row(id, Status::Fail), "browser-blocked"),
+        0 => own_advice(row(id, Status::Fail), AdviceId::BrowserBlocked),
         s => {
-            let mut r = own_advice(row(id, Status::Fail), "browser-refused");
+            let mut r = own_advice(row(id, Status::Fail), AdviceId::BrowserRefused);
             r.data.insert("httpStatus".into(), json!(s));
             r
         }
@@ -444,7 +399,7 @@ pub fn diagnose(o: &Observations) -> Diagnosis {
                 field: "region",
                 value: r.trim().to_owned(),
             });
-            own_advice(row("region", Status::Fail), "wrong-region")
+            own_advice(row("region", Status::Fail), AdviceId::WrongRegion)
         }
         (None, _) if status_of(o.put.as_ref()) == Some(true) => row("region", Status::Pass),
         (None, _) => row("region", Status::Skip),

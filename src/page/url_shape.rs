@@ -3,6 +3,8 @@
 //! The preview runs the real presigner (so the shape cannot drift from what
 //! the server hands out) with a placeholder secret, then masks the access key
 //! id and the signature: the page shows where things go, never a usable URL.
+//! The placeholders are left unencoded (`<signature>`, `AKIA****`) because
+//! a person reads them; the URL is for display only.
 
 use crate::error::Result;
 use crate::s3::endpoint::ResolvedEndpoint;
@@ -11,9 +13,9 @@ use crate::sigv4::{Credentials, SigningKeyCache};
 use crate::time::Timestamp;
 
 /// Stands in for the signature in the preview.
-pub const MASKED_SIGNATURE: &str = "%3Csignature%3E";
+pub const MASKED_SIGNATURE: &str = "<signature>";
 /// Stands in for an access key id that was not typed yet.
-pub const MASKED_KEY_ID: &str = "%3Caccess-key-id%3E";
+pub const MASKED_KEY_ID: &str = "<access-key-id>";
 /// Never used for a real request: the signature it yields is masked.
 const PLACEHOLDER_SECRET: &str = "wps3-url-shape-preview-placeholder";
 
@@ -29,7 +31,7 @@ pub fn mask_key_id(access_key_id: &str) -> String {
         .take(4)
         .filter(char::is_ascii_alphanumeric)
         .collect();
-    format!("{head}%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2")
+    format!("{head}****")
 }
 
 /// The URL a presigned GET for `key` would have, masked.
@@ -110,12 +112,12 @@ mod tests {
             "https://my-bucket.s3.eu-west-1.amazonaws.com/wpsigner/Service-Agreement_2026-12-01_142.pdf?"
         ));
         assert!(url.contains("X-Amz-Algorithm=AWS4-HMAC-SHA256"));
-        assert!(url.contains(
-            "X-Amz-Credential=AKIA%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2%2F20261201%2Feu-west-1%2Fs3%2Faws4_request"
-        ));
+        assert!(
+            url.contains("X-Amz-Credential=AKIA****%2F20261201%2Feu-west-1%2Fs3%2Faws4_request")
+        );
         assert!(url.contains("X-Amz-Date=20261201T100000Z"));
         assert!(url.contains("X-Amz-Expires=900"));
-        assert!(url.ends_with("X-Amz-Signature=%3Csignature%3E"));
+        assert!(url.ends_with("X-Amz-Signature=<signature>"));
         assert!(!url.contains("IOSFODNN7EXAMPLE"));
         assert!(!url.contains("PREVIEW"));
     }
@@ -124,6 +126,6 @@ mod tests {
     fn no_key_id_yet_shows_a_placeholder() {
         let now = Timestamp::from_unix(0).unwrap();
         let url = url_shape(&endpoint(), "", "a.pdf", 60, now, None).unwrap();
-        assert!(url.contains("X-Amz-Credential=%3Caccess-key-id%3E%2F19700101"));
+        assert!(url.contains("X-Amz-Credential=<access-key-id>%2F19700101"));
     }
 }

@@ -114,12 +114,13 @@ pub fn bucket_needs_path_style(name: &str) -> bool {
 
 /// Checks a key this integration is about to create: non-empty, at most
 /// 1024 UTF-8 bytes, free of control characters (U+0000–U+001F and U+007F),
-/// and without `.` or `..` path segments.
+/// without `.` or `..` path segments, and not starting with `/`.
 ///
 /// S3 itself accepts most control characters, but they break XML listings,
 /// logs and the PHP side. It accepts dot segments too, but browsers and curl
 /// collapse them in URLs, so a download link to `a/../b` could never match
-/// its signature. Error code: [`ErrorCode::InvalidKey`].
+/// its signature; a leading `/` (an empty first segment) is collapsed the
+/// same way by many HTTP stacks. Error code: [`ErrorCode::InvalidKey`].
 pub fn validate_key(key: &str) -> Result<()> {
     if key.is_empty() {
         return Err(invalid(
@@ -143,6 +144,12 @@ pub fn validate_key(key: &str) -> Result<()> {
                 "object key contains the control character U+{:04X} at byte {at}",
                 c as u32
             ),
+        ));
+    }
+    if key.starts_with('/') {
+        return Err(invalid(
+            ErrorCode::InvalidKey,
+            "object key starts with '/', an empty first segment that URLs do not carry unchanged",
         ));
     }
     if key
@@ -244,6 +251,17 @@ mod tests {
         }
         for good in ["a.b", "..a", "a../b", ".hidden/x", "a//b"] {
             assert!(validate_key(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn keys_with_a_leading_slash_are_refused() {
+        for bad in ["/a/b.pdf", "/", "//a"] {
+            assert_eq!(
+                validate_key(bad).unwrap_err().code(),
+                ErrorCode::InvalidKey,
+                "{bad}"
+            );
         }
     }
 }

@@ -22,17 +22,7 @@ pub const MAX_RETRY_AFTER_SECONDS: f64 = 86_400.0;
 /// Upper bound on any delay (the queue clamps to the same 30 days).
 pub const MAX_DELAY_SECONDS: f64 = 30.0 * 86_400.0;
 
-/// The error model's single retry decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Retry {
-    /// Permanent: retrying cannot help.
-    Never,
-    /// Transient: wait, longer each time.
-    Backoff,
-    /// The clock was wrong and has been corrected: retry soon, without growth.
-    AfterClockFix,
-}
+pub use crate::error::Retry;
 
 /// Input of `retry-delay`.
 #[derive(Debug, Clone, Deserialize)]
@@ -99,7 +89,7 @@ pub fn retry_delay(input: &RetryDelayInput) -> Result<Option<u64>> {
     let step = match input.retry {
         Retry::Never => return Ok(None),
         // 2^attempt overflows to infinity long before f64 misbehaves; min() caps it.
-        Retry::Backoff => (base * 2f64.powf(attempt.min(1024.0))).min(cap),
+        Retry::BackOff => (base * 2f64.powf(attempt.min(1024.0))).min(cap),
         // The sidecar has already adopted the server's clock, so the next
         // attempt should succeed: no growth with the attempt count.
         Retry::AfterClockFix => base.min(cap),
@@ -143,7 +133,7 @@ mod tests {
         ];
         for (attempt, jitter, want) in cases {
             assert_eq!(
-                delay(Retry::Backoff, attempt, jitter, None),
+                delay(Retry::BackOff, attempt, jitter, None),
                 Some(want),
                 "attempt {attempt} jitter {jitter}"
             );
@@ -160,15 +150,15 @@ mod tests {
 
     #[test]
     fn retry_after_is_a_floor_with_a_bound() {
-        assert_eq!(delay(Retry::Backoff, 1, 0.5, Some(120.0)), Some(120));
-        assert_eq!(delay(Retry::Backoff, 1, 0.5, Some(5.0)), Some(30));
-        assert_eq!(delay(Retry::Backoff, 1, 0.5, Some(1e12)), Some(86_400));
+        assert_eq!(delay(Retry::BackOff, 1, 0.5, Some(120.0)), Some(120));
+        assert_eq!(delay(Retry::BackOff, 1, 0.5, Some(5.0)), Some(30));
+        assert_eq!(delay(Retry::BackOff, 1, 0.5, Some(1e12)), Some(86_400));
     }
 
     #[test]
     fn site_overrides_and_the_one_second_floor() {
         let mut input = RetryDelayInput {
-            retry: Retry::Backoff,
+            retry: Retry::BackOff,
             attempt: 1.0,
             retry_after_seconds: None,
             jitter: 0.0,
@@ -191,7 +181,7 @@ mod tests {
             (1.0, f64::INFINITY),
         ] {
             let input = RetryDelayInput {
-                retry: Retry::Backoff,
+                retry: Retry::BackOff,
                 attempt,
                 retry_after_seconds: None,
                 jitter,

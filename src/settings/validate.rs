@@ -91,7 +91,7 @@ pub struct FieldError {
     pub field: &'static str,
     /// The core's error code, e.g. `INVALID_BUCKET`.
     pub code: &'static str,
-    /// Stable kebab-case id; see [`super::advice::SETTINGS_ADVICE`].
+    /// Stable kebab-case id; see [`crate::error::AdviceId`].
     pub advice_id: &'static str,
     /// English text naming the rule that failed.
     pub message: String,

@@ -1,5 +1,6 @@
 //! An upload request checked against the site's rules, and the signed
-//! request the browser sends for it.
+//! request the browser sends for it. (Over 400 lines because of its tests:
+//! each signed shape is checked against its policy or signed headers.)
 //!
 //! Bad user input is not an `Err`: it comes back as [`Rejection`]s naming the
 //! field, so the REST layer can answer 400/413/415 with words. `Err` is kept

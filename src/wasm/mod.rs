@@ -23,8 +23,6 @@ use crate::error::{Error, ErrorCode};
 use crate::keys::template::{render_key as render, sanitize_title as sanitize, KeyInput};
 use crate::s3::content_disposition::{content_disposition as disposition, Disposition};
 use crate::s3::endpoint::{AddressingStyle, Provider, ResolvedEndpoint, StorageConfig};
-#[cfg(feature = "xml")]
-use crate::s3::error_xml::{advise, parse_s3_error, S3Error};
 #[cfg(feature = "node")]
 use crate::s3::post_policy::{presign_post, PostPolicyRequest};
 #[cfg(feature = "node")]
@@ -52,6 +50,9 @@ use zeroize::Zeroize;
 
 #[cfg(feature = "conformance")]
 mod conformance;
+mod errors;
+#[cfg(feature = "xml")]
+mod s3;
 mod settings;
 // Server-side upload signing and verification: the browser gets presigned
 // URLs from the server, so pkg/web leaves these out.
@@ -77,9 +78,7 @@ export interface PresignPostInput { storage: Storage; credentials: CredentialsIn
 export interface PresignedPost { url: string; fields: Pairs; policy: string; expiration: string; }
 export interface RenderKeyInput { template?: string; pathPrefix?: string; title: string; documentId: string | number; now: Now; user?: string; }
 export interface SecretInput { keyMaterial: string; context: string; plaintext?: string; envelope?: string; }
-export interface ParseS3ErrorInput { status: number; body?: string; headers?: Pairs; now?: Now; }
 export interface RawSignOutput { canonicalRequest: string; stringToSign: string; signature: string; authorization: string | null; headers: Pairs; queryParams: Pairs; }
-export interface S3ErrorInfo { code: string; message: string; httpStatus: number; requestId: string | null; region: string | null; endpoint: string | null; bucketRegion: string | null; serverTime: number | null; clockSkewSeconds: number | null; cause: string; fix: string; permanent: boolean; retryable: boolean; bodyParsed: boolean; }
 "#;
 
 /// `Number.MAX_SAFE_INTEGER`.
@@ -89,17 +88,65 @@ thread_local! {
     static KEYS: RefCell<SigningKeyCache> = RefCell::new(SigningKeyCache::new());
 }
 
+/// A thrown error carrying the error model (docs/CONTRACTS.md).
 fn js_error(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Error::new(message);
-    // A property set on an Error object cannot fail.
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
-    err.into()
+    #[cfg(feature = "node")]
+    {
+        use crate::error::local::{classify, LocalFailure};
+        errors::thrown(&classify(LocalFailure::Sidecar { code }, message))
+    }
+    #[cfg(not(feature = "node"))]
+    {
+        let known = ErrorCode::parse(code);
+        light_error(
+            code,
+            message,
+            known.map_or(crate::error::Retry::Never, ErrorCode::retry),
+            known.map_or(
+                crate::error::AdviceId::SidecarInternal,
+                ErrorCode::advice_id,
+            ),
+        )
+    }
 }
 
 impl From<Error> for JsValue {
     fn from(e: Error) -> JsValue {
-        js_error(e.code().as_str(), e.message())
+        #[cfg(feature = "node")]
+        return errors::thrown(&(&e).into());
+        #[cfg(not(feature = "node"))]
+        return light_error(
+            e.code().as_str(),
+            e.message(),
+            e.code().retry(),
+            e.code().advice_id(),
+        );
     }
+}
+
+/// pkg/web throws the error model without the catalog's English cause and
+/// fix: the admin page never shows them (its advice comes from
+/// validateSettings' adviceIds and from the server's REST answers, translated
+/// in PHP), and the catalog's texts would take most of the 100 KiB budget.
+#[cfg(not(feature = "node"))]
+fn light_error(
+    code: &str,
+    message: &str,
+    retry: crate::error::Retry,
+    advice: crate::error::AdviceId,
+) -> JsValue {
+    let err = js_sys::Error::new(message);
+    let retryable = retry != crate::error::Retry::Never;
+    // Setting a property on a fresh Error object cannot fail.
+    for (name, value) in [
+        ("code", JsValue::from(code)),
+        ("retry", retry.as_str().into()),
+        ("retryable", retryable.into()),
+        ("adviceId", advice.as_str().into()),
+    ] {
+        let _ = js_sys::Reflect::set(&err, &name.into(), &value);
+    }
+    err.into()
 }
 
 fn input<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsValue> {
@@ -517,73 +564,6 @@ pub fn decrypt_secret_js(
     let secret = decrypt(req.key_material.as_bytes(), &req.context, envelope)?;
     // Straight into a JS string: no second Rust copy left behind unwiped.
     Ok(js_sys::JsString::from(secret.expose()))
-}
-
-#[cfg(feature = "xml")]
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ErrorInput {
-    status: u16,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    headers: Vec<(String, String)>,
-    #[serde(default)]
-    now: Option<NowInput>,
-}
-
-#[cfg(feature = "xml")]
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ErrorOut {
-    code: String,
-    message: String,
-    http_status: u16,
-    request_id: Option<String>,
-    region: Option<String>,
-    endpoint: Option<String>,
-    bucket_region: Option<String>,
-    server_time: Option<i64>,
-    clock_skew_seconds: Option<i64>,
-    cause: String,
-    fix: String,
-    permanent: bool,
-    retryable: bool,
-    body_parsed: bool,
-}
-
-#[cfg(feature = "xml")]
-/// Turns an S3 error response into a code, a cause and a fix. A body that is
-/// not S3 XML (a proxy's HTML page, an empty HEAD response) still gives an
-/// answer derived from the status, with `bodyParsed: false`.
-#[wasm_bindgen(js_name = parseS3Error, unchecked_return_type = "S3ErrorInfo")]
-pub fn parse_s3_error_js(
-    #[wasm_bindgen(unchecked_param_type = "ParseS3ErrorInput")] req: JsValue,
-) -> Result<JsValue, JsValue> {
-    let req: ErrorInput = input(req, "parseS3Error")?;
-    let now = req.now.as_ref().map(NowInput::timestamp).transpose()?;
-    let body = req.body.as_deref().unwrap_or("");
-    let (err, body_parsed): (S3Error, bool) = match parse_s3_error(req.status, body, &req.headers) {
-        Ok(e) => (e, !body.trim().is_empty()),
-        Err(_) => (S3Error::from_status(req.status, &req.headers), false),
-    };
-    let advice = advise(&err, now);
-    output(&ErrorOut {
-        clock_skew_seconds: now.and_then(|n| err.clock_skew_seconds(n)),
-        server_time: err.server_time.map(Timestamp::unix),
-        code: err.code.clone(),
-        message: err.message.clone(),
-        http_status: err.http_status,
-        request_id: err.request_id.clone(),
-        region: err.region.clone(),
-        endpoint: err.endpoint.clone(),
-        bucket_region: err.bucket_region.clone(),
-        cause: advice.cause,
-        fix: advice.fix,
-        permanent: advice.permanent,
-        retryable: advice.retryable,
-        body_parsed,
-    })
 }
 
 #[cfg(feature = "node")]

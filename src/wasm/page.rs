@@ -3,7 +3,7 @@
 
 use super::{expires, input, output, string_arg, NowInput, StorageInput};
 #[cfg(feature = "node")]
-use crate::page::diagnosis::{diagnose, is_probe_key, probe_object, Observations, ADVICE};
+use crate::page::diagnosis::{diagnose, is_probe_key, probe_object, Observations};
 use crate::page::iam::{iam_policy, PolicyRequest};
 use crate::page::url_shape::url_shape;
 use crate::page::{cors, DEFAULT_UPLOADS_PREFIX};
@@ -146,20 +146,4 @@ pub fn is_probe_key_js(
         &string_arg(&path_prefix, "pathPrefix")?,
         &string_arg(&key, "key")?,
     ))
-}
-
-#[cfg(feature = "node")]
-/// `{ adviceId: { cause, fix } }` for the verdicts' own advice (English).
-#[wasm_bindgen(js_name = diagnosisAdvice)]
-pub fn diagnosis_advice() -> Result<JsValue, JsValue> {
-    let map: serde_json::Map<String, serde_json::Value> = ADVICE
-        .iter()
-        .map(|(id, cause, fix)| {
-            (
-                (*id).to_owned(),
-                serde_json::json!({ "cause": cause, "fix": fix }),
-            )
-        })
-        .collect();
-    output(&map)
 }

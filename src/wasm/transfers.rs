@@ -10,6 +10,7 @@ use crate::transfers::plan::{
     browser_headers, check_upload, sign_download, sign_part, sign_upload, SignedUpload,
     UploadRequest, DEFAULT_UPLOAD_EXPIRES,
 };
+use crate::transfers::shape::PartPlan;
 use crate::transfers::upload_key::key_belongs_to;
 use crate::transfers::verify::{check_stored, completion_parts, ListedPart, Stored, Verdict};
 use serde::{Deserialize, Serialize};
@@ -332,6 +333,19 @@ pub fn transfer_completion_parts(req: JsValue) -> Result<JsValue, JsValue> {
         .map(|(n, etag)| json!({ "partNumber": n, "etag": etag }))
         .collect();
     output(&json!({ "parts": parts }))
+}
+
+#[derive(Deserialize)]
+struct LayoutInput {
+    size: f64,
+}
+
+/// The part layout of a multipart upload of `size` bytes: `{ partSize, partCount }`.
+#[wasm_bindgen(js_name = transferPartLayout)]
+pub fn transfer_part_layout(req: JsValue) -> Result<JsValue, JsValue> {
+    let req: LayoutInput = input(req, "transferPartLayout")?;
+    let plan = PartPlan::new(whole(req.size, "size")?, None)?;
+    output(&json!({ "partSize": plan.part_size, "partCount": plan.part_count }))
 }
 
 #[derive(Deserialize)]

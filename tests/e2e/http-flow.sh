@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser-level checks over HTTP with curl, against a running harness started with E2E_DEMO=1:
-# login, capability and nonce checks, Test connection, Save with bad input, and the demo flow
+# login, capability and nonce checks on the settings REST routes, Test connection, Save with bad input,
+# and the demo flow
 # "Mark as fully signed" → backup appears (WP-Cron on page load) → Download → bytes equal the PDF.
 #
 #   WPS3_E2E_DIR=/tmp/wps3e.XXXX bash tests/e2e/http-flow.sh
@@ -37,43 +38,58 @@ curl -s -b "$A" "$PAGE" >"$TMP/page.html"
 check "Settings → S3 Backups renders" grep -q '<h1>S3 Backups</h1>' "$TMP/page.html"
 check "secret is never sent to the browser" bash -c "! grep -qF -- '$S3_SECRET_ACCESS_KEY' '$TMP/page.html' && ! grep -q 'wps3:v1:' '$TMP/page.html'"
 
+# The storage settings talk to REST routes (wps3/v1) with the wp_rest nonce the page's wp-api-fetch carries.
+REST="$SITE_URL/wp-json/wps3/v1"
+rest_nonce() { curl -s -b "$1" "$SITE_URL/wp-admin/admin-ajax.php?action=rest-nonce"; }
+NA=$(rest_nonce "$A")
+check "the page carries a wp_rest nonce for wp-api-fetch" grep -q "createNonceMiddleware( \"$NA\" )" "$TMP/page.html"
+# rest JAR NONCE METHOD PATH [JSON] -> body in $TMP/rest.json, status on stdout
+rest() { curl -s -b "$1" -H "X-WP-Nonce: $2" -H 'Content-Type: application/json' -X "$3" ${5:+--data-binary "$5"} -o "$TMP/rest.json" -w '%{http_code}' "$REST$4"; }
+json() { php -r '$j = json_decode( file_get_contents( $argv[1] ), true ); foreach ( explode( ".", $argv[2] ) as $k ) { $j = is_array( $j ) && array_key_exists( $k, $j ) ? $j[ $k ] : null; } echo is_bool( $j ) ? ( $j ? "true" : "false" ) : ( is_scalar( $j ) ? $j : json_encode( $j ) );' "$TMP/rest.json" "$1"; }
+form() { # form BUCKET [SECRET]: the page's JSON body for save/test
+  php -r 'echo json_encode( array( "settings" => array( "provider" => "custom", "endpoint" => $argv[1], "region" => $argv[2], "bucket" => $argv[3], "pathPrefix" => "wpsigner/", "accessKeyId" => $argv[4] ), "secretAccessKey" => $argv[5] ?? "" ) );' "$S3_ENDPOINT" "$S3_REGION" "$1" "$S3_ACCESS_KEY_ID" "${2:-}"
+}
+stored_ok() { wp eval '$r = \WPS3\Settings\Settings::instance()->test_connection(); echo is_wp_error( $r ) ? $r->get_error_message() : "ok";' | grep -qx ok; }
+
 # Nonces and capabilities.
-check "save without nonce is refused (403)" test "$(status -b "$A" -d 'action=wps3_save_settings&wps3[bucket]=evil' "$POST")" = 403
+check "REST save without a nonce is refused (401: the cookie alone is not trusted)" test "$(rest "$A" "" POST /settings "$(form evil)")" = 401
+check "REST save with a tampered nonce is refused (403)" test "$(rest "$A" deadbeef00 POST /settings "$(form evil)")" = 403
+check "tampered nonce: \"Security check failed — refresh the page\"" test "$(json message)" = "Security check failed — refresh the page"
 check "download without nonce is refused (403)" test "$(status -b "$A" "$POST?action=wps3_download&backup=1")" = 403
 wp eval 'if ( ! get_user_by( "login", "e2e-subscriber" ) ) { wp_insert_user( array( "user_login" => "e2e-subscriber", "user_pass" => "subscriber-pass-1", "role" => "subscriber", "user_email" => "s@example.test" ) ); }'
 S="$TMP/sub.jar"
 login "$S" e2e-subscriber subscriber-pass-1 >/dev/null
+NS=$(rest_nonce "$S")
 check "subscriber cannot open the page (403)" test "$(status -b "$S" "$PAGE")" = 403
-N=$(nonce_for "$TMP/page.html" wps3_test_connection)
-check "subscriber cannot test the connection even with a nonce (403)" test "$(status -b "$S" -d "action=wps3_test_connection&_wpnonce=$N" "$POST")" = 403
+check "subscriber cannot read the settings even with a nonce (403)" test "$(rest "$S" "$NS" GET /settings)" = 403
+check "subscriber cannot save even with a nonce (403)" test "$(rest "$S" "$NS" POST /settings "$(form evil)")" = 403
+check "subscriber cannot test the connection even with a nonce (403)" test "$(rest "$S" "$NS" POST /settings/test "$(form "$S3_BUCKET")")" = 403
+check "logged-out visitor gets 401 from the settings routes" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$REST/settings')\" = 401 ] && [ \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST '$REST/settings/test')\" = 401 ]"
 check "logged-out visitor is not served admin-post actions" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -d 'action=wps3_run_queue' '$POST')\" != 200 ] || ! curl -s -d 'action=wps3_run_queue' '$POST' | grep -q 'Queue processed'"
 
-# Save through the form with the harness's ministack credentials (whatever an earlier suite left).
-N=$(nonce_for "$TMP/page.html" wps3_save_settings)
-curl -s -b "$A" -o /dev/null --data-urlencode "wps3[secret_access_key]=$S3_SECRET_ACCESS_KEY" -d "action=wps3_save_settings&_wpnonce=$N&wps3[provider]=custom&wps3[endpoint]=$S3_ENDPOINT&wps3[region]=$S3_REGION&wps3[bucket]=$S3_BUCKET&wps3[path_prefix]=wpsigner/&wps3[access_key_id]=$S3_ACCESS_KEY_ID" "$POST"
-curl -s -b "$A" "$PAGE" >"$TMP/page.html"
-check "Save (valid, new secret): success notice" grep -q 'Settings saved' "$TMP/page.html"
-check "Save: the form shows the secret as stored, not its value" bash -c "grep -q 'stored (encrypted)' '$TMP/page.html' && ! grep -qF -- '$S3_SECRET_ACCESS_KEY' '$TMP/page.html'"
+# Save with the harness's ministack credentials (whatever an earlier suite left).
+wp eval "foreach ( array( 'settings-test', 'settings-save' ) as \$a ) { \\WPS3\\Rest\\RateLimiter::reset( \$a, get_user_by( 'login', '$ADMIN_USER' )->ID ); }"
+code=$(rest "$A" "$NA" POST /settings "$(form "$S3_BUCKET" "$S3_SECRET_ACCESS_KEY")")
+check "Save (valid, new secret): 200" test "$code" = 200
+check "Save: the answer says saved and a secret is set, without its value" bash -c "[ '$(json saved)' = true ] && [ '$(json secretSet)' = true ] && ! grep -qF -- '$S3_SECRET_ACCESS_KEY' '$TMP/rest.json'"
+rest "$A" "$NA" GET /settings >/dev/null
+check "GET settings: secretSet, no secret, no envelope" bash -c "[ '$(json secretSet)' = true ] && ! grep -qF -- '$S3_SECRET_ACCESS_KEY' '$TMP/rest.json' && ! grep -q 'wps3:v1:' '$TMP/rest.json'"
 
-# Test connection.
-N=$(nonce_for "$TMP/page.html" wps3_test_connection)
-curl -s -b "$A" -o /dev/null -d "action=wps3_test_connection&_wpnonce=$N" "$POST"
-curl -s -b "$A" "$PAGE" >"$TMP/page.html"
-check "Test connection: success notice" grep -q 'Connection OK' "$TMP/page.html"
+# Test connection on the form's values (empty secret field: the stored secret).
+check "Test connection: 200" test "$(rest "$A" "$NA" POST /settings/test "$(form "$S3_BUCKET")")" = 200
+check "Test connection: every check passed" bash -c "[ '$(json ok)' = true ] && php -r '\$j = json_decode( file_get_contents( \"$TMP/rest.json\" ), true ); exit( count( \$j[\"rows\"] ) >= 7 && ! array_filter( \$j[\"rows\"], fn( \$r ) => \"pass\" !== \$r[\"status\"] ) ? 0 : 1 );'"
 
-# Save with a bad bucket: error, nothing changed.
-N=$(nonce_for "$TMP/page.html" wps3_save_settings)
-curl -s -b "$A" -o /dev/null -d "action=wps3_save_settings&_wpnonce=$N&wps3[provider]=custom&wps3[endpoint]=$S3_ENDPOINT&wps3[bucket]=x&wps3[access_key_id]=$S3_ACCESS_KEY_ID&wps3[secret_access_key]=should-not-be-stored" "$POST"
-curl -s -b "$A" "$PAGE" >"$TMP/page.html"
-check "Save with a bad bucket: error notice" grep -q 'Settings were not saved' "$TMP/page.html"
-check "Save with a bad bucket: bucket unchanged" grep -q "name=\"wps3\[bucket\]\" value=\"$S3_BUCKET\"" "$TMP/page.html"
-check "Save with a bad bucket: secret still works" bash -c "WPS3_E2E_DIR=$WPS3_E2E_DIR php '$ROOT/tests/e2e/bin/wp.php' eval '\$r = WPS3_Settings::instance()->test_connection(); echo is_wp_error( \$r ) ? \$r->get_error_message() : \"ok\";' | grep -qx ok"
+# Save with a bad bucket: a 400 naming the field, nothing changed.
+check "Save with a bad bucket: 400" test "$(rest "$A" "$NA" POST /settings "$(form x should-not-be-stored)")" = 400
+check "Save with a bad bucket: the bucket field is named" grep -q '"field":"bucket"' "$TMP/rest.json"
+rest "$A" "$NA" GET /settings >/dev/null
+check "Save with a bad bucket: bucket unchanged" test "$(json settings.bucket)" = "$S3_BUCKET"
+check "Save with a bad bucket: secret still works" stored_ok
 
-# Save through the form again with an empty secret field: the stored secret is kept.
-N=$(nonce_for "$TMP/page.html" wps3_save_settings)
-curl -s -b "$A" -o /dev/null -d "action=wps3_save_settings&_wpnonce=$N&wps3[provider]=custom&wps3[endpoint]=$S3_ENDPOINT&wps3[region]=$S3_REGION&wps3[bucket]=$S3_BUCKET&wps3[path_prefix]=wpsigner/&wps3[access_key_id]=$S3_ACCESS_KEY_ID&wps3[secret_access_key]=" "$POST"
+# Save again with an empty secret field: the stored secret is kept.
+check "Save (valid, empty secret field): 200" test "$(rest "$A" "$NA" POST /settings "$(form "$S3_BUCKET")")" = 200
+check "Save (empty secret field): secret kept" stored_ok
 curl -s -b "$A" "$PAGE" >"$TMP/page.html"
-check "Save (valid, empty secret field): success notice, secret kept" bash -c "grep -q 'Settings saved' '$TMP/page.html' && WPS3_E2E_DIR=$WPS3_E2E_DIR php '$ROOT/tests/e2e/bin/wp.php' eval '\$r = WPS3_Settings::instance()->test_connection(); echo is_wp_error( \$r ) ? \$r->get_error_message() : \"ok\";' | grep -qx ok"
 
 # Demo flow: mark a sample document fully signed, watch the backup appear, download it.
 if grep -q 'wps3-demo' "$TMP/page.html"; then
@@ -92,7 +108,7 @@ if grep -q 'wps3-demo' "$TMP/page.html"; then
   done
   check "demo: backup of #$DOC_ID appears with a Download button" test -n "$found"
   KEY="wpsigner/Service-Agreement_$(date -u +%Y-%m-%d)_$DOC_ID.pdf"
-  check "demo: object key is $KEY" bash -c "grep -qF '$KEY' <<<'$(row "$DOC_ID")'"
+  check "demo: object key is $KEY" grep -qF "$KEY" <<<"$(row "$DOC_ID")"
   HREF=$(row "$DOC_ID" | perl -0ne 'print $1 if /class="button wps3-download" href="([^"]+)"/s' | sed 's/&#038;/\&/g; s/&amp;/\&/g')
   curl -s -b "$A" -D "$TMP/dl.h" -o /dev/null "$HREF"
   LOC=$(grep -i '^location:' "$TMP/dl.h" | cut -d' ' -f2- | tr -d '\r')

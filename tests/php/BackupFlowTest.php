@@ -17,7 +17,7 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 		$path = $this->make_pdf( 'Service Agreement' );
 		$this->enqueue( $id, 'Service Agreement', $path );
 		$this->assertSame( 'pending', $this->job( $id )['status'] );
-		$this->assertNotFalse( wp_next_scheduled( WPS3_Backup_Queue::CRON_HOOK ), 'a cron run is scheduled on enqueue' );
+		$this->assertNotFalse( wp_next_scheduled( \WPS3\Backup\Queue::CRON_HOOK ), 'a cron run is scheduled on enqueue' );
 
 		$stats = $this->process();
 		$this->assertSame( 1, $stats['done'] );
@@ -170,17 +170,17 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 	public function test_a_worker_whose_lease_expired_does_not_finish_the_job() {
 		$id    = self::new_document_id();
 		$jobid = $this->enqueue( $id, 'Stale Worker', $this->make_pdf( 'Stale Worker' ) );
-		$queue = WPS3_Backup_Queue::instance();
-		$stale = $queue->claim( $jobid );
+		$queue = \WPS3\Backup\Queue::instance();
+		$stale = $queue->runner()->claim( $jobid );
 		$this->assertNotNull( $stale );
-		$this->assertNull( $queue->claim( $jobid ), 'a claimed job cannot be claimed again' );
+		$this->assertNull( $queue->runner()->claim( $jobid ), 'a claimed job cannot be claimed again' );
 
 		// The lease runs out (worker died); another worker takes over and finishes.
 		global $wpdb;
 		$wpdb->update( WPS3\Install\Schema::tables()['jobs'], array( 'locked_until' => time() - 1 ), array( 'id' => $jobid ) );
 		$this->assertSame( 1, $this->process()['done'] );
 		// The stale worker wakes up: nothing happens.
-		$this->assertSame( 'retry', $queue->run_job( $jobid, $stale ) );
+		$this->assertSame( 'retry', $queue->runner()->run( $jobid, $stale ) );
 		$this->assertCount( 1, $this->uploaded_calls( $id ) );
 	}
 
@@ -189,7 +189,7 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 		$this->enqueue( $id, 'Service Agreement', $this->make_pdf( 'Service Agreement' ) );
 		$this->process();
 		$backup = wps3_get_backup( $id );
-		$url    = WPS3_Backup_Queue::instance()->download_url( $backup );
+		$url    = \WPS3\Backup\Queue::instance()->links()->download_url( $backup );
 		$this->assertIsString( $url );
 		$this->assertStringStartsWith( self::env( 'S3_ENDPOINT' ), $url );
 		$this->assertStringContainsString( 'X-Amz-Expires=300', $url );
@@ -202,9 +202,12 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 		$this->assertStringStartsWith( '%PDF', $body );
 
 		// A URL for some other host is refused.
-		$storage = WPS3_Settings::instance()->storage();
-		$this->assertFalse( WPS3_Backup_Queue::instance()->is_our_url( 'https://evil.example/x?X-Amz-Signature=1', $storage ) );
-		$this->assertFalse( WPS3_Backup_Queue::instance()->is_our_url( self::env( 'S3_ENDPOINT' ) . '/unsigned', $storage ) );
+		$links    = \WPS3\Backup\Queue::instance()->links();
+		$endpoint = $links->endpoint_of( \WPS3\Settings\Settings::instance()->storage() );
+		$this->assertIsArray( $endpoint, 'the core resolves the endpoint' );
+		$this->assertTrue( $links->is_our_url( $url, $endpoint ) );
+		$this->assertFalse( $links->is_our_url( 'https://evil.example/x?X-Amz-Signature=1', $endpoint ) );
+		$this->assertFalse( $links->is_our_url( self::env( 'S3_ENDPOINT' ) . '/unsigned', $endpoint ) );
 	}
 
 	public function test_bad_documents_are_rejected_with_clear_errors() {
@@ -223,7 +226,7 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 		// Through the action: no fatal, an admin notice.
 		do_action( 'wps_document_completed', array( 'status' => 'completed', 'path' => '/nonexistent.pdf' ) );
 		$this->assertStringContainsString( 'could not be queued', $this->render_admin_page() );
-		$this->assertSame( array( 'pending' => 0, 'running' => 0, 'done' => 0, 'failed' => 0 ), WPS3_Backup_Queue::instance()->counts() );
+		$this->assertSame( array( 'pending' => 0, 'running' => 0, 'done' => 0, 'failed' => 0 ), \WPS3\Backup\Queue::instance()->counts() );
 	}
 
 	/**
@@ -282,7 +285,7 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 		$this->assertIsInt( $job, 'a document whose PDF is not written yet is still queued' );
 		$this->process();
 		$this->assertSame( 'pending', $this->job( $id )['status'] );
-		file_put_contents( $path, WPS3_Demo::make_pdf( 'Late' ) );
+		file_put_contents( $path, \WPS3\Demo\Pdf::make( 'Late' ) );
 		$this->run_until_settled( $id );
 		$this->assertSame( 'done', $this->job( $id )['status'] );
 		$this->assertCount( 1, $this->uploaded_calls( $id ) );
@@ -330,6 +333,56 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 		$this->assertStringContainsString( esc_html( self::expected_key( 'Service Agreement', $id ) ), $html );
 		$this->assertStringContainsString( 'wps3-download', $html );
 		$this->assertMatchesRegularExpression( '/action=wps3_download&(amp;|#038;)backup=\d+&(amp;|#038;)_wpnonce=[0-9a-f]{10}/', $html );
+	}
+
+	/**
+	 * Document ids of the rows of the backups list, in page order.
+	 *
+	 * @param array $get Query arguments of the page request.
+	 * @return string[]
+	 */
+	private function listed_ids( array $get ) {
+		$saved = $_GET;
+		$_GET  = $get; // phpcs:ignore WordPress.Security.NonceVerification -- test input.
+		try {
+			$html = $this->render_admin_page();
+		} finally {
+			$_GET = $saved;
+		}
+		preg_match_all( '/<tr class="wps3-job[^"]*" data-document-id="([^"]+)">/', $html, $m );
+		return $m[1];
+	}
+
+	public function test_backups_list_pages_sorts_and_filters_by_status() {
+		global $wpdb;
+		$ids = array();
+		foreach ( array( 'Charlie', 'Alpha', 'Bravo' ) as $title ) {
+			$id            = self::new_document_id();
+			$ids[ $title ] = (string) $id;
+			$this->enqueue( $id, $title, $this->make_pdf( $title ) );
+		}
+		$this->assertSame( 3, $this->process()['done'] );
+		$wpdb->update( \WPS3\Install\Schema::tables()['jobs'], array( 'status' => 'failed', 'last_error_code' => 'AccessDenied' ), array( 'document_id' => $ids['Bravo'] ) );
+		add_filter(
+			'wps3_backups_per_page',
+			static function () {
+				return 2;
+			}
+		);
+		try {
+			$this->assertSame( array( $ids['Bravo'], $ids['Alpha'] ), $this->listed_ids( array() ), 'newest first, two per page' );
+			$this->assertSame( array( $ids['Charlie'] ), $this->listed_ids( array( 'paged' => '2' ) ) );
+			$this->assertSame( array( $ids['Alpha'], $ids['Bravo'] ), $this->listed_ids( array( 'orderby' => 'title', 'order' => 'asc' ) ) );
+			$this->assertSame( array( $ids['Charlie'] ), $this->listed_ids( array( 'orderby' => 'title', 'order' => 'asc', 'paged' => '2' ) ) );
+			$this->assertSame( array( $ids['Bravo'] ), $this->listed_ids( array( 'status' => 'failed' ) ), 'the status filter' );
+			$this->assertSame( array( $ids['Bravo'], $ids['Alpha'] ), $this->listed_ids( array( 'status' => "failed' OR 1=1 -- ", 'orderby' => 'nope' ) ), 'junk arguments fall back to the default list' );
+			$html = $this->render_admin_page();
+			$this->assertStringContainsString( 'Failed <span class="count">(1)</span>', $html, 'status views with counts' );
+			$this->assertStringContainsString( 'All <span class="count">(3)</span>', $html );
+			$this->assertMatchesRegularExpression( '/class="tablenav-pages[^"]*"/', $html, 'pagination' );
+		} finally {
+			remove_all_filters( 'wps3_backups_per_page' );
+		}
 	}
 
 	/**

@@ -91,7 +91,7 @@ class FaultsTest extends WPS3_E2E_TestCase {
 		$this->assertSame( '1', $job['attempts'] );
 		$this->assertSame( 'NETWORK_ERROR', $job['last_error_code'] );
 		$this->assertGreaterThan( time() - 1, (int) $job['next_attempt_at'] );
-		$scheduled = wp_next_scheduled( WPS3_Backup_Queue::CRON_HOOK );
+		$scheduled = wp_next_scheduled( \WPS3\Backup\Queue::CRON_HOOK );
 		$this->assertNotFalse( $scheduled, 'a retry run is scheduled' );
 		$this->assertLessThanOrEqual( (int) $job['next_attempt_at'], $scheduled );
 		$this->assertSame( 0, $this->process()['claimed'], 'not retried before next_attempt_at' );
@@ -259,14 +259,14 @@ class FaultsTest extends WPS3_E2E_TestCase {
 		$this->assertStringContainsString( 'wps3-failed-notice', $html );
 
 		// Test connection reports the same mapped error.
-		$test = WPS3_Settings::instance()->test_connection();
+		$test = \WPS3\Settings\Settings::instance()->test_connection();
 		$this->assertInstanceOf( WP_Error::class, $test );
-		$this->assertContains( WPS3_Errors::field( $test, 'code' ), $codes );
-		$this->assertNotEmpty( WPS3_Errors::field( $test, 'fix' ) );
+		$this->assertContains( \WPS3\Errors::field( $test, 'code' ), $codes );
+		$this->assertNotEmpty( \WPS3\Errors::field( $test, 'fix' ) );
 
 		// Fix the settings, click Retry: the backup completes.
 		$this->use_storage();
-		$this->assertTrue( WPS3_Backup_Queue::instance()->retry( (int) $job['id'] ) );
+		$this->assertTrue( \WPS3\Backup\Queue::instance()->retry( (int) $job['id'] ) );
 		$this->assertSame( 1, $this->process()['done'] );
 		$this->assertCount( 1, $this->uploaded_calls( $id ) );
 	}
@@ -295,7 +295,7 @@ class FaultsTest extends WPS3_E2E_TestCase {
 		// An admin screen of that (broken) install shows why.
 		$html = $this->wait_wp(
 			$this->spawn_wp(
-				array( 'eval', 'require_once ABSPATH . "wp-admin/includes/admin.php"; wp_set_current_user( get_user_by( "login", getenv( "ADMIN_USER" ) )->ID ); WPS3_Admin::instance()->global_notices();' ),
+				array( 'eval', 'require_once ABSPATH . "wp-admin/includes/admin.php"; wp_set_current_user( get_user_by( "login", getenv( "ADMIN_USER" ) )->ID ); \WPS3\Admin\Notices::render_global();' ),
 				array(
 					'DISABLE_WP_CRON'     => true,
 					'WPS3_NODE_BINARY'    => '/nonexistent/node',

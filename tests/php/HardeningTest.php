@@ -158,27 +158,27 @@ class HardeningTest extends WPS3_E2E_TestCase {
 
 		// Fix the filter, Retry: the key is computed again.
 		remove_all_filters( 'wps_s3_backup_key' );
-		$this->assertTrue( WPS3_Backup_Queue::instance()->retry( (int) $job['id'] ) );
+		$this->assertTrue( \WPS3\Backup\Queue::instance()->retry( (int) $job['id'] ) );
 		$this->assertSame( 1, $this->process()['done'] );
 		$this->assertSame( self::expected_key( 'Bad Key', $id ), wps3_get_backup( $id )['object_key'] );
 	}
 
 	public function test_invalid_key_from_the_sidecar_is_permanent() {
-		$e = WPS3_Errors::from_sidecar( array( 'code' => 'INVALID_KEY', 'message' => 'key has a .. segment' ) );
-		$this->assertFalse( WPS3_Errors::is_retryable( $e ) );
-		$this->assertTrue( WPS3_Errors::field( $e, 'permanent' ) );
-		$this->assertStringContainsString( 'wps_s3_backup_key', WPS3_Errors::field( $e, 'fix' ) );
+		$e = \WPS3\Errors::from_sidecar( array( 'code' => 'INVALID_KEY', 'message' => 'key has a .. segment' ) );
+		$this->assertFalse( \WPS3\Errors::is_retryable( $e ) );
+		$this->assertSame( \WPS3\Errors::RETRY_NEVER, \WPS3\Errors::field( $e, 'retry' ) );
+		$this->assertStringContainsString( 'wps_s3_backup_key', \WPS3\Errors::field( $e, 'fix' ) );
 	}
 
 	public function test_garbage_from_other_filters_falls_back_to_defaults_with_a_notice_not_a_fatal() {
 		add_filter( 'wps3_retry_delay', static function () { return 'soon'; } );
-		$this->assertGreaterThanOrEqual( 24, WPS3_Backup_Queue::instance()->retry_delay( 1 ) );
+		$this->assertGreaterThanOrEqual( 24, \WPS3\Backup\Queue::instance()->policy()->delay( 1 ) );
 		$this->assertArrayHasKey( 'wps3_retry_delay', $this->wrong );
 		add_filter( 'wps3_retry_delay', static function () { return array( 5 ); }, 11 );
-		$this->assertGreaterThanOrEqual( 24, WPS3_Backup_Queue::instance()->retry_delay( 1 ) );
+		$this->assertGreaterThanOrEqual( 24, \WPS3\Backup\Queue::instance()->policy()->delay( 1 ) );
 
 		add_filter( 'wps3_storage', static function () { return 'not an array'; } );
-		$storage = WPS3_Settings::instance()->storage();
+		$storage = \WPS3\Settings\Settings::instance()->storage();
 		$this->assertIsArray( $storage );
 		$this->assertSame( self::env( 'S3_BUCKET' ), $storage['bucket'] );
 		$this->assertArrayHasKey( 'wps3_storage', $this->wrong );
@@ -199,13 +199,13 @@ class HardeningTest extends WPS3_E2E_TestCase {
 		$table = WPS3\Install\Schema::tables()['jobs'];
 		$id    = self::new_document_id();
 		$jobid = $this->enqueue( $id, 'Crashy', $this->make_pdf( 'Crashy' ) );
-		$queue = WPS3_Backup_Queue::instance();
+		$queue = \WPS3\Backup\Queue::instance();
 		add_filter( 'wps3_max_attempts', static function () { return 3; } );
 		// The budget is the larger of max_attempts and the missing-file attempts.
 		add_filter( 'wps3_file_not_found_attempts', static function () { return 3; } );
 		// A worker claims the job and dies (PHP fatal, time limit): nothing is written back but the claim.
 		for ( $i = 1; $i <= 3; $i++ ) {
-			$this->assertNotNull( $queue->claim( $jobid ) );
+			$this->assertNotNull( $queue->runner()->claim( $jobid ) );
 			$this->assertSame( (string) $i, $this->fresh_job( $id )['attempts'], 'each claim is an attempt' );
 			$wpdb->update( $table, array( 'locked_until' => time() - 1 ), array( 'id' => $jobid ) );
 		}
@@ -213,7 +213,7 @@ class HardeningTest extends WPS3_E2E_TestCase {
 		add_action(
 			'wps3_backup_failed',
 			function ( $document_id, $error ) use ( &$failed ) {
-				$failed[] = WPS3_Errors::field( $error, 'code' );
+				$failed[] = \WPS3\Errors::field( $error, 'code' );
 			},
 			10,
 			2
@@ -231,11 +231,11 @@ class HardeningTest extends WPS3_E2E_TestCase {
 		$table = WPS3\Install\Schema::tables()['jobs'];
 		$id    = self::new_document_id();
 		$jobid = $this->enqueue( $id, 'Lost', $this->make_pdf( 'Lost' ) );
-		$queue = WPS3_Backup_Queue::instance();
-		$stale = $queue->claim( $jobid );
-		$job   = $queue->get_job( $jobid );
+		$queue = \WPS3\Backup\Queue::instance();
+		$stale = $queue->runner()->claim( $jobid );
+		$job   = $queue->job( $jobid );
 		$wpdb->update( $table, array( 'locked_until' => time() - 1 ), array( 'id' => $jobid ) );
-		$this->assertNotNull( $queue->claim( $jobid ), 'another worker took over' );
+		$this->assertNotNull( $queue->runner()->claim( $jobid ), 'another worker took over' );
 		$fired = array();
 		add_action(
 			'wps3_backup_failed',
@@ -249,10 +249,10 @@ class HardeningTest extends WPS3_E2E_TestCase {
 				$fired[] = 'retry';
 			}
 		);
-		$fail = new ReflectionMethod( WPS3_Backup_Queue::class, 'fail' );
+		$fail = new ReflectionMethod( \WPS3\Backup\Runner::class, 'fail' );
 		$fail->setAccessible( true );
-		$fail->invoke( $queue, $job, $stale, WPS3_Errors::make( 'AccessDenied', 'denied' ) );
-		$fail->invoke( $queue, $job, $stale, WPS3_Errors::make( 'NETWORK_ERROR', 'down', array( 'retryable' => true, 'permanent' => false ) ) );
+		$fail->invoke( $queue->runner(), $job, $stale, \WPS3\Errors::make( 'AccessDenied', 'denied' ) );
+		$fail->invoke( $queue->runner(), $job, $stale, \WPS3\Errors::make( 'NETWORK_ERROR', 'down', array( 'retry' => \WPS3\Errors::RETRY_BACKOFF ) ) );
 		$this->assertSame( array(), $fired, 'the stale worker changed nothing, so it announces nothing' );
 		$this->assertSame( 'running', $this->fresh_job( $id )['status'] );
 	}
@@ -266,7 +266,7 @@ class HardeningTest extends WPS3_E2E_TestCase {
 		$this->enqueue( $id, 'Slow Upload', $path );
 
 		$worker = $this->spawn_wp(
-			array( 'eval', 'add_filter( "wps3_lease_renew_interval", function () { return 1; } ); $t = microtime( true ); $s = WPS3_Backup_Queue::instance()->process(); $s["seconds"] = microtime( true ) - $t; echo wp_json_encode( $s );' ),
+			array( 'eval', 'add_filter( "wps3_lease_renew_interval", function () { return 1; } ); $t = microtime( true ); $s = \WPS3\Backup\Queue::instance()->process(); $s["seconds"] = microtime( true ) - $t; echo wp_json_encode( $s );' ),
 			array( 'DISABLE_WP_CRON' => true )
 		);
 		$end = microtime( true ) + 30;
@@ -327,7 +327,7 @@ class HardeningTest extends WPS3_E2E_TestCase {
 		$this->assertSame( self::env( 'S3_REGION' ), $backup['region'] );
 
 		$this->use_storage( array( 'region' => 'eu-west-3' ) ); // New settings for new backups.
-		$url = WPS3_Backup_Queue::instance()->download_url( $backup );
+		$url = \WPS3\Backup\Queue::instance()->links()->download_url( $backup );
 		$this->assertIsString( $url, is_wp_error( $url ) ? $url->get_error_message() : '' );
 		$this->assertStringStartsWith( 'http://127.0.0.1:' . $port . '/', $url );
 		$this->assertStringContainsString( '%2F' . self::env( 'S3_REGION' ) . '%2F', $url );

@@ -36,8 +36,8 @@ class MultisiteTest extends WPS3_E2E_TestCase {
 	public function test_settings_tables_and_secrets_are_per_site() {
 		global $wpdb;
 		$this->assertTrue( is_plugin_active_for_network( 'wps3/wps3.php' ) );
-		$main_prefix = WPS3_Settings::instance()->get( 'path_prefix' );
-		$main_env    = get_option( WPS3_Settings::SECRET_OPTION );
+		$main_prefix = \WPS3\Settings\Settings::instance()->get( 'path_prefix' );
+		$main_env    = get_option( \WPS3\Settings\Settings::SECRET_OPTION );
 		$this->assertSame( 'wpsigner/', $main_prefix );
 		$this->assertNotEmpty( $main_env );
 
@@ -49,20 +49,20 @@ class MultisiteTest extends WPS3_E2E_TestCase {
 			$this->assertSame( $tables['jobs'], $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $tables['jobs'] ) ), 'site2 has its own tables' );
 			$wpdb->query( "TRUNCATE TABLE {$tables['jobs']}" );
 			$wpdb->query( "TRUNCATE TABLE {$tables['backups']}" );
-			delete_option( WPS3_Settings::OPTION );
-			delete_option( WPS3_Settings::SECRET_OPTION );
+			delete_option( \WPS3\Settings\Settings::OPTION );
+			delete_option( \WPS3\Settings\Settings::SECRET_OPTION );
 
 			// Not configured on site2, although the main site is.
-			$this->assertSame( '', WPS3_Settings::instance()->get( 'bucket' ) );
+			$this->assertSame( '', \WPS3\Settings\Settings::instance()->get( 'bucket' ) );
 			$id = self::new_document_id();
 			$this->enqueue( $id, 'Site Two Contract', $this->make_pdf( 'Site Two Contract' ) );
 			$this->assertSame( 1, $this->process()['failed'] );
 			$this->assertSame( 'NOT_CONFIGURED', $this->job( $id )['last_error_code'] );
 
 			$this->use_storage( array( 'path_prefix' => 'site2/' ) );
-			$site2_env = get_option( WPS3_Settings::SECRET_OPTION );
+			$site2_env = get_option( \WPS3\Settings\Settings::SECRET_OPTION );
 			$this->assertNotSame( $main_env, $site2_env );
-			$this->assertSame( 'site:' . $site2 . '|field:secret_access_key', WPS3_Settings::instance()->secret_context() );
+			$this->assertSame( 'site:' . $site2 . '|field:secret_access_key', \WPS3\Settings\Settings::instance()->secret()->context() );
 			$this->assertSame( 1, $this->process()['done'] );
 			$this->assertStringStartsWith( 'site2/Site-Two-Contract_', wps3_get_backup( $id )['object_key'] );
 			$calls = $this->uploaded_calls( $id );
@@ -72,9 +72,9 @@ class MultisiteTest extends WPS3_E2E_TestCase {
 			restore_current_blog();
 		}
 		// The main site is untouched and does not see site2's job.
-		$this->assertSame( 'wpsigner/', WPS3_Settings::instance()->get( 'path_prefix' ) );
-		$this->assertSame( $main_env, get_option( WPS3_Settings::SECRET_OPTION ) );
-		$this->assertNull( WPS3_Backup_Queue::instance()->get_job_by_document( $id ) );
+		$this->assertSame( 'wpsigner/', \WPS3\Settings\Settings::instance()->get( 'path_prefix' ) );
+		$this->assertSame( $main_env, get_option( \WPS3\Settings\Settings::SECRET_OPTION ) );
+		$this->assertNull( \WPS3\Backup\Queue::instance()->job_for_document( $id ) );
 	}
 
 	public function test_new_site_gets_tables_and_deleted_site_drops_them() {
@@ -107,28 +107,26 @@ class MultisiteTest extends WPS3_E2E_TestCase {
 		try {
 			$this->use_storage( array( 'path_prefix' => 'site2/' ) );
 			wp_set_current_user( $admin );
-			$this->assertTrue( current_user_can( WPS3_Admin::CAPABILITY ) );
+			$this->assertTrue( current_user_can( \WPS3\Admin\Screen::CAPABILITY ) );
 			$this->assertFalse( current_user_can( 'manage_network_options' ) );
 
-			list( $input, $errors ) = WPS3_Admin::filter_input_for_user( array( 'endpoint' => 'http://10.0.0.5:9000', 'bucket' => 'other-bucket' ) );
+			list( $input, $errors ) = \WPS3\Rest\SettingsController::filter_input_for_user( array( 'endpoint' => 'http://10.0.0.5:9000', 'bucket' => 'other-bucket' ) );
 			$this->assertNotEmpty( $errors, 'a site admin cannot point the site at another server' );
 			$this->assertArrayNotHasKey( 'endpoint', $input );
-			list( $input, $errors ) = WPS3_Admin::filter_input_for_user( array( 'endpoint' => self::env( 'S3_ENDPOINT' ), 'path_prefix' => 'mine/' ) );
+			list( $input, $errors ) = \WPS3\Rest\SettingsController::filter_input_for_user( array( 'endpoint' => self::env( 'S3_ENDPOINT' ), 'path_prefix' => 'mine/' ) );
 			$this->assertSame( array(), $errors, 'the same endpoint posted back is fine' );
 			// The other fields still save; the stored endpoint is kept when the (disabled) field is absent.
-			$this->assertTrue( WPS3_Settings::instance()->save( $input + array( 'provider' => 'custom', 'bucket' => self::env( 'S3_BUCKET' ), 'region' => self::env( 'S3_REGION' ), 'access_key_id' => self::env( 'S3_ACCESS_KEY_ID' ) ) ) );
-			$this->assertSame( self::env( 'S3_ENDPOINT' ), WPS3_Settings::instance()->get( 'endpoint' ) );
-			$this->assertSame( 'mine/', WPS3_Settings::instance()->get( 'path_prefix' ) );
+			$this->assertIsArray( \WPS3\Settings\Settings::instance()->save( $input + array( 'provider' => 'custom', 'bucket' => self::env( 'S3_BUCKET' ), 'region' => self::env( 'S3_REGION' ), 'access_key_id' => self::env( 'S3_ACCESS_KEY_ID' ) ) ) );
+			$this->assertSame( self::env( 'S3_ENDPOINT' ), \WPS3\Settings\Settings::instance()->get( 'endpoint' ) );
+			$this->assertSame( 'mine/', \WPS3\Settings\Settings::instance()->get( 'path_prefix' ) );
 
-			ob_start();
-			WPS3_Admin::instance()->render_page();
-			$html = (string) ob_get_clean();
-			$this->assertMatchesRegularExpression( '/name="wps3\[endpoint\]" value="[^"]*" disabled="disabled"/', $html );
-			$this->assertStringContainsString( 'wps3-network-only', $html );
-			$this->assertMatchesRegularExpression( '/name="wps3\[bucket\]" value="[^"]*" autocomplete/', $html, 'other fields stay editable' );
+			// The page (www/admin) makes the endpoint read-only from this payload.
+			$page = ( new \WPS3\Rest\SettingsController() )->payload();
+			$this->assertFalse( $page['canEditEndpoint'] );
+			$this->assertSame( array(), (array) $page['locked'], 'other fields stay editable' );
 
 			wp_set_current_user( get_user_by( 'login', self::env( 'ADMIN_USER' ) )->ID ); // Super admin.
-			list( , $errors ) = WPS3_Admin::filter_input_for_user( array( 'endpoint' => 'http://10.0.0.5:9000' ) );
+			list( , $errors ) = \WPS3\Rest\SettingsController::filter_input_for_user( array( 'endpoint' => 'http://10.0.0.5:9000' ) );
 			$this->assertSame( array(), $errors );
 		} finally {
 			wp_set_current_user( 0 );
@@ -148,8 +146,8 @@ class MultisiteTest extends WPS3_E2E_TestCase {
 		mkdir( $dir, 0700 );
 		file_put_contents( $dir . '/sidecar.log', "{\"level\":\"error\",\"msg\":\"OTHER-SITE-SECRET-LOG-LINE\"}\n" );
 		$code = 'switch_to_blog( ' . $site2 . ' ); add_filter( "wps3_sidecar_start_timeout", function () { return 1.0; } ); require_once ABSPATH . "wp-admin/includes/admin.php";'
-			. ' $r = WPS3\Sidecar\Client::instance()->call( "health" ); $out = array( "error" => $r->get_error_message() . " " . WPS3_Errors::field( $r, "fix" ) );'
-			. ' foreach ( array( "site" => (int) getenv( "SITE_ADMIN" ), "network" => (int) getenv( "SUPER_ADMIN" ) ) as $k => $u ) { wp_set_current_user( $u ); ob_start(); WPS3_Admin::instance()->global_notices(); $out[ $k ] = ob_get_clean(); }'
+			. ' $r = \WPS3\Sidecar\Client::instance()->call( "health" ); $out = array( "error" => $r->get_error_message() . " " . \WPS3\Errors::field( $r, "fix" ) );'
+			. ' foreach ( array( "site" => (int) getenv( "SITE_ADMIN" ), "network" => (int) getenv( "SUPER_ADMIN" ) ) as $k => $u ) { wp_set_current_user( $u ); ob_start(); \WPS3\Admin\Notices::render_global(); $out[ $k ] = ob_get_clean(); }'
 			. ' echo wp_json_encode( $out );';
 		$out = json_decode(
 			$this->wait_wp(

@@ -60,7 +60,7 @@ class QueueRulesTest extends WPS3_E2E_TestCase {
 		$path = $this->make_pdf( 'Retry Key' );
 		$job  = $this->enqueue( $id, 'Retry Key', $path );
 		$this->fail_with_key( $job, 'old-prefix/Retry-Key.pdf' );
-		$this->assertTrue( WPS3_Backup_Queue::instance()->retry( $job ) );
+		$this->assertTrue( \WPS3\Backup\Queue::instance()->retry( $job ) );
 		$this->assertNull( $this->fresh_job( $id )['object_key'], 'Retry drops the stored key' );
 		add_filter(
 			'wps_s3_backup_key',
@@ -115,15 +115,15 @@ class QueueRulesTest extends WPS3_E2E_TestCase {
 	}
 
 	public function test_lease_renew_interval_is_bounded_by_the_lease() {
-		$queue = WPS3_Backup_Queue::instance();
-		$this->assertSame( 60, $queue->lease_renew_interval(), 'default' );
+		$queue = \WPS3\Backup\Queue::instance();
+		$this->assertSame( 60, $queue->lease()->renew_interval(), 'default' );
 		add_filter(
 			'wps3_lease_renew_interval',
 			function () {
 				return 1;
 			}
 		);
-		$this->assertSame( 5, $queue->lease_renew_interval(), 'at least 5 s' );
+		$this->assertSame( 5, $queue->lease()->renew_interval(), 'at least 5 s' );
 		remove_all_filters( 'wps3_lease_renew_interval' );
 		add_filter(
 			'wps3_lease_renew_interval',
@@ -137,19 +137,22 @@ class QueueRulesTest extends WPS3_E2E_TestCase {
 				return 90;
 			}
 		);
-		$this->assertSame( 30, $queue->lease_renew_interval(), 'at most a third of the lease' );
+		$this->assertSame( 30, $queue->lease()->renew_interval(), 'at most a third of the lease' );
 	}
 
 	/**
-	 * Sidecar errors and whether the queue retries them.
+	 * Sidecar errors and whether the queue retries them: the sidecar's (the core's) `retry` decides,
+	 * also for INTERNAL and CANCELLED (docs/CONTRACTS.md: not retryable).
 	 *
 	 * @return array
 	 */
 	public function sidecar_errors() {
 		return array(
-			'INTERNAL, retryable false'  => array( array( 'code' => 'INTERNAL', 'message' => 'bug', 'retryable' => false ), true ),
-			'CANCELLED, retryable false' => array( array( 'code' => 'CANCELLED', 'message' => 'gone', 'retryable' => false ), true ),
-			'BAD_REQUEST'                => array( array( 'code' => 'BAD_REQUEST', 'message' => 'bad', 'retryable' => false ), false ),
+			'INTERNAL, retry never'       => array( array( 'code' => 'INTERNAL', 'message' => 'bug', 'retry' => 'never', 'retryable' => false ), false ),
+			'CANCELLED, retry never'      => array( array( 'code' => 'CANCELLED', 'message' => 'gone', 'retry' => 'never', 'retryable' => false ), false ),
+			'INTERNAL, retry backoff'     => array( array( 'code' => 'INTERNAL', 'message' => 'bug', 'retry' => 'backoff', 'retryable' => true ), true ),
+			'BAD_REQUEST'                 => array( array( 'code' => 'BAD_REQUEST', 'message' => 'bad', 'retry' => 'never', 'retryable' => false ), false ),
+			'clock skew, after-clock-fix' => array( array( 'code' => 'S3_ERROR', 's3Code' => 'RequestTimeTooSkewed', 'message' => 'skew', 'retry' => 'after-clock-fix', 'retryable' => true ), true ),
 		);
 	}
 
@@ -159,10 +162,11 @@ class QueueRulesTest extends WPS3_E2E_TestCase {
 	 * @param array $error     Sidecar error.
 	 * @param bool  $retryable Expected.
 	 */
-	public function test_internal_and_cancelled_stay_retryable( array $error, $retryable ) {
-		$e = WPS3_Errors::from_sidecar( $error );
-		$this->assertSame( $retryable, WPS3_Errors::is_retryable( $e ) );
-		$this->assertSame( ! $retryable, WPS3_Errors::field( $e, 'permanent' ) );
+	public function test_the_sidecars_retry_decision_is_followed( array $error, $retryable ) {
+		$e = \WPS3\Errors::from_sidecar( $error );
+		$this->assertSame( $retryable, \WPS3\Errors::is_retryable( $e ) );
+		$this->assertSame( $error['retry'], \WPS3\Errors::field( $e, 'retry' ) );
+		$this->assertSame( $retryable ? $error['retry'] : 'never', \WPS3\Backup\Queue::instance()->policy()->decide( $e, 1 ), 'the queue retries what the core says is retryable' );
 	}
 
 	/**

@@ -31,9 +31,9 @@ class SettingsTest extends WPS3_E2E_TestCase {
 		$id = self::new_document_id();
 		$this->enqueue( $id, 'Secret Check', $this->make_pdf( 'Secret Check' ) );
 		$this->assertSame( 1, $this->process()['done'] );
-		WPS3_Settings::instance()->test_connection();
+		\WPS3\Settings\Settings::instance()->test_connection();
 
-		$envelope = $this->raw_option( WPS3_Settings::SECRET_OPTION );
+		$envelope = $this->raw_option( \WPS3\Settings\Settings::SECRET_OPTION );
 		$this->assertStringStartsWith( 'wps3:v1:', $envelope );
 		$this->assertStringNotContainsString( $secret, $envelope );
 
@@ -47,26 +47,32 @@ class SettingsTest extends WPS3_E2E_TestCase {
 		$html = $this->render_admin_page();
 		$this->assertStringNotContainsString( $secret, $html );
 		$this->assertStringNotContainsString( $envelope, $html );
-		$this->assertStringContainsString( 'stored (encrypted)', $html );
+		// The page's REST payload (GET /wps3/v1/settings) says a secret is stored, and only that.
+		wp_set_current_user( get_user_by( 'login', self::env( 'ADMIN_USER' ) )->ID );
+		$payload = ( new \WPS3\Rest\SettingsController() )->payload();
+		wp_set_current_user( 0 );
+		$this->assertTrue( $payload['secretSet'] );
+		$this->assertStringNotContainsString( $secret, (string) wp_json_encode( $payload ) );
+		$this->assertStringNotContainsString( $envelope, (string) wp_json_encode( $payload ) );
 		foreach ( glob( self::env( 'E2E_DIR' ) . '/{debug-*.log,sc/sidecar.log,php-server.log}', GLOB_BRACE ) as $log ) {
 			$this->assertStringNotContainsString( $secret, (string) file_get_contents( $log ), basename( $log ) );
 		}
 	}
 
 	public function test_envelope_is_bound_to_the_site_context() {
-		$client   = WPS3\Sidecar\Client::instance();
-		$settings = WPS3_Settings::instance();
-		$envelope = get_option( WPS3_Settings::SECRET_OPTION );
-		$ok       = $client->call( 'decrypt', array( 'keyMaterial' => $settings->key_material(), 'context' => $settings->secret_context(), 'envelope' => $envelope ) );
+		$client   = \WPS3\Sidecar\Client::instance();
+		$settings = \WPS3\Settings\Settings::instance();
+		$envelope = get_option( \WPS3\Settings\Settings::SECRET_OPTION );
+		$ok       = $client->call( 'decrypt', array( 'keyMaterial' => $settings->secret()->key_material(), 'context' => $settings->secret()->context(), 'envelope' => $envelope ) );
 		$this->assertSame( self::env( 'S3_SECRET_ACCESS_KEY' ), $ok['plaintext'] );
-		$other = $client->call( 'decrypt', array( 'keyMaterial' => $settings->key_material(), 'context' => $settings->secret_context( 99 ), 'envelope' => $envelope ) );
+		$other = $client->call( 'decrypt', array( 'keyMaterial' => $settings->secret()->key_material(), 'context' => $settings->secret()->context( 99 ), 'envelope' => $envelope ) );
 		$this->assertInstanceOf( WP_Error::class, $other );
-		$this->assertSame( 'DECRYPT_FAILED', WPS3_Errors::field( $other, 'code' ) );
+		$this->assertSame( 'DECRYPT_FAILED', \WPS3\Errors::field( $other, 'code' ) );
 	}
 
 	public function test_invalid_input_is_rejected_and_nothing_is_written() {
-		$before_settings = $this->raw_option( WPS3_Settings::OPTION );
-		$before_secret   = $this->raw_option( WPS3_Settings::SECRET_OPTION );
+		$before_settings = $this->raw_option( \WPS3\Settings\Settings::OPTION );
+		$before_secret   = $this->raw_option( \WPS3\Settings\Settings::SECRET_OPTION );
 		$cases           = array(
 			array( 'provider' => 'ftp' ),
 			array( 'bucket' => 'x' ),
@@ -96,24 +102,24 @@ class SettingsTest extends WPS3_E2E_TestCase {
 				),
 				$case
 			);
-			$result = WPS3_Settings::instance()->save( $input );
+			$result = \WPS3\Settings\Settings::instance()->save( $input );
 			$this->assertInstanceOf( WP_Error::class, $result, wp_json_encode( $case ) );
 			$this->assertNotEmpty( $result->get_error_message() );
-			$this->assertSame( $before_settings, $this->raw_option( WPS3_Settings::OPTION ), 'settings untouched: ' . wp_json_encode( $case ) );
-			$this->assertSame( $before_secret, $this->raw_option( WPS3_Settings::SECRET_OPTION ), 'secret untouched: ' . wp_json_encode( $case ) );
+			$this->assertSame( $before_settings, $this->raw_option( \WPS3\Settings\Settings::OPTION ), 'settings untouched: ' . wp_json_encode( $case ) );
+			$this->assertSame( $before_secret, $this->raw_option( \WPS3\Settings\Settings::SECRET_OPTION ), 'secret untouched: ' . wp_json_encode( $case ) );
 		}
 	}
 
 	public function test_prefix_is_sanitized_and_empty_secret_keeps_the_stored_one() {
-		$before_secret = $this->raw_option( WPS3_Settings::SECRET_OPTION );
+		$before_secret = $this->raw_option( \WPS3\Settings\Settings::SECRET_OPTION );
 		$this->use_storage(
 			array(
 				'path_prefix'       => '/../backups//signed/./',
 				'secret_access_key' => '',
 			)
 		);
-		$this->assertSame( 'backups/signed/', WPS3_Settings::instance()->get( 'path_prefix' ) );
-		$this->assertSame( $before_secret, $this->raw_option( WPS3_Settings::SECRET_OPTION ) );
+		$this->assertSame( 'backups/signed/', \WPS3\Settings\Settings::instance()->get( 'path_prefix' ) );
+		$this->assertSame( $before_secret, $this->raw_option( \WPS3\Settings\Settings::SECRET_OPTION ) );
 
 		$id = self::new_document_id();
 		$this->enqueue( $id, 'Prefixed', $this->make_pdf( 'Prefixed' ) );
@@ -122,10 +128,10 @@ class SettingsTest extends WPS3_E2E_TestCase {
 	}
 
 	public function test_failed_secret_encryption_keeps_the_old_secret_and_settings() {
-		$before_settings = $this->raw_option( WPS3_Settings::OPTION );
-		$before_secret   = $this->raw_option( WPS3_Settings::SECRET_OPTION );
+		$before_settings = $this->raw_option( \WPS3\Settings\Settings::OPTION );
+		$before_secret   = $this->raw_option( \WPS3\Settings\Settings::SECRET_OPTION );
 		// A process whose sidecar cannot start.
-		$code = '$r = WPS3_Settings::instance()->save( array( "provider" => "custom", "endpoint" => "http://127.0.0.1:1", "region" => "us-east-1", "bucket" => "other-bucket", "access_key_id" => "AKIAOTHER", "secret_access_key" => "new-secret-value" ) ); echo wp_json_encode( is_wp_error( $r ) ? $r->get_error_messages() : "saved" );';
+		$code = '$r = \WPS3\Settings\Settings::instance()->save( array( "provider" => "custom", "endpoint" => "http://127.0.0.1:1", "region" => "us-east-1", "bucket" => "other-bucket", "access_key_id" => "AKIAOTHER", "secret_access_key" => "new-secret-value" ) ); echo wp_json_encode( is_wp_error( $r ) ? $r->get_error_messages() : "saved" );';
 		$out  = $this->wait_wp(
 			$this->spawn_wp(
 				array( 'eval', $code ),
@@ -139,14 +145,15 @@ class SettingsTest extends WPS3_E2E_TestCase {
 		$messages = json_decode( $out, true );
 		$this->assertIsArray( $messages, $out );
 		$this->assertStringContainsString( 'previous secret is kept', implode( ' ', $messages ) );
-		$this->assertSame( $before_settings, $this->raw_option( WPS3_Settings::OPTION ) );
-		$this->assertSame( $before_secret, $this->raw_option( WPS3_Settings::SECRET_OPTION ) );
+		$this->assertSame( $before_settings, $this->raw_option( \WPS3\Settings\Settings::OPTION ) );
+		$this->assertSame( $before_secret, $this->raw_option( \WPS3\Settings\Settings::SECRET_OPTION ) );
 	}
 
 	public function test_wp_config_constants_override_and_lock_fields() {
-		$code = 'require_once ABSPATH . "wp-admin/includes/admin.php"; wp_set_current_user( get_user_by( "login", getenv( "ADMIN_USER" ) )->ID ); ob_start(); WPS3_Admin::instance()->render_page(); $html = ob_get_clean();'
-			. ' $saved = WPS3_Settings::instance()->save( array( "provider" => "custom", "endpoint" => "http://127.0.0.1:1", "bucket" => "posted-bucket", "access_key_id" => "AKIAPOSTED", "secret_access_key" => "" ) );'
-			. ' echo wp_json_encode( array( "html" => $html, "storage" => WPS3_Settings::instance()->storage(), "credentials" => WPS3_Settings::instance()->credentials(), "stored" => get_option( "wps3_settings" ), "saved" => $saved ) );';
+		$code = 'require_once ABSPATH . "wp-admin/includes/admin.php"; wp_set_current_user( get_user_by( "login", getenv( "ADMIN_USER" ) )->ID ); ob_start(); \WPS3\Admin\Screen::instance()->render_page(); $html = ob_get_clean();'
+			. ' $saved = \WPS3\Settings\Settings::instance()->save( array( "provider" => "custom", "endpoint" => "http://127.0.0.1:1", "bucket" => "posted-bucket", "access_key_id" => "AKIAPOSTED", "secret_access_key" => "" ) );'
+			. ' $page = ( new \WPS3\Rest\SettingsController() )->payload();'
+			. ' echo wp_json_encode( array( "html" => $html, "page" => $page, "storage" => \WPS3\Settings\Settings::instance()->storage(), "credentials" => \WPS3\Settings\Settings::instance()->credentials(), "stored" => get_option( "wps3_settings" ), "saved" => $saved ) );';
 		$out  = $this->wait_wp(
 			$this->spawn_wp(
 				array( 'eval', $code ),
@@ -165,18 +172,22 @@ class SettingsTest extends WPS3_E2E_TestCase {
 		$this->assertSame( 'eu-central-1', $r['storage']['region'] );
 		$this->assertSame( 'plain-secret-from-wp-config', $r['credentials']['secretAccessKey'], 'a constant secret is sent as secretAccessKey' );
 		$this->assertArrayNotHasKey( 'sealedSecret', $r['credentials'] );
-		$this->assertTrue( $r['saved'] );
+		$this->assertIsArray( $r['saved'] );
 		$this->assertNotSame( 'posted-bucket', $r['stored']['bucket'], 'a locked field ignores posted values' );
 		$this->assertSame( 'AKIAPOSTED', $r['stored']['access_key_id'], 'unlocked fields still save' );
-		$this->assertMatchesRegularExpression( '/id="wps3-bucket" name="wps3\[bucket\]" value="locked-bucket" disabled="disabled"/', $r['html'] );
-		$this->assertStringContainsString( 'Set by WPS3_BUCKET in wp-config.php', $r['html'] );
-		$this->assertStringContainsString( 'Set by WPS3_SECRET_ACCESS_KEY in wp-config.php', $r['html'] );
+		// The page shows locked fields read-only, naming the constant: its payload says which.
+		$this->assertSame( 'locked-bucket', $r['page']['settings']['bucket'] );
+		$this->assertSame( 'WPS3_BUCKET', $r['page']['locked']['bucket'] );
+		$this->assertSame( 'WPS3_REGION', $r['page']['locked']['region'] );
+		$this->assertSame( 'WPS3_SECRET_ACCESS_KEY', $r['page']['locked']['secretAccessKey'] );
+		$this->assertArrayNotHasKey( 'accessKeyId', $r['page']['locked'], 'unlocked fields stay editable' );
 		$this->assertStringNotContainsString( 'plain-secret-from-wp-config', $r['html'] );
+		$this->assertStringNotContainsString( 'plain-secret-from-wp-config', (string) wp_json_encode( $r['page'] ) );
 	}
 
 	public function test_missing_configuration_fails_with_fix_and_saving_settings_retries() {
-		delete_option( WPS3_Settings::OPTION );
-		delete_option( WPS3_Settings::SECRET_OPTION );
+		delete_option( \WPS3\Settings\Settings::OPTION );
+		delete_option( \WPS3\Settings\Settings::SECRET_OPTION );
 		$id = self::new_document_id();
 		$this->enqueue( $id, 'Early Document', $this->make_pdf( 'Early Document' ) );
 		$this->assertSame( 1, $this->process()['failed'] );
@@ -189,24 +200,29 @@ class SettingsTest extends WPS3_E2E_TestCase {
 	}
 
 	public function test_bucket_endpoint_and_region_are_checked_by_the_core() {
-		$settings = WPS3_Settings::instance();
+		$settings = \WPS3\Settings\Settings::instance();
 		$base     = array( 'provider' => 'custom', 'endpoint' => self::env( 'S3_ENDPOINT' ), 'region' => 'us-east-1', 'bucket' => 'good-bucket' );
-		$this->assertTrue( $settings->check_with_core( $base ) );
-		$bad = $settings->check_with_core( array( 'bucket' => 'xn--punycode-like' ) + $base );
+		$this->assertIsArray( $settings->validate( $base ) );
+		$bad = $settings->validate( array( 'bucket' => 'xn--punycode-like' ) + $base );
 		$this->assertInstanceOf( WP_Error::class, $bad, 'a rule only the core knows (xn-- prefix) is applied' );
-		$this->assertSame( 'INVALID_BUCKET', WPS3_Errors::field( $bad, 'code' ) );
-		$this->assertInstanceOf( WP_Error::class, $settings->check_with_core( array( 'bucket' => 'two..dots' ) + $base ) );
-		// The fallback regex (sidecar unavailable) follows the core's rules.
+		$this->assertContains( 'wps3_bucket', $bad->get_error_codes() );
+		$this->assertInstanceOf( WP_Error::class, $settings->validate( array( 'bucket' => 'two..dots' ) + $base ) );
 		foreach ( array( 'ok-bucket', 'a.b.c', 'abc' ) as $good ) {
-			$this->assertTrue( WPS3_Settings::bucket_matches_rules( $good ), $good );
+			$this->assertIsArray( $settings->validate( array( 'bucket' => $good ) + $base ), $good );
 		}
 		foreach ( array( 'ab', 'Bad', 'a..b', '10.0.0.1', 'a_b', '-ab', 'ab-', str_repeat( 'a', 64 ), 'xn--abc', 'bucket-s3alias' ) as $bad_name ) {
-			$this->assertFalse( WPS3_Settings::bucket_matches_rules( $bad_name ), $bad_name );
+			$this->assertInstanceOf( WP_Error::class, $settings->validate( array( 'bucket' => $bad_name ) + $base ), $bad_name );
 		}
+		$region = $settings->validate( array( 'region' => 'eu west 1' ) + $base );
+		$this->assertInstanceOf( WP_Error::class, $region );
+		$this->assertContains( 'wps3_region', $region->get_error_codes() );
+		$this->assertNotSame( '', $region->get_error_message( 'wps3_region' ) );
+		// The prefix is the core's business too: a messy one is sanitized.
+		$this->assertSame( 'backups/signed/', $settings->validate( array( 'path_prefix' => '/../backups//signed/./' ) + $base )['path_prefix'] );
 	}
 
 	public function test_salts_kept_in_the_database_give_an_admin_warning() {
-		$code = 'require_once ABSPATH . "wp-admin/includes/admin.php"; wp_set_current_user( get_user_by( "login", getenv( "ADMIN_USER" ) )->ID ); ob_start(); WPS3_Admin::instance()->global_notices(); echo wp_json_encode( array( "html" => ob_get_clean(), "missing" => WPS3_Settings::instance()->salts_in_database() ) );';
+		$code = 'require_once ABSPATH . "wp-admin/includes/admin.php"; wp_set_current_user( get_user_by( "login", getenv( "ADMIN_USER" ) )->ID ); ob_start(); \WPS3\Admin\Notices::render_global(); echo wp_json_encode( array( "html" => ob_get_clean(), "missing" => \WPS3\Settings\Settings::instance()->secret()->salts_in_database() ) );';
 		$env  = array( 'ADMIN_USER' => self::env( 'ADMIN_USER' ) );
 		$weak = json_decode( $this->wait_wp( $this->spawn_wp( array( 'eval', $code ), array( 'DISABLE_WP_CRON' => true ), $env + array( 'WPS3_E2E_SALTS_IN_DB' => '1' ) ) ), true );
 		$this->assertSame( array( 'AUTH_SALT', 'SECURE_AUTH_SALT' ), $weak['missing'] );

@@ -8,59 +8,12 @@
 
 // phpcs:disable WordPress.WP.AlternativeFunctions, WordPress.PHP.DiscouragedPHPFunctions
 
+require_once __DIR__ . '/class-wps3-sidecar-testcase.php';
+
 /**
  * Sidecar lifecycle tests.
  */
-class SidecarLifecycleTest extends WPS3_E2E_TestCase {
-
-	/**
-	 * A free TCP port.
-	 *
-	 * @return int
-	 */
-	private static function free_port() {
-		$s    = stream_socket_server( 'tcp://127.0.0.1:0' );
-		$name = stream_socket_get_name( $s, false );
-		fclose( $s );
-		return (int) substr( $name, strrpos( $name, ':' ) + 1 );
-	}
-
-	/**
-	 * A fresh 0700 directory inside the harness.
-	 *
-	 * @param string $name Name.
-	 * @return string
-	 */
-	private function private_dir( $name ) {
-		$dir = self::env( 'E2E_DIR' ) . '/' . $name . '-' . wp_generate_password( 4, false );
-		mkdir( $dir, 0700 );
-		return $dir;
-	}
-
-	/**
-	 * Runs PHP code in a fresh WordPress process with these constants; returns its decoded JSON output.
-	 *
-	 * @param string $code    Code (echoes JSON).
-	 * @param array  $defines Constants.
-	 * @return mixed
-	 */
-	private function eval_json( $code, array $defines ) {
-		$out = $this->wait_wp( $this->spawn_wp( array( 'eval', $code ), $defines + array( 'DISABLE_WP_CRON' => true ) ), true, 120 );
-		$r   = json_decode( $out, true );
-		$this->assertNotNull( $r, $out );
-		return $r;
-	}
-
-	/**
-	 * Whether a process is alive (and not a zombie).
-	 *
-	 * @param int $pid Pid.
-	 * @return bool
-	 */
-	private static function alive( $pid ) {
-		$stat = @file_get_contents( "/proc/$pid/stat" ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
-		return false !== $stat && ! preg_match( '/^\d+ \(.*\) [ZX] /', $stat );
-	}
+class SidecarLifecycleTest extends WPS3_Sidecar_TestCase {
 
 	const CALL = '$c = WPS3\Sidecar\Client::instance(); $r = $c->call( "render-key", array( "title" => "Over TCP", "documentId" => "7", "now" => 1700000000 ) ); $h = $c->health(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "pid" => is_wp_error( $h ) ? 0 : $h["pid"] ) );';
 
@@ -127,37 +80,6 @@ class SidecarLifecycleTest extends WPS3_E2E_TestCase {
 	}
 
 	/**
-	 * Starts a fake sidecar (tests/e2e/bin/fake-sidecar.mjs) with the arguments the plugin launches the sidecar
-	 * with (so, with FAKE_FILTER, the plugin recognises it as its own).
-	 *
-	 * @param string $mode stale or hung.
-	 * @param string $dir  Runtime directory.
-	 * @return int Pid.
-	 */
-	private function start_fake( $mode, $dir ) {
-		$proc = proc_open(
-			array( 'node', self::env( 'E2E_ROOT' ) . '/tests/e2e/bin/fake-sidecar.mjs', '--socket', $dir . '/s.sock', '--pid-file', $dir . '/sidecar.pid' ),
-			array( 0 => array( 'file', '/dev/null', 'r' ), 1 => array( 'pipe', 'w' ), 2 => array( 'file', '/dev/null', 'w' ) ),
-			$pipes,
-			null,
-			array_merge( getenv(), array( 'WPS3_FAKE_SIDECAR' => $mode ) )
-		);
-		$this->procs[] = $proc;
-		$this->assertSame( "ready\n", fgets( $pipes[1] ) );
-		return (int) file_get_contents( $dir . '/sidecar.pid' );
-	}
-
-	/**
-	 * PHP that points the wps3_sidecar_script filter at the fake (which runs the real sidecar when started by
-	 * the plugin): the plugin's pid checks compare with the filtered script name.
-	 *
-	 * @return string
-	 */
-	private static function fake_filter() {
-		return 'add_filter( "wps3_sidecar_script", function () { return ' . var_export( self::env( 'E2E_ROOT' ) . '/tests/e2e/bin/fake-sidecar.mjs', true ) . '; } );';
-	}
-
-	/**
 	 * Old (stale) and hung sidecars.
 	 *
 	 * @return array
@@ -193,6 +115,33 @@ class SidecarLifecycleTest extends WPS3_E2E_TestCase {
 		$again = $this->eval_json( self::fake_filter() . self::CALL, $defines );
 		$this->assertSame( $r['pid'], $again['pid'] );
 		$this->assertTrue( $this->eval_json( self::fake_filter() . 'echo wp_json_encode( WPS3\Sidecar\Client::instance()->supervisor()->stop() );', $defines ) );
+	}
+
+	public function test_the_sidecars_error_fields_reach_php_unchanged() {
+		$dir   = $this->private_dir( 'sc-error' );
+		$error = array(
+			'code'             => 'S3_ERROR',
+			'message'          => 'The difference between the request time and the current time is too large.',
+			's3Code'           => 'RequestTimeTooSkewed',
+			'httpStatus'       => 403,
+			'retry'            => 'after-clock-fix',
+			'adviceId'         => 'clock-skew',
+			'retryable'        => true,
+			'requestId'        => 'req-4711',
+			'serverTime'       => '2026-12-01T20:00:00Z',
+			'clockSkewSeconds' => -912,
+		);
+		$fake  = $this->start_fake( 'error', $dir, array( 'WPS3_FAKE_VERSION' => WPS3_VERSION, 'WPS3_FAKE_ERROR' => wp_json_encode( $error ) ) );
+		$r     = $this->eval_json(
+			'$r = WPS3\Sidecar\Client::instance()->call( "upload-file", array( "key" => "k" ) ); echo wp_json_encode( is_wp_error( $r ) ? $r->get_error_data() : array( "not" => "an error" ) );',
+			array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' )
+		);
+		$this->assertSame( $error, $r['raw'] ?? null, wp_json_encode( $r ) );
+		$this->assertSame( 'RequestTimeTooSkewed', $r['code'] );
+		$this->assertSame( 'after-clock-fix', $r['retry'], 'the core\'s retry decision, not one PHP made' );
+		$this->assertSame( 'clock-skew', $r['adviceId'] );
+		$this->assertSame( -912, $r['clockSkewSeconds'] );
+		$this->assertTrue( self::alive( $fake ), 'an error answer is not a reason to replace the sidecar' );
 	}
 
 	public function test_default_runtime_directory_has_an_unpredictable_name() {

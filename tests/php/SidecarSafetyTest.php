@@ -9,128 +9,16 @@
 
 // phpcs:disable WordPress.WP.AlternativeFunctions, WordPress.PHP.DiscouragedPHPFunctions
 
+require_once __DIR__ . '/class-wps3-sidecar-testcase.php';
+
 /**
  * Sidecar safety tests.
  */
-class SidecarSafetyTest extends WPS3_E2E_TestCase {
+class SidecarSafetyTest extends WPS3_Sidecar_TestCase {
 
 	const CALL = '$c = WPS3\Sidecar\Client::instance(); $r = $c->call( "render-key", array( "title" => "Safe", "documentId" => "7", "now" => 1700000000 ) ); $h = $c->health(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "pid" => is_wp_error( $h ) ? 0 : $h["pid"] ) );';
 
 	const KEY = 'wpsigner/Safe_2023-11-14_7.pdf';
-
-	/**
-	 * A free TCP port.
-	 *
-	 * @return int
-	 */
-	private static function free_port() {
-		$s    = stream_socket_server( 'tcp://127.0.0.1:0' );
-		$name = stream_socket_get_name( $s, false );
-		fclose( $s );
-		return (int) substr( $name, strrpos( $name, ':' ) + 1 );
-	}
-
-	/**
-	 * A fresh 0700 directory inside the harness.
-	 *
-	 * @param string $name Name.
-	 * @return string
-	 */
-	private function private_dir( $name ) {
-		$dir = self::env( 'E2E_DIR' ) . '/' . $name . '-' . wp_generate_password( 4, false );
-		mkdir( $dir, 0700 );
-		return $dir;
-	}
-
-	/**
-	 * Runs PHP code in a fresh WordPress process; returns its decoded JSON output.
-	 *
-	 * @param string $code    Code (echoes JSON).
-	 * @param array  $defines Constants.
-	 * @param array  $ini     php.ini settings.
-	 * @return mixed
-	 */
-	private function eval_json( $code, array $defines, array $ini = array() ) {
-		$out = $this->wait_wp( $this->spawn_wp( array( 'eval', $code ), $defines + array( 'DISABLE_WP_CRON' => true ), array(), $ini ), true, 120 );
-		$r   = json_decode( $out, true );
-		$this->assertNotNull( $r, $out );
-		return $r;
-	}
-
-	/**
-	 * Whether a process is alive (and not a zombie).
-	 *
-	 * @param int $pid Pid.
-	 * @return bool
-	 */
-	private static function alive( $pid ) {
-		$stat = @file_get_contents( "/proc/$pid/stat" ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
-		return false !== $stat && ! preg_match( '/^\d+ \(.*\) [ZX] /', $stat );
-	}
-
-	/**
-	 * Path of the fake sidecar.
-	 *
-	 * @return string
-	 */
-	private static function fake() {
-		return self::env( 'E2E_ROOT' ) . '/tests/e2e/bin/fake-sidecar.mjs';
-	}
-
-	/**
-	 * PHP pointing the wps3_sidecar_script filter at the fake (another file name than server.mjs).
-	 *
-	 * @return string
-	 */
-	private static function fake_filter() {
-		return 'add_filter( "wps3_sidecar_script", function () { return ' . var_export( self::fake(), true ) . '; } );';
-	}
-
-	/**
-	 * Starts a process and waits for its first stdout line.
-	 *
-	 * @param string[] $cmd  Command.
-	 * @param array    $env  Extra environment.
-	 * @param string   $line Expected first line (prefix).
-	 * @return int Pid.
-	 */
-	private function start_proc( array $cmd, array $env = array(), $line = 'ready' ) {
-		$proc = proc_open(
-			$cmd,
-			array( 0 => array( 'file', '/dev/null', 'r' ), 1 => array( 'pipe', 'w' ), 2 => array( 'file', '/dev/null', 'w' ) ),
-			$pipes,
-			null,
-			array_merge( getenv(), $env )
-		);
-		$this->procs[] = $proc;
-		$first         = (string) fgets( $pipes[1] );
-		$this->assertStringStartsWith( $line, $first );
-		$this->pipes[] = $pipes[1];
-		return (int) proc_get_status( $proc )['pid'];
-	}
-
-	/**
-	 * Stdout pipes of started processes.
-	 *
-	 * @var resource[]
-	 */
-	private $pipes = array();
-
-	/**
-	 * Starts the fake sidecar with the plugin's argument shape in $dir.
-	 *
-	 * @param string $mode Mode.
-	 * @param string $dir  Runtime directory.
-	 * @param array  $env  Extra environment.
-	 * @return int Pid.
-	 */
-	private function start_fake( $mode, $dir, array $env = array() ) {
-		$this->start_proc(
-			array( 'node', self::fake(), '--socket', $dir . '/s.sock', '--pid-file', $dir . '/sidecar.pid' ),
-			array( 'WPS3_FAKE_SIDECAR' => $mode ) + $env
-		);
-		return (int) file_get_contents( $dir . '/sidecar.pid' );
-	}
 
 	public function test_command_line_must_be_exactly_ours() {
 		$c      = WPS3\Sidecar\Client::instance();
@@ -210,7 +98,7 @@ class SidecarSafetyTest extends WPS3_E2E_TestCase {
 	}
 
 	public function test_sidecar_of_another_version_is_used_when_it_cannot_be_replaced() {
-		$code    = '$c = WPS3\Sidecar\Client::instance(); $r = $c->call( "render-key", array( "title" => "x", "documentId" => "1" ) ); wp_set_current_user( 1 ); ob_start(); WPS3_Admin::instance()->global_notices(); $html = ob_get_clean(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "notice" => get_transient( "wps3_sidecar_version" ), "html" => $html ) );';
+		$code    = '$c = \WPS3\Sidecar\Client::instance(); $r = $c->call( "render-key", array( "title" => "x", "documentId" => "1" ) ); wp_set_current_user( 1 ); ob_start(); \WPS3\Admin\Notices::render_global(); $html = ob_get_clean(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "notice" => get_transient( "wps3_sidecar_version" ), "html" => $html ) );';
 		$dir     = $this->private_dir( 'old-service' );
 		$fake    = $this->start_fake( 'stale', $dir );
 		$defines = array( 'WPS3_SIDECAR_SOCKET' => $dir . '/s.sock' );

@@ -51,7 +51,7 @@ abstract class WPS3_E2E_TestCase extends TestCase {
 		delete_transient( 'wps3_sidecar_error' );
 		delete_transient( 'wps3_enqueue_error' );
 		file_put_contents( self::env( 'E2E_DIR' ) . '/hooks.log', '' );
-		wp_clear_scheduled_hook( WPS3_Backup_Queue::CRON_HOOK );
+		wp_clear_scheduled_hook( \WPS3\Backup\Queue::CRON_HOOK );
 	}
 
 	/**
@@ -110,7 +110,7 @@ abstract class WPS3_E2E_TestCase extends TestCase {
 	protected function make_pdf( $title, $bytes = null ) {
 		$path = self::env( 'E2E_DIR' ) . '/doc-' . wp_generate_password( 8, false ) . '.pdf';
 		if ( null === $bytes ) {
-			file_put_contents( $path, WPS3_Demo::make_pdf( $title, 'Signed ' . gmdate( 'c' ) ) );
+			file_put_contents( $path, \WPS3\Demo\Pdf::make( $title, 'Signed ' . gmdate( 'c' ) ) );
 		} else {
 			// head -c from urandom is far faster than PHP for hundreds of MB.
 			exec( 'head -c ' . (int) $bytes . ' /dev/urandom > ' . escapeshellarg( $path ), $out, $code );
@@ -148,9 +148,9 @@ abstract class WPS3_E2E_TestCase extends TestCase {
 	 * @return array
 	 */
 	protected function job( $id ) {
-		$job = WPS3_Backup_Queue::instance()->get_job_by_document( $id );
+		$job = $job = \WPS3\Backup\Queue::instance()->job_for_document( $id );
 		$this->assertNotNull( $job, "no job for document $id" );
-		return $job;
+		return $job->row();
 	}
 
 	/**
@@ -159,7 +159,7 @@ abstract class WPS3_E2E_TestCase extends TestCase {
 	 * @return array Stats.
 	 */
 	protected function process() {
-		return WPS3_Backup_Queue::instance()->process();
+		return \WPS3\Backup\Queue::instance()->process();
 	}
 
 	/**
@@ -261,10 +261,10 @@ abstract class WPS3_E2E_TestCase extends TestCase {
 	 * @return string
 	 */
 	protected function presigned_get( $key, $bucket = null ) {
-		$url = WPS3_Backup_Queue::instance()->download_url(
+		$url = \WPS3\Backup\Queue::instance()->links()->download_url(
 			array(
 				'object_key' => $key,
-				'bucket'     => $bucket ?? WPS3_Settings::instance()->get( 'bucket' ),
+				'bucket'     => $bucket ?? \WPS3\Settings\Settings::instance()->get( 'bucket' ),
 			)
 		);
 		$this->assertIsString( $url, is_wp_error( $url ) ? $url->get_error_message() : '' );
@@ -331,7 +331,7 @@ abstract class WPS3_E2E_TestCase extends TestCase {
 	 * @return void
 	 */
 	protected function use_storage( array $overrides = array() ) {
-		$saved = WPS3_Settings::instance()->save(
+		$saved = \WPS3\Settings\Settings::instance()->save(
 			array_merge(
 				array(
 					'provider'          => 'custom',
@@ -345,7 +345,7 @@ abstract class WPS3_E2E_TestCase extends TestCase {
 				$overrides
 			)
 		);
-		$this->assertTrue( $saved, is_wp_error( $saved ) ? implode( ' | ', $saved->get_error_messages() ) : '' );
+		$this->assertIsArray( $saved, is_wp_error( $saved ) ? implode( ' | ', $saved->get_error_messages() ) : '' );
 	}
 
 	/**
@@ -388,8 +388,8 @@ abstract class WPS3_E2E_TestCase extends TestCase {
 		$admin = get_user_by( 'login', self::env( 'ADMIN_USER' ) );
 		wp_set_current_user( $admin->ID );
 		ob_start();
-		WPS3_Admin::instance()->global_notices();
-		WPS3_Admin::instance()->render_page();
+		\WPS3\Admin\Notices::render_global();
+		\WPS3\Admin\Screen::instance()->render_page();
 		$html = (string) ob_get_clean();
 		wp_set_current_user( 0 );
 		return $html;

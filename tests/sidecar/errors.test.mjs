@@ -49,7 +49,7 @@ for (const kind of ['ministack', 'garage']) {
       assert.equal(typeof e.fix, 'string');
       assert.ok(e.fix.length > 10, 'a fix the admin can act on');
       assert.equal(typeof e.cause, 'string');
-      assert.equal(e.permanent, true);
+      assert.equal(e.retry, 'never');
       assert.equal(e.retryable, false);
       assert.doesNotMatch(r.text, new RegExp(wrong.secretAccessKey.replace(/[+/]/g, '.')));
     }
@@ -118,7 +118,7 @@ test('storage down: NETWORK_ERROR, retryable; the sidecar stays up', async (t) =
     assert.equal(r.status, 502, r.text);
     assert.equal(r.json.error.code, 'NETWORK_ERROR', `${op}: ${r.text}`);
     assert.equal(r.json.error.retryable, true);
-    assert.match(r.json.error.cause, /^E[A-Z]+$/);
+    assert.match(r.json.error.errno, /^E[A-Z]+$/);
   }
   assert.equal((await sc.request({ path: '/v1/health' })).status, 200);
 });
@@ -138,7 +138,7 @@ test('a storage endpoint that never answers times out as NETWORK_ERROR', async (
   const t0 = Date.now();
   const r = await sc.op('test-connection', { storage, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
   assert.equal(r.error.code, 'NETWORK_ERROR');
-  assert.equal(r.error.cause, 'ETIMEDOUT');
+  assert.equal(r.error.errno, 'ETIMEDOUT');
   assert.equal(r.error.retryable, true);
   assert.ok(Date.now() - t0 < 5000);
 });
@@ -214,7 +214,7 @@ test('a garbled answer from storage is a retryable NETWORK_ERROR', async (t) => 
   const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${garbler.address().port}`, addressingStyle: 'path' };
   const r = await sc.op('test-connection', { storage, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
   assert.equal(r.error.code, 'NETWORK_ERROR', JSON.stringify(r.error));
-  assert.match(r.error.cause, /^HPE_/);
+  assert.match(r.error.errno, /^HPE_/);
   assert.equal(r.error.retryable, true);
 });
 
@@ -231,7 +231,7 @@ test('error classification: what a retry may fix', async () => {
   assert.equal(networkRetryable('ECONNRESET', { built: false }), false, 'a request Node could not build');
   for (const code of ['EMFILE', 'ENFILE', 'EIO', 'EAGAIN', 'EBUSY']) {
     const e = fileError(Object.assign(new Error(code), { code }), '/x').toJSON();
-    assert.deepEqual([e.code, e.retryable, e.cause], ['FILE_UNREADABLE', true, code]);
+    assert.deepEqual([e.code, e.retryable, e.errno], ['FILE_UNREADABLE', true, code]);
   }
   for (const code of ['EACCES', 'EISDIR', 'ELOOP']) assert.equal(fileError({ code }, '/x').toJSON().retryable, false, code);
   assert.deepEqual(fileError({ code: 'ENOENT' }, '/x').toJSON().code, 'FILE_NOT_FOUND');

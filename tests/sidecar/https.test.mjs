@@ -69,6 +69,6 @@ test('https endpoint: UNSIGNED-PAYLOAD, no hashing pass; untrusted certificate i
   assert.equal(bad.ok, false);
   assert.equal(bad.error.code, 'NETWORK_ERROR');
   assert.equal(bad.error.retryable, false);
-  assert.match(bad.error.cause, /CERT|SELF_SIGNED/);
+  assert.match(bad.error.errno, /CERT|SELF_SIGNED/);
   assert.ok(bad.error.fix);
 });

@@ -7,6 +7,7 @@ Run with the ministack venv's python (it has botocore):
   python ministack_setup.py create-user '<json>' -> IAM user with one inline policy, and its key
   python ministack_setup.py create-bucket '<json>' -> bucket (LocationConstraint for its region), optional CORS
   python ministack_setup.py put-cors '<json>'    -> replaces a bucket's CORS rules
+  python ministack_setup.py list-uploads '<json>' -> open multipart uploads (key, uploadId), optional prefix
 
 Prints one JSON object on stdout. Exit code 0 on success, 1 on failure (the JSON
 then has "error").
@@ -130,6 +131,12 @@ def put_cors(a):
     return {"cors": s3.get_bucket_cors(Bucket=a["bucket"])["CORSRules"]}
 
 
+def list_uploads(a):
+    s3 = client("s3", a, a["accessKeyId"], a["secretAccessKey"])
+    res = s3.list_multipart_uploads(Bucket=a["bucket"], Prefix=a.get("prefix", ""))
+    return {"uploads": [{"key": u["Key"], "uploadId": u["UploadId"]} for u in res.get("Uploads", [])]}
+
+
 def main():
     cmd, arg = sys.argv[1], json.loads(sys.argv[2])
     try:
@@ -143,6 +150,8 @@ def main():
             res = create_bucket(arg)
         elif cmd == "put-cors":
             res = put_cors(arg)
+        elif cmd == "list-uploads":
+            res = list_uploads(arg)
         else:
             raise SystemExit("unknown command " + cmd)
     except ClientError as e:

@@ -435,6 +435,12 @@ export function putCors(server, bucket, corsRules, opts = {}) {
   return runHelper('put-cors', { endpoint, region, bucket, accessKeyId, secretAccessKey, corsRules }, opts);
 }
 
+/** Open multipart uploads of a bucket: [{ key, uploadId }] (keys under `prefix` only, when given). */
+export async function listMultipartUploads(server, bucket, prefix = '', opts = {}) {
+  const { endpoint, region, accessKeyId, secretAccessKey } = server;
+  return (await runHelper('list-uploads', { endpoint, region, bucket, accessKeyId, secretAccessKey, prefix }, opts)).uploads;
+}
+
 export function envLines(s) {
   return [
     `S3_ENDPOINT=${s.endpoint}`,

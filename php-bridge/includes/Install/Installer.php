@@ -9,6 +9,7 @@ declare(strict_types=1);
 
 namespace WPS3\Install;
 
+use WPS3\Backup\Queue;
 use WPS3\Sidecar\RuntimeSuffix;
 
 defined( 'ABSPATH' ) || exit;
@@ -85,8 +86,8 @@ final class Installer {
 	 * @return void
 	 */
 	public static function schedule(): void {
-		if ( ! wp_next_scheduled( \WPS3_Backup_Queue::CRON_HOOK, \WPS3_Backup_Queue::RECURRING_ARGS ) ) {
-			wp_schedule_event( time() + 60, \WPS3_Backup_Queue::CRON_SCHEDULE, \WPS3_Backup_Queue::CRON_HOOK, \WPS3_Backup_Queue::RECURRING_ARGS );
+		if ( ! wp_next_scheduled( Queue::CRON_HOOK, Queue::RECURRING_ARGS ) ) {
+			wp_schedule_event( time() + 60, Queue::CRON_SCHEDULE, Queue::CRON_HOOK, Queue::RECURRING_ARGS );
 		}
 	}
 
@@ -96,8 +97,13 @@ final class Installer {
 	 * @return void
 	 */
 	public static function unschedule(): void {
-		wp_clear_scheduled_hook( \WPS3_Backup_Queue::CRON_HOOK );
-		wp_clear_scheduled_hook( \WPS3_Backup_Queue::CRON_HOOK, \WPS3_Backup_Queue::RECURRING_ARGS );
+		wp_clear_scheduled_hook( Queue::CRON_HOOK );
+		wp_clear_scheduled_hook( Queue::CRON_HOOK, Queue::RECURRING_ARGS );
+		foreach ( Schema::PARTS as $part ) {
+			foreach ( $part::cron_hooks() as $hook ) {
+				wp_unschedule_hook( $hook );
+			}
+		}
 	}
 
 	/**
@@ -125,10 +131,6 @@ final class Installer {
 	 * @return string[]
 	 */
 	public static function on_drop_tables( mixed $tables ): array {
-		$tables   = is_array( $tables ) ? $tables : array();
-		$ours     = Schema::tables();
-		$tables[] = $ours['jobs'];
-		$tables[] = $ours['backups'];
-		return $tables;
+		return array_merge( is_array( $tables ) ? $tables : array(), Schema::all_tables() );
 	}
 }

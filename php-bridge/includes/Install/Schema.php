@@ -34,6 +34,26 @@ final class Schema {
 	);
 
 	/**
+	 * Schema parts owned by other areas: classes with static `tables()`, `create_statements( $charset_collate )`,
+	 * `required_columns()` (table => columns), `cron_hooks()` and `options()`. A list rather than a hook, because
+	 * uninstall.php runs without the plugin loaded.
+	 */
+	public const PARTS = array( \WPS3\Transfers\Schema::class );
+
+	/**
+	 * Every table of the current site: the core tables and each part's.
+	 *
+	 * @return string[]
+	 */
+	public static function all_tables(): array {
+		$tables = array_values( self::tables() );
+		foreach ( self::PARTS as $part ) {
+			$tables = array_merge( $tables, array_values( $part::tables() ) );
+		}
+		return $tables;
+	}
+
+	/**
 	 * Table names of the current site.
 	 *
 	 * @return array{jobs:string,backups:string}
@@ -141,6 +161,11 @@ final class Schema {
 
 		dbDelta( $sql_jobs );
 		dbDelta( $sql_backups );
+		foreach ( self::PARTS as $part ) {
+			foreach ( $part::create_statements( $charset_collate ) as $sql ) {
+				dbDelta( $sql );
+			}
+		}
 		// The dbDelta() comparison covers column types only, not collations: upgrade document_id explicitly.
 		$altered = self::binary_document_ids();
 
@@ -168,6 +193,17 @@ final class Schema {
 			$columns = array_column( (array) $rows, null, 'Field' );
 			if ( array_diff( $required, array_keys( $columns ) ) || ! preg_match( '/_bin$/', (string) ( $columns['document_id']['Collation'] ?? '' ) ) ) {
 				return false;
+			}
+		}
+		foreach ( self::PARTS as $part ) {
+			foreach ( $part::required_columns() as $table => $required ) {
+				$wpdb->suppress_errors( true );
+				// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				$names = $wpdb->get_col( "SHOW COLUMNS FROM `{$table}`" );
+				$wpdb->suppress_errors( false );
+				if ( array_diff( $required, (array) $names ) ) {
+					return false;
+				}
 			}
 		}
 		return true;

@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace WPS3\Sidecar;
 
+use WPS3\Errors;
+
 defined( 'ABSPATH' ) || exit;
 
 /**
@@ -23,12 +25,12 @@ final class Failure {
 	/**
 	 * Retry decision: retrying later may work.
 	 */
-	public const BACKOFF = 'backoff';
+	public const BACKOFF = Errors::RETRY_BACKOFF;
 
 	/**
 	 * Retry decision: it fails the same way until something is changed.
 	 */
-	public const NEVER = 'never';
+	public const NEVER = Errors::RETRY_NEVER;
 
 	/**
 	 * A plugin error.
@@ -40,13 +42,7 @@ final class Failure {
 	 * @return \WP_Error
 	 */
 	public static function make( string $code, string $message, array $data = array(), string $retry = self::NEVER ): \WP_Error {
-		$retryable = self::BACKOFF === $retry;
-		$data      = array(
-			'retry'     => $retry,
-			'retryable' => $retryable,
-			'permanent' => ! $retryable,
-		) + $data;
-		return \WPS3_Errors::make( $code, $message, $data );
+		return Errors::make( $code, $message, array( 'retry' => $retry ) + $data );
 	}
 
 	/**
@@ -56,7 +52,7 @@ final class Failure {
 	 * @return \WP_Error
 	 */
 	public static function from_sidecar( array $error ): \WP_Error {
-		return \WPS3_Errors::from_sidecar( $error );
+		return Errors::from_sidecar( $error );
 	}
 
 	/**
@@ -68,7 +64,7 @@ final class Failure {
 	 * @return mixed
 	 */
 	public static function field( \WP_Error $error, string $key, mixed $fallback = null ): mixed {
-		return \WPS3_Errors::field( $error, $key, $fallback );
+		return Errors::field( $error, $key, $fallback );
 	}
 
 	/**
@@ -79,12 +75,10 @@ final class Failure {
 	 * @return \WP_Error
 	 */
 	public static function as_backoff( \WP_Error $error ): \WP_Error {
-		$data = (array) $error->get_error_data();
 		$data = array(
 			'retry'     => self::BACKOFF,
 			'retryable' => true,
-			'permanent' => false,
-		) + $data;
+		) + (array) $error->get_error_data();
 		return new \WP_Error( $error->get_error_code(), $error->get_error_message(), $data );
 	}
 
@@ -100,7 +94,7 @@ final class Failure {
 			'SIDECAR_UNAVAILABLE',
 			$message,
 			array(
-				'fix'           => \WPS3_Errors::describe( 'SIDECAR_UNAVAILABLE', $message )['fix'],
+				'fix'           => Errors::describe( 'SIDECAR_UNAVAILABLE', $message )['fix'],
 				'not_connected' => $not_connected,
 			),
 			self::BACKOFF

@@ -12,6 +12,8 @@
 //                 after WPS3_FAKE_DRAIN_MS (default 3000)
 //   stall         answers health as WPS3_FAKE_VERSION until the first POST, which it never answers; from then
 //                 on every other connection is closed at once
+//   error         answers health as WPS3_FAKE_VERSION, and every op with { ok: false, error: WPS3_FAKE_ERROR }
+//                 (a JSON object, sent as it is)
 // WPS3_FAKE_EVENTS=FILE appends one line per event (sigterm, exit) to FILE.
 import fs from 'node:fs';
 import http from 'node:http';
@@ -37,6 +39,8 @@ if (!mode) {
     }
     const body = req.method === 'POST' && mode === 'stale'
       ? JSON.stringify({ ok: true, result: { stale: true } })
+      : req.method === 'POST' && mode === 'error'
+      ? `{"ok":false,"error":${process.env.WPS3_FAKE_ERROR || '{}'}}`
       : JSON.stringify({ ok: true, version, sidecarVersion: version, pid: process.pid, uptimeSeconds: 1, inFlight: 0 });
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(body);

@@ -4,8 +4,10 @@
  *
  * Environment: WP_DIR_INSTALL, SITE_URL_INSTALL, ADMIN_USER, ADMIN_PASSWORD, ADMIN_EMAIL,
  * S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY (optional),
- * E2E_MULTISITE_INSTALL (non-empty: install a subdirectory network and a second site "site2").
- * With the argument `network-finish` it runs the second half of a network install.
+ * E2E_MULTISITE_INSTALL (non-empty: install a subdirectory network and a second site "site2"),
+ * E2E_NO_PLUGIN (non-empty: leave the plugin out; tests/e2e/lib.sh installs its zip through wp-admin).
+ * With the argument `network-finish` it runs the second half of a network install; with `storage`
+ * it only stores the storage settings (for a plugin installed and activated meanwhile).
  *
  * @package wps3
  */
@@ -36,7 +38,7 @@ function wps3_install_configure_storage() {
 	if ( ! getenv( 'S3_ENDPOINT' ) ) {
 		return;
 	}
-	$saved = WPS3_Settings::instance()->save(
+	$saved = \WPS3\Settings\Settings::instance()->save(
 		array(
 			'provider'          => 'custom',
 			'endpoint'          => getenv( 'S3_ENDPOINT' ),
@@ -50,6 +52,17 @@ function wps3_install_configure_storage() {
 	if ( is_wp_error( $saved ) ) {
 		wps3_install_fail( 'storage settings: ' . implode( ' | ', $saved->get_error_messages() ) );
 	}
+}
+
+if ( 'storage' === $wps3_phase ) {
+	require $wps3_dir . '/wp-load.php';
+	require_once ABSPATH . 'wp-admin/includes/plugin.php';
+	if ( ! is_plugin_active( 'wps3/wps3.php' ) ) {
+		wps3_install_fail( 'storage: the plugin wps3/wps3.php is not active' );
+	}
+	wps3_install_configure_storage();
+	echo "storage configured for $wps3_url\n";
+	exit( 0 );
 }
 
 if ( 'network-finish' === $wps3_phase ) {
@@ -116,6 +129,10 @@ if ( $wps3_ms ) {
 	exit( 0 );
 }
 
+if ( getenv( 'E2E_NO_PLUGIN' ) ) {
+	echo "installed $wps3_url (without the plugin)\n";
+	exit( 0 );
+}
 $wps3_activated = activate_plugin( 'wps3/wps3.php' );
 if ( is_wp_error( $wps3_activated ) ) {
 	wps3_install_fail( 'activation: ' . $wps3_activated->get_error_message() );

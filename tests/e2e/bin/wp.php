@@ -37,7 +37,7 @@ $wps3_cmd = $argv[1] ?? '';
 switch ( $wps3_cmd ) {
 	case 'run-queue':
 		$wps3_t0    = microtime( true );
-		$wps3_stats = WPS3_Backup_Queue::instance()->process();
+		$wps3_stats = \WPS3\Backup\Queue::instance()->process();
 		echo wp_json_encode(
 			$wps3_stats + array(
 				'seconds'         => round( microtime( true ) - $wps3_t0, 3 ),
@@ -50,7 +50,7 @@ switch ( $wps3_cmd ) {
 		eval( $argv[2] ); // phpcs:ignore Squiz.PHP.Eval.Discouraged -- test helper.
 		break;
 	case 'seed-demo':
-		$wps3_doc = WPS3_Demo::create_document( $argv[2] ?? 'Service Agreement' );
+		$wps3_doc = \WPS3\Demo\Documents::create( $argv[2] ?? 'Service Agreement' );
 		echo wp_json_encode( $wps3_doc ), "\n";
 		break;
 	case 'uninstall':
@@ -66,8 +66,8 @@ switch ( $wps3_cmd ) {
 		$wps3_demo    = array();
 		foreach ( is_multisite() ? get_sites( array( 'fields' => 'ids' ) ) : array( get_current_blog_id() ) as $wps3_site ) {
 			is_multisite() && switch_to_blog( $wps3_site );
-			WPS3_Demo::create_document( 'Uninstall check' );
-			$wps3_demo[] = WPS3_Demo::dir();
+			\WPS3\Demo\Documents::create( 'Uninstall check' );
+			$wps3_demo[] = \WPS3\Demo\Documents::dir();
 			is_multisite() && restore_current_blog();
 		}
 		deactivate_plugins( 'wps3/wps3.php', true, is_multisite() );

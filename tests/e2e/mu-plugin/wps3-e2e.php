@@ -56,3 +56,15 @@ add_action(
 add_filter( 'pre_site_transient_update_core', static function () { return (object) array( 'last_checked' => time(), 'updates' => array(), 'version_checked' => get_bloginfo( 'version' ) ); } );
 add_filter( 'pre_site_transient_update_plugins', static function () { return (object) array( 'last_checked' => time(), 'response' => array(), 'checked' => array() ); } );
 add_filter( 'pre_site_transient_update_themes', static function () { return (object) array( 'last_checked' => time(), 'response' => array(), 'checked' => array() ); } );
+
+// Test-only filter values for HTTP requests (transfers suite): the option `wps3_e2e_filters` maps a filter
+// name to the value it returns, e.g. {"wps3_upload_expires": 2, "wps3_upload_mode": "put"}.
+add_action(
+	'plugins_loaded',
+	static function () {
+		$filters = get_option( 'wps3_e2e_filters' );
+		foreach ( is_array( $filters ) ? $filters : array() as $hook => $value ) {
+			add_filter( (string) $hook, static fn () => $value, 99 );
+		}
+	}
+);

@@ -1,0 +1,293 @@
+<?php
+/**
+ * Runs one claimed backup job: key, upload through the sidecar, record, or give the job back.
+ *
+ * @package wps3
+ */
+
+declare(strict_types=1);
+
+namespace WPS3\Backup;
+
+use WPS3\Errors;
+use WPS3\Settings\Settings;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Claim, lease renewal while the upload runs, and the two ways an attempt ends: finalize() (uploaded and
+ * recorded, exactly once per document) or fail() (retry later or failed, decided by RetryPolicy).
+ */
+final class Runner {
+
+	public const DONE   = 'done';
+	public const RETRY  = 'retry';
+	public const FAILED = 'failed';
+
+	/**
+	 * Collaborators.
+	 *
+	 * @param JobStore    $store  Job store.
+	 * @param Lease       $lease  Lease length and renewal.
+	 * @param RetryPolicy $policy Attempt budgets and delays.
+	 * @param ObjectKey   $keys   Key rendering.
+	 * @param \Closure    $schedule Schedules a queue run no later than a Unix time (Queue::schedule_run).
+	 */
+	public function __construct(
+		private readonly JobStore $store,
+		private readonly Lease $lease,
+		private readonly RetryPolicy $policy,
+		private readonly ObjectKey $keys,
+		private readonly \Closure $schedule
+	) {
+	}
+
+	/**
+	 * Claims a job atomically. Every claim counts as an attempt (also the takeover of a job whose worker
+	 * died and whose lease expired), so a job that crashes PHP is not retried forever.
+	 *
+	 * @param int $id Job id.
+	 * @return string|null Lease token, or null when another worker owns the job or it is not due.
+	 */
+	public function claim( int $id ): ?string {
+		$token = wp_generate_uuid4();
+		return $this->store->claim( $id, $token, $this->lease->until(), time() ) ? $token : null;
+	}
+
+	/**
+	 * Uploads one claimed job.
+	 *
+	 * @param int    $id    Job id.
+	 * @param string $token Lease token from claim().
+	 * @return string Outcome: DONE, RETRY (also "not ours any more") or FAILED.
+	 */
+	public function run( int $id, string $token ): string {
+		$job = $this->store->job( $id );
+		if ( null === $job || ! $job->is_locked_by( $token ) ) {
+			return self::RETRY;
+		}
+		if ( $job->attempts > $this->policy->claim_budget() ) {
+			// Only claims of jobs whose worker vanished get here (fail() stops retryable errors earlier).
+			return $this->fail(
+				$job,
+				$token,
+				Errors::make(
+					'TOO_MANY_ATTEMPTS',
+					/* translators: %d: attempts */
+					sprintf( __( 'The backup was started %d times without finishing: the worker stopped each time (PHP crash, time limit or lost lease).', 'wps3' ), $job->attempts - 1 ),
+					array( 'fix' => __( 'Check the PHP error log for fatal errors or time limits during WP-Cron, then click Retry.', 'wps3' ) )
+				)
+			);
+		}
+
+		$settings    = Settings::instance();
+		$provider_id = $settings->get( 'provider' );
+		$storage     = $settings->storage();
+		if ( is_wp_error( $storage ) ) {
+			return $this->fail( $job, $token, $storage );
+		}
+		$credentials = $settings->credentials();
+		if ( is_wp_error( $credentials ) ) {
+			return $this->fail( $job, $token, $credentials );
+		}
+
+		// The key is rendered and filtered on the first attempt, then stored with the job and reused, so a
+		// retry (after midnight, or after "uploaded but not recorded") never writes a second object.
+		$key = $job->stored_key();
+		if ( '' === $key ) {
+			$key = $this->keys->for_job( $job, $provider_id );
+			if ( is_wp_error( $key ) ) {
+				return $this->fail( $job, $token, $key );
+			}
+			if ( ! $this->store->store_key( $job->id, $token, $key, $this->lease->until() ) ) {
+				return self::RETRY; // The lease was lost meanwhile.
+			}
+		}
+
+		$upload_args = $this->upload_args( $job, $storage, $credentials, $key );
+		$path        = $upload_args['path'] ?? null;
+		if ( is_string( $path ) && str_starts_with( $path, '/' ) && ! file_exists( $path ) ) {
+			return $this->fail(
+				$job,
+				$token,
+				Errors::make(
+					'FILE_NOT_FOUND',
+					/* translators: %s: path */
+					sprintf( __( 'The signed PDF %s does not exist.', 'wps3' ), $path ),
+					array( 'fix' => Errors::describe( 'FILE_NOT_FOUND', '' )['fix'] )
+				)
+			);
+		}
+		// No total timeout: an upload may take longer than the lease. The lease is renewed while it runs and
+		// the transfer is aborted (the sidecar then aborts the upload) as soon as the lease is lost; a sidecar
+		// that stops answering health checks is abandoned.
+		$lease_lost = false;
+		$result     = \WPS3\Sidecar\Client::instance()->call(
+			'upload-file',
+			$upload_args,
+			0,
+			array(
+				'progress'    => $this->lease->keeper( $job->id, $token, $lease_lost ),
+				'stall_check' => 60,
+			)
+		);
+		if ( $lease_lost ) {
+			return self::RETRY; // Another worker owns the job now; it is not ours to fail or finish.
+		}
+		if ( is_wp_error( $result ) ) {
+			$refused = 'INVALID_KEY' === Errors::field( $result, 'code' );
+			return $this->fail( $job, $token, $refused ? ObjectKey::refused( $result ) : $result );
+		}
+		return $this->finalize( $job, $token, $this->backup_row( $job, $storage, $provider_id, $key, $result ) );
+	}
+
+	/**
+	 * Arguments of the sidecar's `upload-file` op, after the `wps3_upload_args` filter.
+	 *
+	 * @param Job                  $job         Job.
+	 * @param array<string, mixed> $storage     Storage.
+	 * @param array<string, mixed> $credentials Credentials.
+	 * @param string               $key         Object key.
+	 * @return array<string, mixed>
+	 */
+	private function upload_args( Job $job, array $storage, array $credentials, string $key ): array {
+		$args = array(
+			'storage'            => $storage,
+			'credentials'        => $credentials,
+			'key'                => $key,
+			'path'               => $job->file_path,
+			'contentType'        => 'application/pdf',
+			'metadata'           => array(
+				'wps3-document-id' => rawurlencode( $job->document_id ),
+			),
+			'multipartThreshold' => 64 * MB_IN_BYTES,
+			'partSize'           => 16 * MB_IN_BYTES,
+			'concurrency'        => 4,
+		);
+		/**
+		 * Filters the arguments of the sidecar `upload-file` op (part size, concurrency, metadata, content type).
+		 *
+		 * @param array $upload_args Op arguments.
+		 * @param array $job         Job row.
+		 */
+		$filtered = apply_filters( 'wps3_upload_args', $args, $job->row() );
+		if ( ! is_array( $filtered ) ) {
+			Errors::filter_misuse( 'wps3_upload_args', __( 'an array of upload-file arguments', 'wps3' ), $filtered );
+			return $args;
+		}
+		return $filtered;
+	}
+
+	/**
+	 * The backup row of a finished upload.
+	 *
+	 * @param Job                  $job         Job.
+	 * @param array<string, mixed> $storage     Storage the upload went to.
+	 * @param string               $provider_id Provider id.
+	 * @param string               $key         Object key.
+	 * @param array<string, mixed> $result      The sidecar's `upload-file` result.
+	 * @return array<string, mixed>
+	 */
+	private function backup_row( Job $job, array $storage, string $provider_id, string $key, array $result ): array {
+		$size = isset( $result['size'] ) ? (int) $result['size'] : (int) @filesize( $job->file_path ); // phpcs:ignore Generic.PHP.NoSilencedErrors,WordPress.PHP.NoSilencedErrors -- a file gone since the upload just has no size.
+		return array(
+			'document_id' => $job->document_id,
+			'provider'    => (string) ( $storage['provider'] ?? $provider_id ),
+			'endpoint'    => isset( $storage['endpoint'] ) && is_string( $storage['endpoint'] ) ? $storage['endpoint'] : '',
+			'region'      => isset( $storage['region'] ) && is_string( $storage['region'] ) ? $storage['region'] : '',
+			'bucket'      => isset( $result['bucket'] ) ? (string) $result['bucket'] : (string) ( $storage['bucket'] ?? '' ),
+			'object_key'  => isset( $result['key'] ) ? (string) $result['key'] : $key,
+			'size'        => $size,
+			'etag'        => isset( $result['etag'] ) ? trim( (string) $result['etag'], '"' ) : '',
+			'uploaded_at' => gmdate( 'Y-m-d H:i:s' ),
+		);
+	}
+
+	/**
+	 * Marks the job done and records its backup, if this worker still owns it; then fires
+	 * `wps_s3_uploaded`, exactly once per document.
+	 *
+	 * @param Job                  $job    Job.
+	 * @param string               $token  Lease token.
+	 * @param array<string, mixed> $backup Backup row.
+	 * @return string DONE, or RETRY when the job was not ours any more or could not be recorded.
+	 */
+	private function finalize( Job $job, string $token, array $backup ): string {
+		$committed = $this->store->finalize( $job->id, $token, $backup );
+		if ( is_string( $committed ) ) {
+			$this->fail(
+				$job,
+				$token,
+				Errors::make(
+					'DB_ERROR',
+					/* translators: %s: database error */
+					sprintf( __( 'The backup was uploaded but could not be recorded: %s', 'wps3' ), $committed ),
+					array( 'retry' => Errors::RETRY_BACKOFF )
+				)
+			);
+			return self::RETRY;
+		}
+		if ( true !== $committed ) {
+			return self::RETRY;
+		}
+		/**
+		 * Fires once per document after its backup was uploaded and recorded.
+		 *
+		 * @param string $document_id Document id.
+		 * @param string $key         Object key in the bucket.
+		 * @param string $provider_id Provider id: amazon_s3, wasabi, cloudflare_r2 or custom.
+		 */
+		do_action( 'wps_s3_uploaded', $job->document_id, (string) $backup['object_key'], Settings::instance()->get( 'provider' ) );
+		return self::DONE;
+	}
+
+	/**
+	 * Records a failure: another attempt later when the policy says so, failed otherwise.
+	 *
+	 * @param Job       $job   Job as claimed.
+	 * @param string    $token Lease token.
+	 * @param \WP_Error $error Failure.
+	 * @return string RETRY or FAILED (RETRY also when another worker took the job over: its outcome, not ours).
+	 */
+	private function fail( Job $job, string $token, \WP_Error $error ): string {
+		$attempts = max( 1, $job->attempts ); // The claim counted this attempt.
+		$code     = (string) Errors::field( $error, 'code', $error->get_error_code() );
+		$cause    = (string) Errors::field( $error, 'cause', $error->get_error_message() );
+		$fix      = (string) Errors::field( $error, 'fix', '' );
+		// A key the storage or the core refused is computed again (with a fixed filter) on the next attempt.
+		$clear_key = 'INVALID_KEY' === $code;
+		$retry     = $this->policy->decide( $error, $attempts );
+
+		if ( Errors::RETRY_NEVER !== $retry ) {
+			$delay = $this->policy->delay( $attempts, $error, $retry );
+			$next  = time() + $delay;
+			if ( ! $this->store->release( $job->id, $token, Release::retry_at( $attempts, $next, $code, $cause, $fix, $clear_key ) ) ) {
+				return self::RETRY;
+			}
+			( $this->schedule )( $next );
+			/**
+			 * Fires when a backup failed with a retryable error and was rescheduled.
+			 *
+			 * @param string    $document_id Document id.
+			 * @param \WP_Error $error       Failure (data: code, cause, fix, retry, retryable, adviceId).
+			 * @param int       $attempts    Failed attempts so far.
+			 * @param int       $delay       Seconds until the next attempt.
+			 */
+			do_action( 'wps3_backup_retry_scheduled', $job->document_id, $error, $attempts, $delay );
+			return self::RETRY;
+		}
+
+		if ( ! $this->store->release( $job->id, $token, Release::failed( $attempts, $code, $cause, $fix, $clear_key ) ) ) {
+			return self::RETRY;
+		}
+		/**
+		 * Fires when a backup failed permanently (it stays in the list with a Retry button).
+		 *
+		 * @param string    $document_id Document id.
+		 * @param \WP_Error $error       Failure (data: code, cause, fix, retry, retryable, adviceId).
+		 * @param array     $job         Job row before the failure.
+		 */
+		do_action( 'wps3_backup_failed', $job->document_id, $error, $job->row() );
+		return self::FAILED;
+	}
+}

@@ -1,0 +1,140 @@
+<?php
+/**
+ * Expiring download links for objects an admin attached to something downloadable.
+ *
+ * Parsing references (`s3://bucket/key`, `bucket/key`, endpoint URLs, `[wps3_object …]`) is the core's rule,
+ * reached through the sidecar op `object-ref`; keys keep `+`, spaces and non-ASCII exactly.
+ *
+ * @package wps3
+ */
+
+declare(strict_types=1);
+
+namespace WPS3\Links;
+
+use WPS3\Transfers\Storage;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Parse, authorize, presign.
+ */
+final class ObjectLinks {
+
+	/**
+	 * Parses a reference. Null when the text is not one of ours (a local path, a foreign URL).
+	 *
+	 * @param string $reference Text from a product's file field.
+	 * @return array{bucket:string,key:string}|null|\WP_Error
+	 */
+	public static function parse( string $reference ) {
+		$reference = trim( $reference );
+		if ( '' === $reference ) {
+			return null;
+		}
+		$target = Storage::target();
+		if ( is_wp_error( $target ) ) {
+			return $target;
+		}
+		$parsed = Storage::pure(
+			'object-ref',
+			array(
+				'ref'     => $reference,
+				'storage' => $target['storage'],
+			)
+		);
+		if ( is_wp_error( $parsed ) ) {
+			return new \WP_Error( 'wps3_bad_object_ref', $parsed->get_error_message(), array( 'status' => 400 ) );
+		}
+		if ( empty( $parsed['found'] ) ) {
+			return null;
+		}
+		return array(
+			'bucket' => (string) $parsed['bucket'],
+			'key'    => (string) $parsed['key'],
+		);
+	}
+
+	/**
+	 * Whether links may be made for this object: by default only the configured bucket, and never the
+	 * plugin's own backups (path prefix) or members' uploads (`uploads/`), which have their own access rules.
+	 *
+	 * @param array $object  `{ bucket, key }`.
+	 * @param array $context `user_id`, `source` (`api`, `woocommerce`, `edd`) and host data.
+	 * @return bool
+	 */
+	public static function allowed( array $object, array $context ): bool {
+		$settings = \WPS3\Settings\Settings::instance();
+		$prefix   = $settings->path_prefix();
+		$key      = (string) $object['key'];
+		$allowed  = Storage::bucket() === (string) $object['bucket']
+			&& ! str_starts_with( $key, 'uploads/' )
+			&& ( '' === $prefix || ! str_starts_with( $key, $prefix ) );
+		/**
+		 * Filters whether an expiring link may be made for a bucket object.
+		 *
+		 * @param bool  $allowed Default: configured bucket, outside the backup prefix and uploads/.
+		 * @param array $object  `{ bucket, key }`.
+		 * @param array $context `user_id`, `source` and what the host passed.
+		 */
+		return true === apply_filters( 'wps3_object_link_allowed', $allowed, $object, $context );
+	}
+
+	/**
+	 * Lifetime of links in seconds: 5 to 60 minutes, default 15.
+	 *
+	 * @param int|null $requested Seconds asked for by the caller.
+	 * @return int
+	 */
+	public static function expires( ?int $requested = null ): int {
+		/**
+		 * Filters the lifetime of expiring object links, in seconds (clamped to 300..3600).
+		 *
+		 * @param int $seconds Default 900.
+		 */
+		$seconds = (int) apply_filters( 'wps3_object_link_expires', $requested ?? 15 * MINUTE_IN_SECONDS );
+		return max( 5 * MINUTE_IN_SECONDS, min( HOUR_IN_SECONDS, $seconds ) );
+	}
+
+	/**
+	 * A presigned GET for an object reference.
+	 *
+	 * @param string|array $object Reference text, or `{ bucket, key }`.
+	 * @param array        $args   `expires` (seconds), `filename` (default: the key's last segment), `user_id`,
+	 *                             `source`, plus anything the permission filter should see.
+	 * @return string|\WP_Error
+	 */
+	public static function presigned_url( $object, array $args = array() ) {
+		if ( is_string( $object ) ) {
+			$object = self::parse( $object );
+			if ( null === $object ) {
+				return new \WP_Error( 'wps3_not_an_object_ref', __( 'This is not a reference to a stored object (s3://bucket/key, bucket/key, a storage URL or [wps3_object]).', 'wps3' ), array( 'status' => 400 ) );
+			}
+		}
+		if ( is_wp_error( $object ) ) {
+			return $object;
+		}
+		if ( ! is_array( $object ) || ! isset( $object['bucket'], $object['key'] ) || ! is_string( $object['bucket'] ) || ! is_string( $object['key'] ) ) {
+			return new \WP_Error( 'wps3_bad_object_ref', __( 'An object is a reference string or an array with bucket and key.', 'wps3' ), array( 'status' => 400 ) );
+		}
+		$context = $args + array(
+			'user_id' => get_current_user_id(),
+			'source'  => 'api',
+		);
+		if ( ! self::allowed( $object, $context ) ) {
+			return new \WP_Error( 'wps3_link_forbidden', __( 'Links to this object are not allowed.', 'wps3' ), array( 'status' => 403 ) );
+		}
+		$key      = $object['key'];
+		$filename = isset( $args['filename'] ) && is_string( $args['filename'] ) && '' !== $args['filename'] ? $args['filename'] : (string) substr( (string) strrchr( '/' . $key, '/' ), 1 );
+		$signed   = Storage::call(
+			'transfer-download',
+			array(
+				'key'       => $key,
+				'filename'  => $filename,
+				'expiresIn' => self::expires( isset( $args['expires'] ) ? (int) $args['expires'] : null ),
+			),
+			$object['bucket']
+		);
+		return is_wp_error( $signed ) ? $signed : (string) $signed['url'];
+	}
+}
