@@ -149,6 +149,28 @@ class TransfersStorageTest extends WPS3_E2E_TestCase {
 	}
 
 	/**
+	 * An abandoned multipart upload is aborted on storage by the cleanup (no parts stay behind).
+	 */
+	public function test_abandoned_multipart_upload_is_aborted_by_cleanup() {
+		add_filter( 'wps3_upload_max_size', static fn () => 1024 * MB_IN_BYTES );
+		add_filter( 'wps3_intent_grace', static fn () => 0 );
+		$plan = Uploads::begin( self::$user, 'abandoned.pdf', 'application/pdf', 300 * MB_IN_BYTES );
+		$this->assertIsArray( $plan, is_wp_error( $plan ) ? $plan->get_error_message() : '' );
+		$this->assertSame( 'multipart', $plan['shape'] );
+		$args = array(
+			'key'      => $plan['key'],
+			'uploadId' => $plan['uploadId'],
+		);
+		$this->assertIsArray( Storage::s3( 'list_parts', $args ), 'the upload is open before the cleanup' );
+		$intent = $this->expire( $plan['key'], 10 );
+		Cleanup::run();
+		$this->assertSame( 'cleaned', IntentStore::get( (int) $intent['id'] )['status'] );
+		$gone = Storage::s3( 'list_parts', $args );
+		$this->assertInstanceOf( WP_Error::class, $gone, 'the multipart upload was aborted' );
+		remove_all_filters( 'wps3_upload_max_size' );
+	}
+
+	/**
 	 * A confirmed upload is never cleaned.
 	 */
 	public function test_confirmed_upload_survives_cleanup() {
