@@ -178,6 +178,12 @@ try {
   const redirect = await a.context.request.get(`${env.SITE_URL}/wp-json/wps3/v1/download-url?file_id=${pdfId}&redirect=1`, { headers: { 'X-WP-Nonce': a.nonce }, maxRedirects: 0 });
   check(redirect.status() === 302 && redirect.headers().location?.startsWith(env.S3_ENDPOINT) && redirect.headers()['cache-control'] === 'no-store' && redirect.headers()['referrer-policy'] === 'no-referrer', 'redirect=1 answers 302 to storage with no-store and no-referrer', `${redirect.status()} ${JSON.stringify(redirect.headers())}`);
 
+  // The wp_rest nonce is required next to the login cookie.
+  const noNonce = await a.context.request.get(`${env.SITE_URL}/wp-json/wps3/v1/files`);
+  check(noNonce.status() === 401, 'the login cookie without the wp_rest nonce is not enough (401)', `${noNonce.status()} ${await noNonce.text()}`);
+  const badNonce = await a.context.request.post(`${env.SITE_URL}/wp-json/wps3/v1/upload-url`, { headers: { 'X-WP-Nonce': 'deadbeef00' }, data: { filename: 'a.pdf', mime_type: 'application/pdf', file_size: 10 } });
+  check(badNonce.status() === 403 && (await badNonce.json()).code === 'rest_cookie_invalid_nonce', 'a wrong wp_rest nonce is refused (403)', String(badNonce.status()));
+
   // ------------------------------------------------------------------ 2 --
   const b = await login(members.b);
   const aKey = issued[0].key;
