@@ -34,51 +34,31 @@ function target(args) {
   return { storage: args.storage, credentials: resolveCredentials(args.credentials), pathPrefix };
 }
 
-// One request's outcome in the shape the core's verdicts read.
+// One action's outcome in the shape the core's verdicts read. run() resolves
+// s3Action's { result, res }.
 async function observe(run) {
   try {
-    const res = await run();
+    const { result, res } = await run();
     return {
       ok: true,
       status: res.status,
       date: res.headers.date ?? null,
-      bucketRegion: res.headers['x-amz-bucket-region'] ?? null,
+      // GetBucketLocation's region (the core read the XML), else HeadBucket's header.
+      bucketRegion: (typeof result?.region === 'string' && result.region) || res.headers['x-amz-bucket-region'] || null,
       res,
     };
   } catch (e) {
     if (!(e instanceof SidecarError)) throw e;
     const error = toWireError(e, log);
-    if (error.serverTime === undefined && Number.isFinite(e.serverTimeMs)) error.serverTime = Math.floor(e.serverTimeMs / 1000);
     return { ok: false, status: error.httpStatus ?? 0, error, bucketRegion: error.bucketRegion ?? null };
   }
 }
 
 const publicStep = ({ res, ...step }) => step;
 
-async function bucketRegionFromLocation(step) {
-  // GetBucketLocation's body is XML: only the core reads it, once it has the action.
-  if (!step.ok) return step;
-  try {
-    const parsed = callCore('s3Response', {
-      action: 'get_bucket_location', status: step.res.status, headers: rawPairs(step.res.rawHeaders),
-      body: step.res.body.toString('utf8'), now: clock.nowSeconds(),
-    });
-    if (parsed?.ok && typeof parsed.result?.region === 'string') step.bucketRegion = parsed.result.region;
-  } catch (e) {
-    log('debug', 'GetBucketLocation not parsed', { code: e.code });
-  }
-  return step;
-}
-
-function rawPairs(raw = []) {
-  const out = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i], raw[i + 1]]);
-  return out;
-}
-
-// One core action; observe() reads the raw answer.
+// One core action: the core signs and reads it, this moves the bytes.
 const act = (t, action, args, extra = {}) =>
-  s3Action({ storage: t.storage, credentials: t.credentials, action, args, ...extra }).then((r) => r.res);
+  s3Action({ storage: t.storage, credentials: t.credentials, action, args, ...extra });
 
 async function probe(t, signal) {
   const token = crypto.randomBytes(8).toString('hex');
@@ -137,7 +117,7 @@ export async function diagnose(args, { signal } = {}) {
   const direct = args.directUploads === true;
   // This server's own clock, not the one corrected toward storage: the offset is what is judged.
   const now = clock.nowSeconds();
-  const location = await bucketRegionFromLocation(await observe(() => act(t, 'get_bucket_location', {}, { signal })));
+  const location = await observe(() => act(t, 'get_bucket_location', {}, { signal }));
   const head = await observe(() => act(t, 'head_bucket', {}, { signal }));
   const reachable = location.status !== 0 || head.status !== 0;
   const probed = reachable ? await probe(t, signal) : {};

@@ -211,7 +211,7 @@ try {
 
   // Rate limits: the 6th test and the 11th save in a window are refused with the words; then reset.
   // The window is shortened honestly, through the plugin's own filter (the mu-plugin's wps3_e2e_filters).
-  const filters = (value) => wp(`$f = get_option( "wps3_e2e_filters" ); $f = is_array( $f ) ? $f : array(); ${value === null ? 'unset( $f["wps3_rate_limit_window"] );' : `$f["wps3_rate_limit_window"] = ${value};`} update_option( "wps3_e2e_filters", $f );`);
+  const filters = (value) => wp(`$f = get_option( "wps3_e2e_filters" ); $f = is_array( $f ) ? $f : array(); ${value === null ? 'unset( $f["wps3_rate_limit_window"] );' : `$f["wps3_rate_limit_window"] = ${value};`} if ( $f ) { update_option( "wps3_e2e_filters", $f ); } else { delete_option( "wps3_e2e_filters" ); }`);
   filters(15);
   wp('foreach ( array( "settings-test", "settings-save" ) as $a ) { \\WPS3\\Rest\\RateLimiter::reset( $a, 1 ); }');
   const call = (p, data) => page.evaluate(async ({ p, data }) => {
@@ -257,6 +257,8 @@ try {
   await page.unroute('**/admin-ajax.php?action=rest-nonce');
 
   check('secret absent from every network response', !bodies.some((b) => b.includes(s3.secretAccessKey)), `${bodies.length} responses`);
+
+  wp('delete_option( "wps3_direct_uploads" );');
 
   // Subscriber and logged-out visitor: 401/403 on all three routes.
   wp('if ( ! get_user_by( "login", "e2e-page-sub" ) ) { wp_insert_user( array( "user_login" => "e2e-page-sub", "user_pass" => "sub-pass-page-1", "role" => "subscriber", "user_email" => "ps@example.test" ) ); }');

@@ -97,7 +97,7 @@ case "$phase" in
     part http-flow bash tests/e2e/http-flow.sh
     if have_browser; then
       part browser-flow node tests/e2e/bin/browser-flow.mjs
-      part transfers-flow node tests/e2e/bin/transfers-flow.mjs --skip-large
+      part transfers-flow node tests/e2e/bin/transfers-flow.mjs
       # The integration page in Chromium; screenshots kept in .run/artifacts/admin-page/.
       part admin-page node tests/browser/admin-page.e2e.mjs
     else

@@ -120,12 +120,10 @@ class MultisiteTest extends WPS3_E2E_TestCase {
 			$this->assertSame( self::env( 'S3_ENDPOINT' ), \WPS3\Settings\Settings::instance()->get( 'endpoint' ) );
 			$this->assertSame( 'mine/', \WPS3\Settings\Settings::instance()->get( 'path_prefix' ) );
 
-			ob_start();
-			\WPS3\Admin\Screen::instance()->render_page();
-			$html = (string) ob_get_clean();
-			$this->assertMatchesRegularExpression( '/name="wps3\[endpoint\]" value="[^"]*" disabled="disabled"/', $html );
-			$this->assertStringContainsString( 'wps3-network-only', $html );
-			$this->assertMatchesRegularExpression( '/name="wps3\[bucket\]" value="[^"]*" autocomplete/', $html, 'other fields stay editable' );
+			// The page (www/admin) makes the endpoint read-only from this payload.
+			$page = ( new \WPS3\Rest\SettingsController() )->payload();
+			$this->assertFalse( $page['canEditEndpoint'] );
+			$this->assertSame( array(), (array) $page['locked'], 'other fields stay editable' );
 
 			wp_set_current_user( get_user_by( 'login', self::env( 'ADMIN_USER' ) )->ID ); // Super admin.
 			list( , $errors ) = \WPS3\Rest\SettingsController::filter_input_for_user( array( 'endpoint' => 'http://10.0.0.5:9000' ) );

@@ -47,7 +47,13 @@ class SettingsTest extends WPS3_E2E_TestCase {
 		$html = $this->render_admin_page();
 		$this->assertStringNotContainsString( $secret, $html );
 		$this->assertStringNotContainsString( $envelope, $html );
-		$this->assertStringContainsString( 'stored (encrypted)', $html );
+		// The page's REST payload (GET /wps3/v1/settings) says a secret is stored, and only that.
+		wp_set_current_user( get_user_by( 'login', self::env( 'ADMIN_USER' ) )->ID );
+		$payload = ( new \WPS3\Rest\SettingsController() )->payload();
+		wp_set_current_user( 0 );
+		$this->assertTrue( $payload['secretSet'] );
+		$this->assertStringNotContainsString( $secret, (string) wp_json_encode( $payload ) );
+		$this->assertStringNotContainsString( $envelope, (string) wp_json_encode( $payload ) );
 		foreach ( glob( self::env( 'E2E_DIR' ) . '/{debug-*.log,sc/sidecar.log,php-server.log}', GLOB_BRACE ) as $log ) {
 			$this->assertStringNotContainsString( $secret, (string) file_get_contents( $log ), basename( $log ) );
 		}
@@ -146,7 +152,8 @@ class SettingsTest extends WPS3_E2E_TestCase {
 	public function test_wp_config_constants_override_and_lock_fields() {
 		$code = 'require_once ABSPATH . "wp-admin/includes/admin.php"; wp_set_current_user( get_user_by( "login", getenv( "ADMIN_USER" ) )->ID ); ob_start(); \WPS3\Admin\Screen::instance()->render_page(); $html = ob_get_clean();'
 			. ' $saved = \WPS3\Settings\Settings::instance()->save( array( "provider" => "custom", "endpoint" => "http://127.0.0.1:1", "bucket" => "posted-bucket", "access_key_id" => "AKIAPOSTED", "secret_access_key" => "" ) );'
-			. ' echo wp_json_encode( array( "html" => $html, "storage" => \WPS3\Settings\Settings::instance()->storage(), "credentials" => \WPS3\Settings\Settings::instance()->credentials(), "stored" => get_option( "wps3_settings" ), "saved" => $saved ) );';
+			. ' $page = ( new \WPS3\Rest\SettingsController() )->payload();'
+			. ' echo wp_json_encode( array( "html" => $html, "page" => $page, "storage" => \WPS3\Settings\Settings::instance()->storage(), "credentials" => \WPS3\Settings\Settings::instance()->credentials(), "stored" => get_option( "wps3_settings" ), "saved" => $saved ) );';
 		$out  = $this->wait_wp(
 			$this->spawn_wp(
 				array( 'eval', $code ),
@@ -168,10 +175,14 @@ class SettingsTest extends WPS3_E2E_TestCase {
 		$this->assertIsArray( $r['saved'] );
 		$this->assertNotSame( 'posted-bucket', $r['stored']['bucket'], 'a locked field ignores posted values' );
 		$this->assertSame( 'AKIAPOSTED', $r['stored']['access_key_id'], 'unlocked fields still save' );
-		$this->assertMatchesRegularExpression( '/id="wps3-bucket" name="wps3\[bucket\]" value="locked-bucket" disabled="disabled"/', $r['html'] );
-		$this->assertStringContainsString( 'Set by WPS3_BUCKET in wp-config.php', $r['html'] );
-		$this->assertStringContainsString( 'Set by WPS3_SECRET_ACCESS_KEY in wp-config.php', $r['html'] );
+		// The page shows locked fields read-only, naming the constant: its payload says which.
+		$this->assertSame( 'locked-bucket', $r['page']['settings']['bucket'] );
+		$this->assertSame( 'WPS3_BUCKET', $r['page']['locked']['bucket'] );
+		$this->assertSame( 'WPS3_REGION', $r['page']['locked']['region'] );
+		$this->assertSame( 'WPS3_SECRET_ACCESS_KEY', $r['page']['locked']['secretAccessKey'] );
+		$this->assertArrayNotHasKey( 'accessKeyId', $r['page']['locked'], 'unlocked fields stay editable' );
 		$this->assertStringNotContainsString( 'plain-secret-from-wp-config', $r['html'] );
+		$this->assertStringNotContainsString( 'plain-secret-from-wp-config', (string) wp_json_encode( $r['page'] ) );
 	}
 
 	public function test_missing_configuration_fails_with_fix_and_saving_settings_retries() {

@@ -31,6 +31,7 @@ class TransfersStorageTest extends WPS3_E2E_TestCase {
 	 */
 	protected function setUp(): void {
 		parent::setUp();
+		add_filter( 'wps3_direct_uploads_enabled', '__return_true' );
 		if ( ! self::$user ) {
 			self::$user = (int) wp_insert_user(
 				array(
@@ -46,6 +47,7 @@ class TransfersStorageTest extends WPS3_E2E_TestCase {
 	 * Removes the test's filters.
 	 */
 	protected function tearDown(): void {
+		remove_filter( 'wps3_direct_uploads_enabled', '__return_true' );
 		remove_all_filters( 'wps3_intent_grace' );
 		parent::tearDown();
 	}
@@ -146,6 +148,28 @@ class TransfersStorageTest extends WPS3_E2E_TestCase {
 		$this->assertSame( 'cleaned', IntentStore::get( (int) $intent['id'] )['status'] );
 		$late = Uploads::confirm( self::$user, $plan['key'], '', '' );
 		$this->assertSame( 'wps3_upload_gone', $late->get_error_code() );
+	}
+
+	/**
+	 * An abandoned multipart upload is aborted on storage by the cleanup (no parts stay behind).
+	 */
+	public function test_abandoned_multipart_upload_is_aborted_by_cleanup() {
+		add_filter( 'wps3_upload_max_size', static fn () => 1024 * MB_IN_BYTES );
+		add_filter( 'wps3_intent_grace', static fn () => 0 );
+		$plan = Uploads::begin( self::$user, 'abandoned.pdf', 'application/pdf', 300 * MB_IN_BYTES );
+		$this->assertIsArray( $plan, is_wp_error( $plan ) ? $plan->get_error_message() : '' );
+		$this->assertSame( 'multipart', $plan['shape'] );
+		$args = array(
+			'key'      => $plan['key'],
+			'uploadId' => $plan['uploadId'],
+		);
+		$this->assertIsArray( Storage::s3( 'list_parts', $args ), 'the upload is open before the cleanup' );
+		$intent = $this->expire( $plan['key'], 10 );
+		Cleanup::run();
+		$this->assertSame( 'cleaned', IntentStore::get( (int) $intent['id'] )['status'] );
+		$gone = Storage::s3( 'list_parts', $args );
+		$this->assertInstanceOf( WP_Error::class, $gone, 'the multipart upload was aborted' );
+		remove_all_filters( 'wps3_upload_max_size' );
 	}
 
 	/**

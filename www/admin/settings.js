@@ -380,12 +380,13 @@ async function start() {
   ui.saveSpinner = saveSpinner;
   ui.testSpinner = testSpinner;
   checklist = h('ul', { id: 'wps3-checklist', class: 'wps3-checklist', 'aria-label': __('Connection test results', 'wps3') });
+  // The answer appears next to the buttons that asked for it.
   app.replaceChildren(
-    notice,
-    h('p', { id: 'wps3-form-errors', class: 'wps3-field-error', role: 'alert' }),
     form,
+    h('p', { id: 'wps3-form-errors', class: 'wps3-field-error', role: 'alert' }),
     h('p', { class: 'submit wps3-actions' }, ui.saveButton, saveSpinner, ' ', ui.testButton, testSpinner,
       h('span', { class: 'description' }, ' ', __('Tests the values in the form, saved or not (an empty secret field uses the stored secret).', 'wps3'))),
+    notice,
     checklist,
     previews());
   update();

@@ -27,6 +27,7 @@ final class Uninstaller {
 		'wps3_secret_envelope',
 		Schema::DB_VERSION_OPTION,
 		'wps3_demo_documents',
+		\WPS3\Rest\SettingsController::DIRECT_UPLOADS_OPTION,
 	);
 
 	/**
@@ -54,7 +55,7 @@ final class Uninstaller {
 		$runtime = $client->runtime();
 		$dir     = $runtime->path();
 		if ( ! $runtime->is_default() ) {
-			$client->supervisor()->stop_if_started_by_us();
+			self::stop_if_started_by_us( $client );
 			if ( is_dir( $dir ) && ! is_link( $dir ) ) {
 				self::remove_own_files( $client );
 			}
@@ -76,6 +77,28 @@ final class Uninstaller {
 		}
 		// The default directory is the plugin's alone (random name, 0700): remove all of it.
 		self::remove_dir( $dir, false );
+	}
+
+	/**
+	 * Stops the sidecar only if this plugin started it (the marker names its pid): a sidecar an admin runs
+	 * (as a service) in a directory they chose is left alone.
+	 *
+	 * @param Client $client Sidecar client.
+	 * @return bool Whether a process was signalled.
+	 */
+	private static function stop_if_started_by_us( Client $client ): bool {
+		$marker = $client->supervisor()->processes()->read_marker();
+		if ( null === $marker ) {
+			return false;
+		}
+		$client->supervisor()->recheck();
+		$mpid   = (int) $marker['pid'];
+		$health = $client->health( 1 );
+		$hpid   = is_wp_error( $health ) ? 0 : (int) ( $health['pid'] ?? 0 );
+		if ( $hpid && $hpid !== $mpid ) {
+			return false; // Another sidecar answers now: not the one we started.
+		}
+		return $client->supervisor()->terminate( $mpid, $hpid === $mpid, 5.0 );
 	}
 
 	/**

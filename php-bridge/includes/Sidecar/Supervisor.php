@@ -387,25 +387,4 @@ final class Supervisor {
 		$file_pid = $this->processes->read_pid();
 		return $file_pid && $file_pid !== $pid && $this->terminate( $file_pid, false, 5.0 );
 	}
-
-	/**
-	 * Stops the sidecar only if this plugin started it (the marker names its pid): a sidecar an admin runs
-	 * (as a service) in a directory they chose is left alone.
-	 *
-	 * @return bool Whether a process was signalled.
-	 */
-	public function stop_if_started_by_us(): bool {
-		$marker = $this->processes->read_marker();
-		if ( null === $marker ) {
-			return false;
-		}
-		$this->checked = false;
-		$mpid          = (int) $marker['pid'];
-		$health        = $this->client->health( 1 );
-		$hpid          = is_wp_error( $health ) ? 0 : (int) ( $health['pid'] ?? 0 );
-		if ( $hpid && $hpid !== $mpid ) {
-			return false; // Another sidecar answers now: not the one we started.
-		}
-		return $this->terminate( $mpid, $hpid === $mpid, 5.0 );
-	}
 }

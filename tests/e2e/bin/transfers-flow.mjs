@@ -48,10 +48,10 @@ function wp(code) {
   const last = out.trim().split('\n').pop();
   return JSON.parse(last);
 }
-// The option is removed when empty: the uninstall check must find no wps3_* option left.
-const setFilters = (filters) => wp(Object.keys(filters).length
-  ? `update_option('wps3_e2e_filters', json_decode(${JSON.stringify(JSON.stringify(filters))}, true)); echo '{}';`
-  : `delete_option('wps3_e2e_filters'); echo '{}';`);
+// Direct uploads are the integration page's switch (off by default); the flow turns it on through the
+// filter. The option is removed at the end: the uninstall check must find no wps3_* option left.
+const setFilters = (filters) => wp(`update_option('wps3_e2e_filters', json_decode(${JSON.stringify(JSON.stringify({ wps3_direct_uploads_enabled: true, ...filters }))}, true)); echo '{}';`);
+const clearFilters = () => wp(`delete_option('wps3_e2e_filters'); echo '{}';`);
 const counts = () => wp(`global $wpdb; $t = WPS3\\Transfers\\Schema::tables(); echo wp_json_encode(array('intents' => (int) $wpdb->get_var("SELECT COUNT(*) FROM {$t['intents']}"), 'files' => (int) $wpdb->get_var("SELECT COUNT(*) FROM {$t['files']}")));`);
 
 const storage = {
@@ -196,6 +196,9 @@ try {
   void neverIssued;
 
   // ------------------------------------------------------------------ 3 --
+  setFilters({ wps3_direct_uploads_enabled: false });
+  r = await a.rest('upload-url', { method: 'POST', body: { filename: 'a.pdf', mime_type: 'application/pdf', file_size: 10 } });
+  check(r.status === 403 && r.json?.code === 'wps3_uploads_disabled', 'with direct uploads turned off on the integration page, upload-url refuses (403)', r.text);
   setFilters({ wps3_upload_max_size: 64 * 1024 });
   const before = counts();
   r = await a.rest('upload-url', { method: 'POST', body: { filename: 'big.pdf', mime_type: 'application/pdf', file_size: 64 * 1024 + 1 } });
@@ -296,8 +299,11 @@ try {
     await a.page.reload();
     await a.page.waitForSelector('[data-wps3="list"] tbody tr');
     const resumedRequests = [];
+    const partsSent = new Set();
     a.page.on('request', (req) => {
       if (req.url().includes('/wps3/v1/upload-url')) resumedRequests.push(req.postDataJSON());
+      const part = req.method() === 'PUT' && req.url().startsWith(env.S3_ENDPOINT) && /[?&]partNumber=(\d+)/.exec(req.url());
+      if (part) partsSent.add(Number(part[1]));
     });
     progress.length = 0;
     await watch();
@@ -305,7 +311,8 @@ try {
     r = await uploadInPage(a.page, bigPath);
     check(r.kind === 'success', 'the reloaded page finishes the 300 MiB upload', r.text);
     check(resumedRequests[0]?.resume_upload_id === firstId && firstId, 'after the reload the same multipart upload is resumed', JSON.stringify(resumedRequests[0]));
-    check(progress.length > 0 && progress[0] >= 16 * MiB, 'the resumed upload starts from the parts already stored', String(progress[0]));
+    check(partsSent.size > 0 && partsSent.size < 19, 'the resumed upload sends only the parts not stored yet', `${partsSent.size} of 19 parts sent after the reload`);
+    check(progress.some((v) => v >= 16 * MiB) && progress.filter((v) => v > 0)[0] >= 16 * MiB, 'its progress starts from the bytes already stored', String(progress.filter((v) => v > 0)[0]));
     console.log(`      (resumed part took ${Math.round((Date.now() - t0) / 1000)} s)`);
     const bigFile = (await a.rest('files')).json.files.find((f) => f.filename === 'big-upload.pdf');
     check(bigFile?.size === 300 * MiB, 'the 300 MiB file is recorded with its size', JSON.stringify(bigFile));
@@ -336,7 +343,7 @@ try {
 } finally {
   await browser.close();
   fs.rmSync(profile, { recursive: true, force: true });
-  try { setFilters({}); } catch {}
+  try { clearFilters(); } catch {}
 }
 console.log(`transfers-flow: ${failures ? `${failures} check(s) failed` : 'all checks passed'}`);
 process.exitCode = failures ? 1 : 0;
