@@ -256,6 +256,18 @@ try {
   check('nothing typed is lost on a failed request', (await page.inputValue('#wps3-bucket')) === s3.bucket);
   await page.unroute('**/admin-ajax.php?action=rest-nonce');
 
+  // A stored secret that no longer decrypts (salts changed, envelope damaged): the promised words, no trace.
+  await openPage(page); // a fresh nonce after the tampering above
+  resetLimits();
+  const envelope = wp('echo get_option( "wps3_secret_envelope" );').trim();
+  wp(`update_option( "wps3_secret_envelope", ${JSON.stringify(envelope.slice(0, -6) + (envelope.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA'))} );`);
+  const broken = await call('/wps3/v1/settings/test', form);
+  check('undecryptable secret: 400 "Failed to sign request — re-enter both keys"', broken.status === 400 && broken.body?.message === 'Failed to sign request — re-enter both keys', JSON.stringify(broken));
+  await page.click('#wps3-test');
+  await page.waitForFunction(() => /Failed to sign request/.test(document.querySelector('.wps3-notice')?.textContent || ''));
+  check('the page shows "Failed to sign request — re-enter both keys"', (await noticeText(page)).includes('Failed to sign request — re-enter both keys'));
+  wp(`update_option( "wps3_secret_envelope", ${JSON.stringify(envelope)} );`);
+
   check('secret absent from every network response', !bodies.some((b) => b.includes(s3.secretAccessKey)), `${bodies.length} responses`);
 
   wp('delete_option( "wps3_direct_uploads" );');
