@@ -18,9 +18,10 @@ import { log } from './log.mjs';
 
 const MiB = 1024 * 1024;
 export const DEFAULTS = { multipartThreshold: 16 * MiB, partSize: 8 * MiB, concurrency: 4 };
-const MIN_PART = 5 * MiB; // S3's minimum for every part but the last
+// Input bounds of upload-file. Part buffers are held in memory, hence the
+// 512 MiB cap; S3's own limits (5 MiB parts, 10,000 parts) are the core's.
+const MIN_PART = 5 * MiB;
 const MAX_PART = 512 * MiB;
-const MAX_PARTS = 10_000;
 const MAX_SINGLE_PUT = 5 * 1024 * MiB;
 // Ceiling on part buffers held at once (concurrency is lowered to fit).
 const MAX_BUFFERED = 256 * MiB;
@@ -212,10 +213,8 @@ function faultyPart() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function putMultipart(o, fh, size, hashed) {
-  let partSize = o.partSize;
-  while (Math.ceil(size / partSize) > MAX_PARTS) partSize *= 2;
-  if (partSize > 5 * 1024 * MiB) throw bad('file is too large for S3 multipart (over 10,000 parts of 5 GiB)');
-  const count = Math.max(1, Math.ceil(size / partSize));
+  // The core lays out the parts (raised from partSize when 10,000 would not hold the file).
+  const { partSize, partCount: count } = callCore('transferPartLayout', { size, partSize: o.partSize });
   const concurrency = Math.max(1, Math.min(o.concurrency, count, Math.floor(MAX_BUFFERED / partSize)));
   const common = { storage: o.storage, credentials: o.credentials };
 

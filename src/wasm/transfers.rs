@@ -336,15 +336,20 @@ pub fn transfer_completion_parts(req: JsValue) -> Result<JsValue, JsValue> {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct LayoutInput {
     size: f64,
+    #[serde(default)]
+    part_size: Option<f64>,
 }
 
-/// The part layout of a multipart upload of `size` bytes: `{ partSize, partCount }`.
+/// The part layout of a multipart upload of `size` bytes: `{ partSize, partCount }`,
+/// with parts of `partSize` (default 16 MiB) raised when 10,000 would not hold the file.
 #[wasm_bindgen(js_name = transferPartLayout)]
 pub fn transfer_part_layout(req: JsValue) -> Result<JsValue, JsValue> {
     let req: LayoutInput = input(req, "transferPartLayout")?;
-    let plan = PartPlan::new(whole(req.size, "size")?, None)?;
+    let preferred = req.part_size.map(|p| whole(p, "partSize")).transpose()?;
+    let plan = PartPlan::new(whole(req.size, "size")?, preferred)?;
     output(&json!({ "partSize": plan.part_size, "partCount": plan.part_count }))
 }
 

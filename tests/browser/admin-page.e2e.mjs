@@ -256,6 +256,18 @@ try {
   check('nothing typed is lost on a failed request', (await page.inputValue('#wps3-bucket')) === s3.bucket);
   await page.unroute('**/admin-ajax.php?action=rest-nonce');
 
+  // A stored secret that no longer decrypts (salts changed, envelope damaged): the promised words, no trace.
+  await openPage(page); // a fresh nonce after the tampering above
+  resetLimits();
+  const envelope = wp('echo get_option( "wps3_secret_envelope" );').trim();
+  wp(`update_option( "wps3_secret_envelope", ${JSON.stringify(envelope.slice(0, -6) + (envelope.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA'))} );`);
+  const broken = await call('/wps3/v1/settings/test', form);
+  check('undecryptable secret: 400 "Failed to sign request — re-enter both keys"', broken.status === 400 && broken.body?.message === 'Failed to sign request — re-enter both keys', JSON.stringify(broken));
+  await page.click('#wps3-test');
+  await page.waitForFunction(() => /Failed to sign request/.test(document.querySelector('.wps3-notice')?.textContent || ''));
+  check('the page shows "Failed to sign request — re-enter both keys"', (await noticeText(page)).includes('Failed to sign request — re-enter both keys'));
+  wp(`update_option( "wps3_secret_envelope", ${JSON.stringify(envelope)} );`);
+
   check('secret absent from every network response', !bodies.some((b) => b.includes(s3.secretAccessKey)), `${bodies.length} responses`);
 
   wp('delete_option( "wps3_direct_uploads" );');
@@ -277,6 +289,28 @@ try {
     anonStatus.push((await anon.request.fetch(`${env.SITE_URL}/wp-json/wps3/v1${p}`, { method: m, data: m === 'POST' ? { settings: {} } : undefined })).status());
   }
   check('logged out: 401 on all three routes', anonStatus.every((s) => s === 401), JSON.stringify(anonStatus));
+
+  // Provider-dependent fields: regions from the core's schema, endpoint only for custom, account id only for R2.
+  await openPage(page);
+  const visible = (name) => page.isVisible(`tr.wps3-row-${name}`);
+  await page.selectOption('#wps3-provider', 'amazon_s3');
+  await page.waitForFunction(() => document.getElementById('wps3-region').tagName === 'SELECT');
+  await page.waitForTimeout(300); // the form re-checks 120 ms after the last change
+  const aws = await page.$$eval('#wps3-region option', (os) => os.map((o) => [o.value, o.textContent]));
+  check('AWS: region is a select with the commercial regions, opt-in ones marked', aws.length >= 30 && aws.some(([v, t]) => v === 'af-south-1' && t.includes('(opt-in)')) && aws.some(([v, t]) => v === 'eu-west-1' && !t.includes('opt-in')), `${aws.length} regions`);
+  check('AWS: no endpoint or account id field', !(await visible('endpoint')) && !(await visible('accountId')));
+  check('AWS: the URL shape is virtual-hosted on amazonaws.com', /^https:\/\/wps3-test\.s3\.([a-z0-9-]+\.)?amazonaws\.com\//.test(await page.textContent('#wps3-url-preview')), await page.textContent('#wps3-url-preview'));
+  await shot(page, '11-provider-aws');
+  await page.selectOption('#wps3-provider', 'cloudflare_r2');
+  await page.waitForTimeout(300);
+  const r2 = await page.$$eval('#wps3-region option', (os) => os.map((o) => o.value));
+  check('R2: region auto, account id shown, no endpoint', r2.includes('auto') && (await visible('accountId')) && !(await visible('endpoint')), JSON.stringify(r2));
+  await page.selectOption('#wps3-provider', 'wasabi');
+  await page.waitForTimeout(300);
+  check('Wasabi: its own region list', (await page.$$eval('#wps3-region option', (os) => os.length)) > 3 && !(await visible('accountId')));
+  await page.selectOption('#wps3-provider', 'custom');
+  await page.waitForTimeout(300);
+  check('custom: endpoint shown, no account id', (await visible('endpoint')) && !(await visible('accountId')));
 
   // Without its script the page says so instead of showing a dead form.
   const bare = await context.newPage();

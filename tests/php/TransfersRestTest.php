@@ -28,6 +28,7 @@ class TransfersRestTest extends WPS3_E2E_TestCase {
 	 */
 	protected function setUp(): void {
 		parent::setUp();
+		add_filter( 'wps3_direct_uploads_enabled', '__return_true' );
 		if ( ! self::$member ) {
 			self::$member = (int) wp_insert_user(
 				array(
@@ -45,6 +46,7 @@ class TransfersRestTest extends WPS3_E2E_TestCase {
 	 * Removes the test's filters.
 	 */
 	protected function tearDown(): void {
+		remove_filter( 'wps3_direct_uploads_enabled', '__return_true' );
 		foreach ( array( 'wps3_transfers_capability', 'wps3_transfers_rate_limit', 'wps3_upload_max_size' ) as $hook ) {
 			remove_all_filters( $hook );
 		}

@@ -31,6 +31,7 @@ class TransfersStorageTest extends WPS3_E2E_TestCase {
 	 */
 	protected function setUp(): void {
 		parent::setUp();
+		add_filter( 'wps3_direct_uploads_enabled', '__return_true' );
 		if ( ! self::$user ) {
 			self::$user = (int) wp_insert_user(
 				array(
@@ -46,6 +47,7 @@ class TransfersStorageTest extends WPS3_E2E_TestCase {
 	 * Removes the test's filters.
 	 */
 	protected function tearDown(): void {
+		remove_filter( 'wps3_direct_uploads_enabled', '__return_true' );
 		remove_all_filters( 'wps3_intent_grace' );
 		parent::tearDown();
 	}

@@ -29,6 +29,7 @@ const STATUS = () => ({
 });
 
 function detail(row) {
+  if (row.status === 'skip' || row.status === 'pending') return '';
   const d = row.data || {};
   switch (row.id) {
     case 'region':

@@ -35,6 +35,16 @@ final class Config {
 	}
 
 	/**
+	 * Whether browsers may upload here: the integration page's "direct uploads" setting (it also sets up the
+	 * CORS rule and the uploads IAM statement), filter `wps3_direct_uploads_enabled`.
+	 *
+	 * @return bool
+	 */
+	public static function uploads_enabled(): bool {
+		return \WPS3\Rest\SettingsController::direct_uploads_enabled();
+	}
+
+	/**
 	 * MIME types accepted for upload.
 	 *
 	 * @return string[]

@@ -68,6 +68,8 @@ final class DemoSeed {
 		if ( is_wp_error( $put ) ) {
 			return $put;
 		}
+		// The demo storage allows every origin (CORS), so browsers may upload straight away.
+		update_option( \WPS3\Rest\SettingsController::DIRECT_UPLOADS_OPTION, '1', false );
 		$ref   = 's3://' . Storage::bucket() . '/' . self::SAMPLE_KEY;
 		$pages = array(
 			'files'    => self::page( 'My files', "<!-- wp:wps3/my-files /-->\n" ),

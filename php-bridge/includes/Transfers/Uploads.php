@@ -31,6 +31,9 @@ final class Uploads {
 	 * @return array|\WP_Error
 	 */
 	public static function begin( int $user_id, string $filename, string $mime_type, int $size, string $resume = '' ) {
+		if ( ! Config::uploads_enabled() ) {
+			return new \WP_Error( 'wps3_uploads_disabled', __( 'Uploads are turned off on this site. An administrator can turn on direct uploads in Settings → S3 Backups.', 'wps3' ), array( 'status' => 403 ) );
+		}
 		if ( '' !== $resume ) {
 			return self::resume( $user_id, $resume, $filename, $size );
 		}

@@ -48,10 +48,10 @@ function wp(code) {
   const last = out.trim().split('\n').pop();
   return JSON.parse(last);
 }
-// The option is removed when empty: the uninstall check must find no wps3_* option left.
-const setFilters = (filters) => wp(Object.keys(filters).length
-  ? `update_option('wps3_e2e_filters', json_decode(${JSON.stringify(JSON.stringify(filters))}, true)); echo '{}';`
-  : `delete_option('wps3_e2e_filters'); echo '{}';`);
+// Direct uploads are the integration page's switch (off by default); the flow turns it on through the
+// filter. The option is removed at the end: the uninstall check must find no wps3_* option left.
+const setFilters = (filters) => wp(`update_option('wps3_e2e_filters', json_decode(${JSON.stringify(JSON.stringify({ wps3_direct_uploads_enabled: true, ...filters }))}, true)); echo '{}';`);
+const clearFilters = () => wp(`delete_option('wps3_e2e_filters'); echo '{}';`);
 const counts = () => wp(`global $wpdb; $t = WPS3\\Transfers\\Schema::tables(); echo wp_json_encode(array('intents' => (int) $wpdb->get_var("SELECT COUNT(*) FROM {$t['intents']}"), 'files' => (int) $wpdb->get_var("SELECT COUNT(*) FROM {$t['files']}")));`);
 
 const storage = {
@@ -178,6 +178,12 @@ try {
   const redirect = await a.context.request.get(`${env.SITE_URL}/wp-json/wps3/v1/download-url?file_id=${pdfId}&redirect=1`, { headers: { 'X-WP-Nonce': a.nonce }, maxRedirects: 0 });
   check(redirect.status() === 302 && redirect.headers().location?.startsWith(env.S3_ENDPOINT) && redirect.headers()['cache-control'] === 'no-store' && redirect.headers()['referrer-policy'] === 'no-referrer', 'redirect=1 answers 302 to storage with no-store and no-referrer', `${redirect.status()} ${JSON.stringify(redirect.headers())}`);
 
+  // The wp_rest nonce is required next to the login cookie.
+  const noNonce = await a.context.request.get(`${env.SITE_URL}/wp-json/wps3/v1/files`);
+  check(noNonce.status() === 401, 'the login cookie without the wp_rest nonce is not enough (401)', `${noNonce.status()} ${await noNonce.text()}`);
+  const badNonce = await a.context.request.post(`${env.SITE_URL}/wp-json/wps3/v1/upload-url`, { headers: { 'X-WP-Nonce': 'deadbeef00' }, data: { filename: 'a.pdf', mime_type: 'application/pdf', file_size: 10 } });
+  check(badNonce.status() === 403 && (await badNonce.json()).code === 'rest_cookie_invalid_nonce', 'a wrong wp_rest nonce is refused (403)', String(badNonce.status()));
+
   // ------------------------------------------------------------------ 2 --
   const b = await login(members.b);
   const aKey = issued[0].key;
@@ -196,6 +202,9 @@ try {
   void neverIssued;
 
   // ------------------------------------------------------------------ 3 --
+  setFilters({ wps3_direct_uploads_enabled: false });
+  r = await a.rest('upload-url', { method: 'POST', body: { filename: 'a.pdf', mime_type: 'application/pdf', file_size: 10 } });
+  check(r.status === 403 && r.json?.code === 'wps3_uploads_disabled', 'with direct uploads turned off on the integration page, upload-url refuses (403)', r.text);
   setFilters({ wps3_upload_max_size: 64 * 1024 });
   const before = counts();
   r = await a.rest('upload-url', { method: 'POST', body: { filename: 'big.pdf', mime_type: 'application/pdf', file_size: 64 * 1024 + 1 } });
@@ -340,7 +349,7 @@ try {
 } finally {
   await browser.close();
   fs.rmSync(profile, { recursive: true, force: true });
-  try { setFilters({}); } catch {}
+  try { clearFilters(); } catch {}
 }
 console.log(`transfers-flow: ${failures ? `${failures} check(s) failed` : 'all checks passed'}`);
 process.exitCode = failures ? 1 : 0;
