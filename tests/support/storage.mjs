@@ -366,7 +366,12 @@ root_domain = ".s3.garage.localhost"
       async () => (await g('node', 'id', '-q')).stdout.trim().split('@')[0],
       common,
     );
-    await g('layout', 'assign', '-z', 'dc1', '-c', '1G', nodeId);
+    // `node id` reads the key file and can answer before the RPC port listens, so the first
+    // layout call may be refused: retry it until the server takes it.
+    await waitFor('garage layout assign', async () => {
+      await g('layout', 'assign', '-z', 'dc1', '-c', '1G', nodeId);
+      return true;
+    }, common);
     await g('layout', 'apply', '--version', '1');
     const keyName = 'wps3-test';
     const accessKeyId = `GK${randHex(12)}`;
