@@ -23,14 +23,6 @@ const withNow = (a) => {
   const c = isObject(a.storage) ? clockFor(a.storage) : clock;
   return { ...a, now: c.nowSeconds() };
 };
-// Ops that create an object get the core's strict key check (no control
-// characters, no '.'/'..' segments); signing alone accepts any key S3 can
-// hold, so existing objects stay reachable.
-const writesKey = (a) => {
-  if (typeof a.key === 'string') callCore('validateKey', a.key);
-  return a;
-};
-const writes = (a) => /^(PUT|POST)$/i.test(String(a.method ?? '')) && a.key !== null && a.key !== undefined;
 const withCreds = (a) => ({ ...a, credentials: resolveCredentials(a.credentials) });
 const str = (v, name) => {
   if (typeof v !== 'string') throw bad(`${name} must be a string`);
@@ -50,9 +42,9 @@ export function createProtocol(state) {
 
   const OPS = {
     health: () => health(),
-    sign: (a) => callCore('signRequest', withNow(withCreds(writes(a) ? writesKey(a) : a))),
-    presign: (a) => callCore('presignUrl', withNow(withCreds(writes(a) ? writesKey(a) : a))),
-    'post-policy': (a) => callCore('presignPost', withNow(withCreds(writesKey(a)))),
+    sign: (a) => callCore('signRequest', withNow(withCreds(a))),
+    presign: (a) => callCore('presignUrl', withNow(withCreds(a))),
+    'post-policy': (a) => callCore('presignPost', withNow(withCreds(a))),
     'render-key': (a) => ({ key: callCore('renderKey', withNow(a)) }),
     'content-disposition': (a) => {
       const filename = str(a.filename, 'filename');

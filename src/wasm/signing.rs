@@ -1,6 +1,10 @@
 //! Bindings that sign with the secret (feature `node`, the sidecar only: a
 //! browser never holds it): `signRequest`, `presignUrl`, `presignPost`,
 //! `objectUrl`, and `Bucket`, which keeps one bucket and key pair inside wasm.
+//!
+//! Writes (`PUT`, `POST`, every upload form) get the strict check for keys we
+//! create ([`validate_key_for`]) here, so no caller chooses which ops get it;
+//! the signers underneath accept any key S3 can hold, as the SDKs do.
 
 use super::convert::{
     expires, input, output, sign_stateless, string_arg, CredentialsInput, NowInput, Signs,
@@ -9,7 +13,8 @@ use super::convert::{
 use crate::s3::endpoint::ResolvedEndpoint;
 use crate::s3::post_policy::{presign_post, PostPolicyRequest};
 use crate::s3::presign::{presign_url, PresignRequest, ResponseOverrides};
-use crate::s3::request::{sign_request, PayloadHash, S3Request};
+use crate::s3::request::{sign_request, validate_key_for, PayloadHash, S3Request};
+use crate::s3::validate::validate_key;
 use crate::sigv4::{Credentials, SigningKeyCache};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -80,6 +85,12 @@ struct PostInput {
     fields: Vec<(String, String)>,
     #[serde(default)]
     conditions: Vec<serde_json::Value>,
+    /// Conformance builds only (pkg/node-test): skip the strict check for
+    /// writes, so the SDK cases with keys this product never creates still
+    /// run; production builds ignore the field.
+    #[cfg_attr(feature = "conformance", serde(default))]
+    #[cfg_attr(not(feature = "conformance"), serde(skip))]
+    any_key: bool,
 }
 
 #[derive(Serialize)]
@@ -96,6 +107,10 @@ pub fn presign_post_js(
     #[wasm_bindgen(unchecked_param_type = "PresignPostInput")] req: JsValue,
 ) -> Result<JsValue, JsValue> {
     let req: PostInput = input(req, "presignPost")?;
+    if !req.any_key {
+        // A form always creates its object.
+        validate_key(&req.key)?;
+    }
     let endpoint = req.storage.resolve()?;
     let credentials = req.credentials.credentials();
     let post = PostPolicyRequest {
@@ -132,6 +147,12 @@ struct PresignFields {
     response_content_type: Option<String>,
     #[serde(default)]
     response_cache_control: Option<String>,
+    /// Conformance builds only (pkg/node-test): skip the strict check for
+    /// writes, so the SDK cases with keys this product never creates still
+    /// run; production builds ignore the field.
+    #[cfg_attr(feature = "conformance", serde(default))]
+    #[cfg_attr(not(feature = "conformance"), serde(skip))]
+    any_key: bool,
 }
 
 impl Signs for PresignFields {
@@ -141,6 +162,9 @@ impl Signs for PresignFields {
         credentials: &Credentials,
         keys: &mut SigningKeyCache,
     ) -> Result<JsValue, JsValue> {
+        if !self.any_key {
+            validate_key_for(&self.method, &self.key)?;
+        }
         let presign = PresignRequest {
             method: &self.method,
             key: &self.key,
@@ -175,6 +199,12 @@ struct SignFields {
     #[serde(default)]
     headers: Vec<(String, String)>,
     payload_hash: String,
+    /// Conformance builds only (pkg/node-test): skip the strict check for
+    /// writes, so the SDK cases with keys this product never creates still
+    /// run; production builds ignore the field.
+    #[cfg_attr(feature = "conformance", serde(default))]
+    #[cfg_attr(not(feature = "conformance"), serde(skip))]
+    any_key: bool,
 }
 
 impl Signs for SignFields {
@@ -184,6 +214,9 @@ impl Signs for SignFields {
         credentials: &Credentials,
         keys: &mut SigningKeyCache,
     ) -> Result<JsValue, JsValue> {
+        if let Some(key) = self.key.as_deref().filter(|_| !self.any_key) {
+            validate_key_for(&self.method, key)?;
+        }
         let s3 = S3Request {
             method: &self.method,
             key: self.key.as_deref(),
