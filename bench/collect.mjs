@@ -17,8 +17,8 @@ const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const ONLY = onlyArg ? new Set(onlyArg.slice(7).split(',')) : null;
 const want = (part) => !ONLY || ONLY.has(part);
 const P = QUICK
-  ? { nodeTime: 100, nodeRounds: 3, rustTime: 100, rustRounds: 3, pySingle: 100, pyRounds: 3, phpSingle: 300, phpLoop: 1000, phpLoopRounds: 1, phpBatch: 8, phpFresh: 6, cold: 5, loadSeconds: 5 }
-  : { nodeTime: 300, nodeRounds: 7, rustTime: 300, rustRounds: 7, pySingle: 300, pyRounds: 5, phpSingle: 2000, phpLoop: 10000, phpLoopRounds: 2, phpBatch: 30, phpFresh: 30, cold: 15, loadSeconds: 30 };
+  ? { nodeTime: 100, nodeRounds: 3, rustTime: 100, rustRounds: 3, pySingle: 100, pyRounds: 3, phpSingle: 300, phpLoop: 1000, phpBatch: 8, phpFresh: 6, cold: 5, loadSeconds: 5 }
+  : { nodeTime: 300, nodeRounds: 7, rustTime: 300, rustRounds: 7, pySingle: 300, pyRounds: 5, phpSingle: 2000, phpLoop: 10000, phpBatch: 30, phpFresh: 30, cold: 15, loadSeconds: 30 };
 
 const t0 = Date.now();
 const log = (...a) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${a.join(' ')}\n`);
@@ -94,20 +94,14 @@ if (want('php')) {
         { suite: 'php', system: 'ours (Client::call presign)', operation: 'A single call, warm process', p50Us: single.presign.p50Us, p99Us: single.presign.p99Us, opsPerSec: 1e6 / single.presign.p50Us, phpPeakMiB: single.phpPeakMiB, version: oursV },
         { suite: 'php', system: 'ours (Client::call health, no-op)', operation: 'no-op round trip, same socket', p50Us: single.noop.p50Us, p99Us: single.noop.p99Us, opsPerSec: 1e6 / single.noop.p50Us, version: oursV },
       );
-      const loops = { ours: [], theirs: [] };
-      for (let r = 0; r < P.phpLoopRounds; r++) {
-        for (const who of r % 2 ? ['theirs', 'ours'] : ['ours', 'theirs']) {
-          log(`php: ${P.phpLoop} presigns in one process (${who}), round ${r + 1}/${P.phpLoopRounds}`);
-          loops[who].push(php(dir, ['loop', who, String(P.phpLoop)]));
-        }
-      }
+      log(`php: ${P.phpLoop} presigns each in one process, ours and theirs in alternating blocks of 500`);
+      const loop = php(dir, ['loop', String(P.phpLoop)]);
       for (const who of ['ours', 'theirs']) {
-        const runs = loops[who];
+        const x = loop[who];
         records.push({
           suite: 'php', system: who === 'ours' ? 'ours (Client::call presign)' : 'php-async-aws-core SignerV4',
-          operation: `A x${P.phpLoop} in one process`, seconds: median(runs.map((x) => x.seconds)), opsPerSec: median(runs.map((x) => x.opsPerSec)),
-          p50Us: median(runs.map((x) => x.p50Us)), p99Us: median(runs.map((x) => x.p99Us)), phpPeakMiB: Math.max(...runs.map((x) => x.phpPeakMiB)),
-          memGrowthKiB: median(runs.map((x) => x.memGrowthKiB)), version: who === 'ours' ? oursV : theirsV,
+          operation: `A x${P.phpLoop} in one process`, seconds: x.seconds, opsPerSec: x.opsPerSec, p50Us: x.p50Us, p99Us: x.p99Us,
+          phpPeakMiB: loop.phpPeakMiB, version: who === 'ours' ? oursV : theirsV,
         });
       }
       log(`php: page of 100, one batch vs 100 in process, ${P.phpBatch} rounds alternated`);
@@ -135,8 +129,19 @@ if (want('php')) {
 if (want('upload')) {
   const script = path.join(BENCH, 'upload.mjs');
   if (fs.existsSync(script)) {
-    const out = part('upload', process.execPath, [script, '--json', ...(QUICK ? ['--quick'] : [])]);
-    if (out) extra.upload = out;
+    // perf-upload's script: 1 GiB over http and https, interleaved with curl, plus the PHP memory
+    // check through a throwaway WordPress; --quick: 64 MiB, no PHP.
+    const out = part('upload', process.execPath, [script, '--json', ...(QUICK ? ['--size', '64', '--no-php'] : [])]);
+    if (out) {
+      extra.upload = { php: out.php ?? null, sizeMiB: out.sizeMiB ?? null };
+      for (const r of records) {
+        if (r.suite || !r.transport) continue;
+        Object.assign(r, {
+          suite: 'upload', operation: `upload ${out.sizeMiB ?? (QUICK ? 64 : 1024)} MiB over ${r.transport}${r.payload ? ` (${r.payload})` : ''}`,
+          opsPerSec: undefined, peakRssMiB: r.peakRssMB,
+        });
+      }
+    }
   } else missing.push({ part: 'upload', reason: 'bench/upload.mjs (perf-upload) is not on this branch yet' });
 }
 
@@ -223,7 +228,8 @@ for (const r of records) {
   const o = oursOf(r);
   const ratio = o && o !== r && o.opsPerSec && r.opsPerSec ? `${(o.opsPerSec / r.opsPerSec).toFixed(2)}x`
     : o && o !== r && o.p50Ms && r.p50Ms ? `${(r.p50Ms / o.p50Ms).toFixed(2)}x` : '';
-  const p50 = r.p50Ms != null ? `${fmt(r.p50Ms)} ms` : r.p50Us != null ? `${fmt(r.p50Us)} µs` : r.bytes != null ? `${fmt(r.bytes)} B` : '';
+  const p50 = r.p50Ms != null ? `${fmt(r.p50Ms)} ms` : r.p50Us != null ? `${fmt(r.p50Us)} µs` : r.bytes != null ? `${fmt(r.bytes)} B`
+    : r.mbPerSec != null ? `${fmt(r.mbPerSec)} MB/s, ${fmt(r.seconds)} s, RSS ${fmt(r.peakRssMB)} MB` : '';
   const p99 = r.p99Ms != null ? `${fmt(r.p99Ms)} ms` : r.p99Us != null ? `${fmt(r.p99Us)} µs` : '';
   lines.push(`| ${r.suite} | ${r.operation} | ${r.system} | ${r.opsPerSec != null ? fmt(r.opsPerSec) : ''} | ${p50} | ${p99} | ${ratio} |`);
 }
