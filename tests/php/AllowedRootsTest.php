@@ -103,6 +103,9 @@ class AllowedRootsTest extends WPS3_E2E_TestCase {
 		$this->assertSame( 404, $status, 'nothing in the bucket' );
 	}
 
+	/**
+	 * The site's wp-config.php fails permanently (one attempt, no retry) with a translated cause on the admin page.
+	 */
 	public function test_wp_config_is_never_uploaded() {
 		$failed = 0;
 		$retry  = 0;
@@ -124,6 +127,9 @@ class AllowedRootsTest extends WPS3_E2E_TestCase {
 		$this->assertStringContainsString( esc_html( $advice['cause'] ), $html );
 	}
 
+	/**
+	 * Files under uploads upload; a host folder only once the host declares it.
+	 */
 	public function test_files_under_uploads_upload_and_host_roots_can_be_added() {
 		list( $job, $id ) = $this->back_up( $this->upload_pdf( 'in-uploads.pdf' ), 'In Uploads' );
 		$this->assertSame( 'done', $job['status'], (string) $job['last_error_cause'] );
@@ -142,17 +148,20 @@ class AllowedRootsTest extends WPS3_E2E_TestCase {
 		$this->assertSame( 'done', $job['status'], (string) $job['last_error_cause'] );
 	}
 
+	/**
+	 * A symlinked file, a symlinked folder and a `..` path out of uploads are refused.
+	 */
 	public function test_symlinks_and_dot_dot_out_of_uploads_are_refused() {
 		$inside = $this->upload_pdf( 'anchor.pdf' );
 		$link   = dirname( $inside ) . '/config.pdf';
 		symlink( ABSPATH . 'wp-config.php', $link );
-		$this->made[] = $link;
+		$this->made[]     = $link;
 		list( $job, $id ) = $this->back_up( $link, 'Linked File' );
 		$this->assert_refused( $job, $id, 'Linked File' );
 
 		$dir_link = dirname( $inside ) . '/site';
 		symlink( rtrim( ABSPATH, '/' ), $dir_link );
-		$this->made[] = $dir_link;
+		$this->made[]     = $dir_link;
 		list( $job, $id ) = $this->back_up( $dir_link . '/wp-config.php', 'Linked Folder' );
 		$this->assert_refused( $job, $id, 'Linked Folder' );
 
@@ -161,18 +170,22 @@ class AllowedRootsTest extends WPS3_E2E_TestCase {
 		$this->assert_refused( $job, $id, 'Dot Dot' );
 	}
 
+	/**
+	 * Transfers\\Storage::call() passes the roots too.
+	 */
 	public function test_transfers_storage_reads_files_under_the_same_rule() {
+		$key = 'roots-test/' . self::new_document_id() . '/config.php';
 		$put = \WPS3\Transfers\Storage::call(
 			'upload-file',
 			array(
-				'key'         => 'roots-test/config.php',
+				'key'         => $key,
 				'path'        => ABSPATH . 'wp-config.php',
 				'contentType' => 'text/plain',
 			)
 		);
 		$this->assertInstanceOf( WP_Error::class, $put );
 		$this->assertSame( 'FileOutsideAllowedRoots', \WPS3\Errors::field( $put, 'code' ) );
-		$this->assertSame( 404, $this->get_object( 'roots-test/config.php' )[0] );
+		$this->assertSame( 404, $this->get_object( $key )[0] );
 		$ok = \WPS3\Transfers\Storage::call(
 			'upload-file',
 			array(
@@ -184,6 +197,9 @@ class AllowedRootsTest extends WPS3_E2E_TestCase {
 		$this->assertIsArray( $ok, is_wp_error( $ok ) ? $ok->get_error_message() : '' );
 	}
 
+	/**
+	 * A filter that returns no array falls back to the uploads folder.
+	 */
 	public function test_a_filter_returning_garbage_keeps_the_default() {
 		add_filter( 'wps3_allowed_roots', '__return_false', 102 );
 		add_filter( 'doing_it_wrong_trigger_error', '__return_false' ); // Errors::filter_misuse() reports it.

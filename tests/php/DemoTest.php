@@ -52,7 +52,7 @@ class DemoTest extends WPS3_E2E_TestCase {
 			);
 		}
 
-		$sample = \WPS3\Demo\Documents::create( 'Sample Contract' );
+		$sample            = \WPS3\Demo\Documents::create( 'Sample Contract' );
 		$this->tmp_files[] = (string) $sample['path'];
 		$this->assertNotNull( \WPS3\Demo\Documents::complete( (string) $sample['id'] ) );
 
@@ -146,7 +146,7 @@ class DemoTest extends WPS3_E2E_TestCase {
 					"handler"  => $died,
 				)
 			);';
-		$env = array( 'WPS3_ADMIN' => self::env( 'ADMIN_USER' ) );
+		$env  = array( 'WPS3_ADMIN' => self::env( 'ADMIN_USER' ) );
 		foreach ( array(
 			'off'    => array( array( 'WPS3_DEMO' => false ), false ),
 			'string' => array( array( 'WPS3_DEMO' => 'false' ), false ),
