@@ -71,6 +71,13 @@ pub fn validate_expires(expires_in: u64) -> Result<()> {
     }
 }
 
+/// What every presign checks first: method, key and expiry.
+fn validate_target(method: &str, key: &str, expires_in: u64) -> Result<()> {
+    validate_method(method, &["GET", "PUT", "HEAD", "DELETE"])?;
+    validate_signable_key(key)?;
+    validate_expires(expires_in)
+}
+
 /// Checksums are computed from the body at send time; presigning one pins a
 /// value (or a promise of a trailer) the uploader cannot keep, and S3 then
 /// refuses every upload.
@@ -105,9 +112,7 @@ pub fn presign_url(
     req: &PresignRequest<'_>,
     cache: &mut SigningKeyCache,
 ) -> Result<PresignedUrl> {
-    validate_method(req.method, &["GET", "PUT", "HEAD", "DELETE"])?;
-    validate_signable_key(req.key)?;
-    validate_expires(req.expires_in)?;
+    validate_target(req.method, req.key, req.expires_in)?;
     validate_headers(req.headers)?;
     if let Some((name, _)) = req.headers.iter().find(|(n, _)| is_checksum_name(n)) {
         return Err(invalid(
@@ -218,9 +223,7 @@ pub fn presign_simple(
     req: &SimplePresign<'_>,
     day: &mut DayKey,
 ) -> Result<SimplePresigned> {
-    validate_method(req.method, &["GET", "PUT", "HEAD", "DELETE"])?;
-    validate_signable_key(req.key)?;
-    validate_expires(req.expires_in)?;
+    validate_target(req.method, req.key, req.expires_in)?;
     // presign_url's wire order: disposition, type, cache control.
     let overrides = [
         ("response-content-disposition", req.content_disposition),
