@@ -18,7 +18,8 @@
 //
 // Environment: E2E_DIR (harness), FAULTS_DOCS (small documents, default 40), FAULTS_QUICK=1 (short run:
 // 12 documents, shorter outages; the lease takeover after a killed PHP request still waits for the lease).
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -64,18 +65,36 @@ async function listAll(prefix) {
 }
 
 // ---------------------------------------------------------------- database and PHP
-function sql(query) {
-  const out = execFileSync('mariadb', ['--no-defaults', `--socket=${env.DB_SOCKET}`, '-uroot', '-N', '-B', '-e', query, 'wordpress'], { encoding: 'utf8' });
-  return out.split('\n').filter(Boolean).map((l) => l.split('\t'));
-}
-const dbUp = () => {
+// Asynchronous, so the node loops keep running while a query waits; a slow one is reported with what
+// the server was doing then.
+const execFileP = promisify(execFile);
+async function sql(query, { timeoutMs = 30_000 } = {}) {
+  const args = ['--no-defaults', `--socket=${env.DB_SOCKET}`, '-uroot', '-N', '-B', '-e', query, 'wordpress'];
+  const t = Date.now();
+  const slow = setTimeout(async () => {
+    try {
+      const { stdout } = await execFileP('mariadb', [...args.slice(0, -3), '-e', 'SHOW FULL PROCESSLIST'], { timeout: 5000 });
+      log(`slow query (${query.slice(0, 60)}...), server processes:\n${stdout}`);
+    } catch {
+      /* the server is down */
+    }
+  }, 5000);
   try {
-    execFileSync('mariadb-admin', ['--no-defaults', `--socket=${env.DB_SOCKET}`, 'ping'], { stdio: 'ignore' });
+    const { stdout } = await execFileP('mariadb', args, { encoding: 'utf8', timeout: timeoutMs });
+    return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+  } finally {
+    clearTimeout(slow);
+    if (Date.now() - t > 5000) log(`query took ${Date.now() - t} ms: ${query.slice(0, 80)}`);
+  }
+}
+async function dbUp() {
+  try {
+    await execFileP('mariadb-admin', ['--no-defaults', `--socket=${env.DB_SOCKET}`, 'ping'], { timeout: 5000 });
     return true;
   } catch {
     return false;
   }
-};
+}
 
 function wpPhp(args, { defines = {}, extraEnv = {} } = {}) {
   return spawn('php', [path.join(ROOT, 'tests/e2e/bin/wp.php'), ...args], {
@@ -185,10 +204,10 @@ const alive = (pid) => {
 };
 
 // ---------------------------------------------------------------- progress
-function jobCounts() {
+async function jobCounts() {
   const out = { pending: 0, running: 0, done: 0, failed: 0 };
   try {
-    for (const [status, n] of sql('SELECT status, COUNT(*) FROM wp_wps3_jobs GROUP BY status')) out[status] = Number(n);
+    for (const [status, n] of await sql('SELECT status, COUNT(*) FROM wp_wps3_jobs GROUP BY status')) out[status] = Number(n);
   } catch {
     return null; // MariaDB restarting
   }
@@ -199,7 +218,7 @@ async function waitDone(ids, seconds) {
   const list = ids.map((id) => `'${id}'`).join(',');
   while (Date.now() < end) {
     try {
-      const [[n]] = sql(`SELECT COUNT(*) FROM wp_wps3_jobs WHERE status = 'done' AND document_id IN (${list})`);
+      const [[n]] = await sql(`SELECT COUNT(*) FROM wp_wps3_jobs WHERE status = 'done' AND document_id IN (${list})`);
       if (Number(n) === ids.length) return true;
     } catch {
       /* MariaDB restarting */
@@ -311,18 +330,20 @@ await phase('PHP request killed (time limit)', async () => {
   const w = wave(2);
   await enqueue(w);
   proxy.delay(1, 3000);
-  const worker = wpPhp(['run-queue']);
+  // DISABLE_WP_CRON: its page load must not spawn a WP-Cron run on node A, which would race it for the job.
+  const worker = wpPhp(['run-queue'], { defines: { DISABLE_WP_CRON: true } });
   const result = done(worker);
   await Promise.race([onNext('put', () => sleep(500)), sleep(30_000)]);
   proxy.onRequest = null;
   if (worker.exitCode === null) {
-    const leased = sql("SELECT document_id, locked_until - UNIX_TIMESTAMP() FROM wp_wps3_jobs WHERE status = 'running'");
+    const leased = await sql("SELECT document_id, locked_until - UNIX_TIMESTAMP() FROM wp_wps3_jobs WHERE status = 'running'");
     worker.kill('SIGTERM');
     injected('PHP request killed mid-upload (SIGTERM)');
     log(`killed the queue worker holding ${leased.map(([id, s]) => `${id} (lease ${s} s left)`).join(', ') || 'no lease'}`);
   }
   const r = await result;
-  log(`killed worker: exit ${r.code} signal ${r.signal}`);
+  await sleep(1000);
+  log(`killed worker: exit ${r.code} signal ${r.signal}; running jobs 1 s later: ${JSON.stringify(await sql("SELECT document_id, locked_until - UNIX_TIMESTAMP(), attempts FROM wp_wps3_jobs WHERE status = 'running'"))}`);
   paused = new Set();
 });
 
@@ -351,7 +372,7 @@ await phase('MariaDB restarted mid-run', async () => {
       db.unref();
       fs.writeFileSync(path.join(DIR, 'pids/mariadb'), String(db.pid)); // e2e_down kills this group
       const up = Date.now() + 60_000;
-      while (!dbUp() && Date.now() < up) await sleep(200);
+      while (!(await dbUp()) && Date.now() < up) await sleep(200);
       log(`MariaDB back (pid ${db.pid})`);
     }),
     sleep(60_000),
@@ -395,10 +416,10 @@ proxy.close();
 
 // ---------------------------------------------------------------- verification
 async function verify() {
-  const jobs = new Map(sql('SELECT document_id, status, attempts, COALESCE(last_error_code, \'\') FROM wp_wps3_jobs').map(([id, status, attempts, code]) => [id, { status, attempts: Number(attempts), code }]));
+  const jobs = new Map((await sql('SELECT document_id, status, attempts, COALESCE(last_error_code, \'\') FROM wp_wps3_jobs')).map(([id, status, attempts, code]) => [id, { status, attempts: Number(attempts), code }]));
   const rows = new Map();
   const rowCount = new Map();
-  for (const [id, key, size] of sql('SELECT document_id, object_key, size FROM wp_wps3_backups')) {
+  for (const [id, key, size] of await sql('SELECT document_id, object_key, size FROM wp_wps3_backups')) {
     rows.set(id, { key, size: Number(size) });
     rowCount.set(id, (rowCount.get(id) || 0) + 1);
   }
@@ -466,13 +487,13 @@ try {
 let selfCheck = 'skipped (nothing completed)';
 const victim = docs.find((d) => !result.lost.some((l) => l.startsWith(`${d.id}:`)));
 if (victim) {
-  const [[key]] = sql(`SELECT object_key FROM wp_wps3_backups WHERE document_id = '${victim.id}'`);
+  const [[key]] = await sql(`SELECT object_key FROM wp_wps3_backups WHERE document_id = '${victim.id}'`);
   const { res } = await s3('get_object', { key }, { responseLimit: 64 * 1024 * 1024 });
   const other = docs.find((d) => d !== victim && !result.lost.some((l) => l.startsWith(`${d.id}:`)));
   await s3('delete_object', { key });
   let planted;
   if (other) {
-    const [[okey]] = sql(`SELECT object_key FROM wp_wps3_backups WHERE document_id = '${other.id}'`);
+    const [[okey]] = await sql(`SELECT object_key FROM wp_wps3_backups WHERE document_id = '${other.id}'`);
     const { res: ores } = await s3('get_object', { key: okey }, { responseLimit: 64 * 1024 * 1024 });
     planted = `${PREFIX}planted-copy-${other.id}.pdf`;
     await s3('put_object', { key: planted, contentType: 'application/pdf', metadata: { 'wps3-document-id': other.id }, payloadHash: sha256(ores.body) }, { body: ores.body, contentLength: ores.body.length });
@@ -486,8 +507,8 @@ if (victim) {
   if (!ok) result.selfCheckFailed = true;
 }
 
-const counts = jobCounts() || {};
-const attempts = sql('SELECT attempts, COUNT(*) FROM wp_wps3_jobs GROUP BY attempts ORDER BY attempts').map(([a, c]) => `${c}x${a}`).join(' ');
+const counts = (await jobCounts()) || {};
+const attempts = (await sql('SELECT attempts, COUNT(*) FROM wp_wps3_jobs GROUP BY attempts ORDER BY attempts')).map(([a, c]) => `${c}x${a}`).join(' ');
 const seconds = Math.round((Date.now() - T0) / 1000);
 const lines = [
   '',

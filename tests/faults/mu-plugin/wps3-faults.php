@@ -6,6 +6,8 @@
  * @package wps3
  */
 
+declare(strict_types=1);
+
 // phpcs:disable WordPress.Security.NonceVerification, WordPress.Security.EscapeOutput
 
 defined( 'ABSPATH' ) || exit;
