@@ -9,10 +9,10 @@
 //   lost        documents (all of which were completed by the host) that are not "completed" above
 //   duplicated  documents stored as more than one object (objects carrying the document's id in their
 //               wps3-document-id metadata, or any object under the prefix that no backup row names), or
-//               recorded or announced more than once (backup rows; wps_s3_uploaded calls in hooks.log)
-//   rewrites    (reported, not a failure) acknowledged final writes (PutObject / CompleteMultipartUpload
-//               answered 2xx, counted at the proxy) of a key beyond its first: the same bytes written again
-//               to the same key after a crash between "stored" and "recorded"; still one object.
+//               stored more than once under their key (more than one acknowledged final write, i.e.
+//               PutObject or CompleteMultipartUpload answered 2xx, counted at the proxy: on a versioned
+//               bucket that is a second version), or recorded or announced more than once (backup rows;
+//               wps_s3_uploaded calls in hooks.log)
 // Then a self-check plants one loss (an object deleted) and one duplicate (a copy under another key) and
 // requires the same counters to report exactly lost = 1 and duplicated = 1.
 //
@@ -415,7 +415,7 @@ if (pstats.refusedWhileDown) injected('connection refused while storage was down
 proxy.close();
 
 // ---------------------------------------------------------------- verification
-async function verify() {
+async function verify(acked) {
   const jobs = new Map((await sql('SELECT document_id, status, attempts, COALESCE(last_error_code, \'\') FROM wp_wps3_jobs')).map(([id, status, attempts, code]) => [id, { status, attempts: Number(attempts), code }]));
   const rows = new Map();
   const rowCount = new Map();
@@ -466,15 +466,16 @@ async function verify() {
     if (copies > 1) dupWhy.push(`${copies} objects: ${byDoc.get(d.id).join(', ')}`);
     if ((rowCount.get(d.id) || 0) > 1) dupWhy.push(`${rowCount.get(d.id)} backup rows`);
     if ((hooks.get(d.id) || 0) > 1) dupWhy.push(`wps_s3_uploaded fired ${hooks.get(d.id)} times`);
+    if (row && (acked.get(row.key) || 0) > 1) dupWhy.push(`stored ${acked.get(row.key)} times under ${row.key}`);
     if (dupWhy.length) duplicated.push(`${d.id}: ${dupWhy.join('; ')}`);
   }
   for (const k of orphans) if (!duplicated.some((x) => x.includes(k))) duplicated.push(`object no backup row names: ${k}`);
   return { completed, lost, duplicated, objects: objects.length };
 }
 
-const result = await verify();
 const acked = proxy.acked();
-const rewrites = [...acked.entries()].filter(([, c]) => c > 1).map(([k, c]) => `${k} x${c}`);
+const result = await verify(acked);
+const writes = [...acked.values()].reduce((a, b) => a + b, 0);
 let open = [];
 try {
   const { listMultipartUploads } = await import('../support/storage.mjs');
@@ -498,7 +499,7 @@ if (victim) {
     planted = `${PREFIX}planted-copy-${other.id}.pdf`;
     await s3('put_object', { key: planted, contentType: 'application/pdf', metadata: { 'wps3-document-id': other.id }, payloadHash: sha256(ores.body) }, { body: ores.body, contentLength: ores.body.length });
   }
-  const again = await verify();
+  const again = await verify(acked);
   const ok = again.lost.length === result.lost.length + 1 && again.duplicated.length === result.duplicated.length + (other ? 1 : 0);
   selfCheck = `${ok ? 'ok' : 'FAILED'}: planted 1 loss (deleted ${key}) and ${other ? 1 : 0} duplicate -> lost ${again.lost.length}, duplicated ${again.duplicated.length}`;
   // Put things back as they were.
@@ -519,7 +520,7 @@ const lines = [
   'faults injected:',
   ...Object.entries(faults).map(([k, v]) => `  ${String(v).padStart(4)}  ${k}`),
   `storage answers seen at the proxy: ${JSON.stringify(pstats.upstreamStatus)}`,
-  `rewrites (same key written again, same bytes; not counted as duplicates): ${rewrites.length}${rewrites.length ? ' — ' + rewrites.join(', ') : ''}`,
+  `acknowledged final writes (PutObject / CompleteMultipartUpload 2xx) at the proxy: ${writes} for ${acked.size} keys`,
   `open multipart uploads left on storage: ${open.length}${open.length ? ' — ' + JSON.stringify(open).slice(0, 300) : ''}`,
   `self-check: ${selfCheck}`,
   ...result.lost.map((l) => `LOST ${l}`),
@@ -532,6 +533,6 @@ const lines = [
   `time: ${seconds}s`,
 ];
 console.log(lines.join('\n'));
-fs.writeFileSync(path.join(DIR, 'faults-result.json'), JSON.stringify({ documents: docs.length, faults, completed: result.completed, lost: result.lost, duplicated: result.duplicated, rewrites, open, seconds }, null, 2));
+fs.writeFileSync(path.join(DIR, 'faults-result.json'), JSON.stringify({ documents: docs.length, faults, completed: result.completed, lost: result.lost, duplicated: result.duplicated, writes, open, seconds }, null, 2));
 const ok = result.lost.length === 0 && result.duplicated.length === 0 && result.completed === docs.length && !result.selfCheckFailed;
 process.exit(ok ? 0 : 1);
