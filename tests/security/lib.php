@@ -158,6 +158,10 @@ final class Sec {
 		if ( array_key_exists( 'json', $opts ) ) {
 			$body      = is_string( $opts['json'] ) ? $opts['json'] : (string) json_encode( $opts['json'], JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE );
 			$headers[] = 'Content-Type: application/json';
+		} elseif ( isset( $opts['multipart'] ) ) {
+			// Fields in order, the file last (as a browser's form sends a POST policy upload).
+			curl_setopt( $h, CURLOPT_POSTFIELDS, (array) $opts['multipart'] );
+			$headers[] = 'Expect:';
 		} elseif ( isset( $opts['body'] ) ) {
 			$body = is_array( $opts['body'] ) ? http_build_query( $opts['body'] ) : (string) $opts['body'];
 		}
@@ -332,6 +336,54 @@ final class Sec {
 	 */
 	public static function json( array $res ) {
 		return json_decode( (string) $res['body'], true );
+	}
+
+	/**
+	 * Uploads a small file as a member, the way the browser module does: upload-url, the bytes straight to the
+	 * bucket (POST policy or presigned PUT), confirm-upload.
+	 *
+	 * @param array<string, mixed> $s    Session.
+	 * @param string               $name File name.
+	 * @param string               $mime Type.
+	 * @param string               $data Bytes.
+	 * @return array{file_id: int, key: string}|string The file, or what went wrong.
+	 */
+	public static function upload( array $s, string $name, string $mime, string $data ) {
+		$res  = self::rest( $s, 'POST', 'upload-url', array( 'filename' => $name, 'mime_type' => $mime, 'file_size' => strlen( $data ) ) );
+		$plan = self::json( $res );
+		if ( 200 !== $res['status'] || ! isset( $plan['url'], $plan['key'] ) ) {
+			return 'upload-url answered ' . $res['status'] . ': ' . substr( $res['body'], 0, 200 );
+		}
+		$tmp = tempnam( sys_get_temp_dir(), 'wps3-sec-up' );
+		file_put_contents( $tmp, $data );
+		if ( 'POST' === ( $plan['method'] ?? '' ) ) {
+			$fields = array();
+			foreach ( (array) ( $plan['fields'] ?? array() ) as $k => $v ) {
+				// Pairs in the order the browser must send them (or a map).
+				is_array( $v ) ? $fields[ (string) $v[0] ] = (string) $v[1] : $fields[ (string) $k ] = (string) $v;
+			}
+			$fields['file'] = new \CURLFile( $tmp, $mime, $name );
+			$put            = self::http( 'POST', (string) $plan['url'], array( 'multipart' => $fields ) );
+		} else {
+			$headers = array();
+			foreach ( (array) ( $plan['headers'] ?? array() ) as $k => $v ) {
+				$headers[] = is_array( $v ) ? $v[0] . ': ' . $v[1] : $k . ': ' . $v;
+			}
+			$put = self::http( 'PUT', (string) $plan['url'], array( 'body' => $data, 'headers' => $headers ) );
+		}
+		unlink( $tmp );
+		if ( $put['status'] < 200 || $put['status'] > 204 ) {
+			return 'storage answered ' . $put['status'] . ': ' . substr( $put['body'], 0, 200 );
+		}
+		$res  = self::rest( $s, 'POST', 'confirm-upload', array( 'key' => $plan['key'], 'filename' => $name ) );
+		$json = self::json( $res );
+		if ( 200 !== $res['status'] || empty( $json['file_id'] ) ) {
+			return 'confirm-upload answered ' . $res['status'] . ': ' . substr( $res['body'], 0, 200 );
+		}
+		return array(
+			'file_id' => (int) $json['file_id'],
+			'key'     => (string) $plan['key'],
+		);
 	}
 
 	/**
