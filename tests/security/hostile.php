@@ -44,36 +44,6 @@ register_shutdown_function( array( 'Sec', 'filters' ), array() );
 \WPS3\Sidecar\Client::instance()->ensure_running();
 
 /**
- * The session token of a cookie jar's logged-in cookie (nonces are bound to it).
- *
- * @param string $jar Cookie file.
- * @return string
- */
-function sec_token( string $jar ): string {
-	foreach ( file( $jar ) as $line ) {
-		$f = explode( "\t", trim( $line ) );
-		if ( count( $f ) >= 7 && str_starts_with( $f[5], 'wordpress_logged_in_' ) ) {
-			return (string) ( explode( '|', rawurldecode( $f[6] ) )[2] ?? '' );
-		}
-	}
-	return '';
-}
-
-/**
- * A nonce as WordPress makes it, for a user's session and a tick (0: current, 2: expired).
- *
- * @param int    $uid    User.
- * @param string $jar    The user's cookie jar.
- * @param string $action Nonce action.
- * @param int    $ticks  How many half-lives ago.
- * @return string
- */
-function sec_nonce( int $uid, string $jar, string $action, int $ticks = 0 ): string {
-	$i = wp_nonce_tick( $action ) - $ticks;
-	return substr( wp_hash( $i . '|' . $action . '|' . $uid . '|' . sec_token( $jar ), 'nonce' ), -12, 10 );
-}
-
-/**
  * A fresh small PDF under uploads (where documents live).
  *
  * @return string
@@ -240,7 +210,7 @@ function sec_http_case( string $kind, string $spec, array $ctx ): array {
 			$parts = explode( ' ', $spec, 2 );
 			$query = (string) preg_replace_callback(
 				'/\{(nonce|expired):([^}]+)\}/',
-				static fn ( $m ) => sec_nonce( $ctx['admin_user']['id'], $ctx['admin']['jar'], $m[2], 'expired' === $m[1] ? 2 : 0 ),
+				static fn ( $m ) => Sec::nonce( $ctx['admin_user']['id'], $ctx['admin']['jar'], $m[2], 'expired' === $m[1] ? 2 : 0 ),
 				$parts[1] ?? ''
 			);
 			$res   = Sec::http( 'POST', '/wp-admin/admin-post.php?action=' . rawurlencode( $parts[0] ), array( 'jar' => $ctx['admin']['jar'], 'body' => $query ) );
@@ -369,7 +339,7 @@ function sec_envelope_case( array $args ): array {
  */
 function sec_nonce_case( array $args ): array {
 	$ctx   = $GLOBALS['sec_ctx'];
-	$nonce = 'expired' === $args['age'] ? sec_nonce( $ctx['admin_user']['id'], $ctx['admin']['jar'], 'wp_rest', 2 ) : $ctx['member']['nonce'];
+	$nonce = 'expired' === $args['age'] ? Sec::nonce( $ctx['admin_user']['id'], $ctx['admin']['jar'], 'wp_rest', 2 ) : $ctx['member']['nonce'];
 	$res   = Sec::rest( $ctx['admin'], 'POST', 'settings', array_merge_recursive( sec_form(), array( 'settings' => array() ) ), $nonce );
 	$json  = Sec::json( $res );
 	$words = 'Security check failed — refresh the page' === ( $json['message'] ?? '' );

@@ -276,6 +276,37 @@ final class Sec {
 	}
 
 	/**
+	 * The session token of a cookie jar's logged-in cookie (nonces are bound to it).
+	 *
+	 * @param string $jar Cookie file.
+	 * @return string
+	 */
+	public static function token( string $jar ): string {
+		foreach ( (array) file( $jar ) as $line ) {
+			$f = explode( "\t", trim( (string) $line ) );
+			if ( count( $f ) >= 7 && str_starts_with( $f[5], 'wordpress_logged_in_' ) ) {
+				return (string) ( explode( '|', rawurldecode( $f[6] ) )[2] ?? '' );
+			}
+		}
+		return '';
+	}
+
+	/**
+	 * A nonce as WordPress makes it for a user's session: what a page would give that user (0 ticks ago), or
+	 * one that has expired (2 ticks ago).
+	 *
+	 * @param int    $uid    User.
+	 * @param string $jar    The user's cookie jar.
+	 * @param string $action Nonce action.
+	 * @param int    $ticks  Half-lives ago.
+	 * @return string
+	 */
+	public static function nonce( int $uid, string $jar, string $action, int $ticks = 0 ): string {
+		$i = wp_nonce_tick( $action ) - $ticks;
+		return substr( wp_hash( $i . '|' . $action . '|' . $uid . '|' . self::token( $jar ), 'nonce' ), -12, 10 );
+	}
+
+	/**
 	 * A logged-out "session" (no cookies, no nonce).
 	 *
 	 * @param string $site Site URL.
@@ -623,7 +654,7 @@ final class Sec {
 	}
 
 	/** Options that change on their own (rate-limit counters, sidecar health caches). */
-	const VOLATILE_OPTIONS = '/^_transient_(timeout_)?wps3_(rl_|sidecar)|^wps3_sidecar_/';
+	const VOLATILE_OPTIONS = '/^_transient_(timeout_)?wps3_(rl_|sidecar)|^wps3_(sidecar_|rl_)/';
 
 	/**
 	 * What differs between two states, in words ('' when nothing).
