@@ -85,16 +85,13 @@ function sec_routes(): array {
 		$r = Sec::rest( $s, $m, $route, $body );
 		return array( $r, $r['status'] >= 200 && $r['status'] < 300 );
 	};
-	$form  = static fn ( array $f ) => array(
-		'settings'        => array(
-			'provider'    => 'custom',
-			'endpoint'    => Sec::env( 'S3_ENDPOINT' ),
-			'region'      => Sec::env( 'S3_REGION' ),
+	$form  = static fn ( array $f ) => Sec::form(
+		'',
+		array(
 			'bucket'      => $f['bucket'],
 			'pathPrefix'  => $f['prefix'],
 			'accessKeyId' => $f['keyId'],
-		),
-		'secretAccessKey' => '',
+		)
 	);
 	$admin = static function ( string $action, array $fields, string $nonce_action ) {
 		return static function ( array $s, array $f, callable $nonce ) use ( $action, $fields, $nonce_action ) {
@@ -327,17 +324,7 @@ $limits = array(
 $rate = array();
 foreach ( $limits as list( $what, $s, $m, $route, $limit, $uid ) ) {
 	Sec::reset_limits( $uid );
-	$body = 'GET' === $m ? null : array(
-		'settings'        => array(
-			'provider'    => 'custom',
-			'endpoint'    => Sec::env( 'S3_ENDPOINT' ),
-			'region'      => Sec::env( 'S3_REGION' ),
-			'bucket'      => Sec::env( 'S3_BUCKET' ),
-			'pathPrefix'  => 'wpsigner/',
-			'accessKeyId' => Sec::env( 'S3_ACCESS_KEY_ID' ),
-		),
-		'secretAccessKey' => '',
-	);
+	$body = 'GET' === $m ? null : Sec::form();
 	$reqs = array_fill( 0, 50, Sec::rest_request( $s, $m, $route, $body ) );
 	$res  = Sec::parallel( $reqs );
 	$pass = count( array_filter( $res, static fn ( $r ) => 429 !== $r['status'] ) );

@@ -140,25 +140,6 @@ function sec_expand_value( $v ) {
 }
 
 /**
- * The harness's valid settings form (what the page posts).
- *
- * @return array<string, mixed>
- */
-function sec_form(): array {
-	return array(
-		'settings'        => array(
-			'provider'    => 'custom',
-			'endpoint'    => Sec::env( 'S3_ENDPOINT' ),
-			'region'      => Sec::env( 'S3_REGION' ),
-			'bucket'      => Sec::env( 'S3_BUCKET' ),
-			'pathPrefix'  => 'wpsigner/',
-			'accessKeyId' => Sec::env( 'S3_ACCESS_KEY_ID' ),
-		),
-		'secretAccessKey' => '',
-	);
-}
-
-/**
  * Runs one HTTP-shaped case; returns [status list it got, response, extra failure text].
  *
  * @param string               $kind  Request kind.
@@ -174,7 +155,7 @@ function sec_http_case( string $kind, string $spec, array $ctx ): array {
 			if ( ! is_array( $over ) ) {
 				return array( 0, null, 'bad case line: overrides are not JSON' );
 			}
-			$form = sec_form();
+			$form = Sec::form();
 			foreach ( $over as $k => $v ) {
 				if ( in_array( $k, array( 'secretAccessKey', 'directUploads' ), true ) ) {
 					$form[ $k ] = $v;
@@ -322,7 +303,7 @@ function sec_envelope_case( array $args ): array {
 	}
 	$secret->store( $bad );
 	try {
-		$res = Sec::rest( $GLOBALS['sec_ctx']['admin'], 'POST', 'settings/test', sec_form() );
+		$res = Sec::rest( $GLOBALS['sec_ctx']['admin'], 'POST', 'settings/test', Sec::form() );
 	} finally {
 		$secret->store( $original );
 	}
@@ -340,7 +321,7 @@ function sec_envelope_case( array $args ): array {
 function sec_nonce_case( array $args ): array {
 	$ctx   = $GLOBALS['sec_ctx'];
 	$nonce = 'expired' === $args['age'] ? Sec::nonce( $ctx['admin_user']['id'], $ctx['admin']['jar'], 'wp_rest', 2 ) : $ctx['member']['nonce'];
-	$res   = Sec::rest( $ctx['admin'], 'POST', 'settings', array_merge_recursive( sec_form(), array( 'settings' => array() ) ), $nonce );
+	$res   = Sec::rest( $ctx['admin'], 'POST', 'settings', array_merge_recursive( Sec::form(), array( 'settings' => array() ) ), $nonce );
 	$json  = Sec::json( $res );
 	$words = 'Security check failed — refresh the page' === ( $json['message'] ?? '' );
 	return array( (string) $res['status'], $words ? Sec::leak_in_response( $res['body'] ) : 'not the promised words: ' . substr( $res['body'], 0, 160 ), array() );

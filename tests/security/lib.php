@@ -370,6 +370,27 @@ final class Sec {
 	}
 
 	/**
+	 * The integration page's JSON for Save / Test Connection: the harness's storage, with these overrides.
+	 *
+	 * @param string               $secret   Secret field ('' = keep the stored one).
+	 * @param array<string, mixed> $settings Settings overrides (core field names).
+	 * @return array<string, mixed>
+	 */
+	public static function form( string $secret = '', array $settings = array() ): array {
+		return array(
+			'settings'        => $settings + array(
+				'provider'    => 'custom',
+				'endpoint'    => self::env( 'S3_ENDPOINT' ),
+				'region'      => self::env( 'S3_REGION' ),
+				'bucket'      => self::env( 'S3_BUCKET' ),
+				'pathPrefix'  => 'wpsigner/',
+				'accessKeyId' => self::env( 'S3_ACCESS_KEY_ID' ),
+			),
+			'secretAccessKey' => $secret,
+		);
+	}
+
+	/**
 	 * Uploads a small file as a member, the way the browser module does: upload-url, the bytes straight to the
 	 * bucket (POST policy or presigned PUT), confirm-upload.
 	 *
@@ -653,8 +674,8 @@ final class Sec {
 		);
 	}
 
-	/** Options that change on their own (rate-limit counters, sidecar health caches). */
-	const VOLATILE_OPTIONS = '/^_transient_(timeout_)?wps3_(rl_|sidecar)|^wps3_(sidecar_|rl_)/';
+	/** Options that change on their own: rate-limit counters, sidecar health caches, admin notices (queued by a failure, shown and removed by the next page). */
+	const VOLATILE_OPTIONS = '/^_transient_(timeout_)?wps3_(rl_|sidecar|notice_)|^wps3_(sidecar_|rl_)/';
 
 	/**
 	 * What differs between two states, in words ('' when nothing).

@@ -90,19 +90,7 @@ function sec_form_nonce( string $html, string $action ): string {
 	return preg_match( '/value="' . preg_quote( $action, '/' ) . '".*?name="_wpnonce" value="([0-9a-f]+)"/s', $html, $m ) ? $m[1] : '';
 }
 
-$form = static function ( string $secret_field ) {
-	return array(
-		'settings'        => array(
-			'provider'    => 'custom',
-			'endpoint'    => Sec::env( 'S3_ENDPOINT' ),
-			'region'      => Sec::env( 'S3_REGION' ),
-			'bucket'      => Sec::env( 'S3_BUCKET' ),
-			'pathPrefix'  => 'wpsigner/',
-			'accessKeyId' => $GLOBALS['sec_key_id'],
-		),
-		'secretAccessKey' => $secret_field,
-	);
-};
+$form = static fn ( string $secret_field ) => Sec::form( $secret_field, array( 'accessKeyId' => $GLOBALS['sec_key_id'] ) );
 $GLOBALS['sec_key_id'] = (string) $key['accessKeyId'];
 $page                  = '/wp-admin/options-general.php?page=wps3';
 
