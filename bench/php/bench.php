@@ -4,7 +4,7 @@
  *
  *   php bench/php/bench.php setup                  seal the secret, store settings, check both URLs
  *   php bench/php/bench.php single N               N presigns and N no-op ops (`health`) alternated on one socket
- *   php bench/php/bench.php loop ours|theirs N     N presigns in one process
+ *   php bench/php/bench.php loop N                 N presigns each in one process, ours/theirs in alternating blocks
  *   php bench/php/bench.php batch ROUNDS           pages of 100: one batch vs 100 in process, alternated
  *   php bench/php/bench.php fresh N                one call per fresh PHP process, ours and theirs alternated
  *   php bench/php/bench.php one ours|theirs        (a fresh process of `fresh`)
@@ -119,30 +119,47 @@ switch ( $mode ) {
 		break;
 
 	case 'loop':
-		$who = $argv[2] ?? 'ours';
-		$n   = max( 10, (int) ( $argv[3] ?? 10000 ) );
-		$key = (string) wps3_bench_expected()['workload']['key'];
-		$fn  = 'theirs' === $who ? 'wps3_bench_theirs_presign' : 'wps3_bench_ours_presign';
-		$fn( $key );
-		$mem0 = memory_get_usage();
-		$lat  = array();
-		$t0   = hrtime( true );
-		for ( $i = 0; $i < $n; $i++ ) {
-			$a     = hrtime( true );
-			$fn( $key );
-			$lat[] = ( hrtime( true ) - $a ) / 1000;
-		}
-		$sec = ( hrtime( true ) - $t0 ) / 1e9;
-		$out = array(
-			'who'          => $who,
-			'n'            => $n,
-			'seconds'      => $sec,
-			'opsPerSec'    => $n / $sec,
-			'p50Us'        => wps3_bench_q( $lat, 0.5 ),
-			'p99Us'        => wps3_bench_q( $lat, 0.99 ),
-			'phpPeakMiB'   => memory_get_peak_usage( true ) / 1048576,
-			'memGrowthKiB' => ( memory_get_usage() - $mem0 - 8 * $n ) / 1024, // minus the latency list itself
+		// N presigns each, ours and theirs in alternating blocks of 500 in this one process.
+		$n     = max( 10, (int) ( $argv[2] ?? 10000 ) );
+		$key   = (string) wps3_bench_expected()['workload']['key'];
+		$fns   = array(
+			'ours'   => 'wps3_bench_ours_presign',
+			'theirs' => 'wps3_bench_theirs_presign',
 		);
+		$lat   = array(
+			'ours'   => array(),
+			'theirs' => array(),
+		);
+		$total = array(
+			'ours'   => 0,
+			'theirs' => 0,
+		);
+		foreach ( $fns as $fn ) {
+			$fn( $key );
+		}
+		for ( $done = 0, $b = 0; $done < $n; $done += 500, $b++ ) {
+			$size = min( 500, $n - $done );
+			foreach ( $b % 2 ? array( 'theirs', 'ours' ) : array( 'ours', 'theirs' ) as $who ) {
+				$fn = $fns[ $who ];
+				$t0 = hrtime( true );
+				for ( $i = 0; $i < $size; $i++ ) {
+					$a             = hrtime( true );
+					$fn( $key );
+					$lat[ $who ][] = ( hrtime( true ) - $a ) / 1000;
+				}
+				$total[ $who ] += hrtime( true ) - $t0;
+			}
+		}
+		foreach ( $fns as $who => $fn ) {
+			$out[ $who ] = array(
+				'n'         => $n,
+				'seconds'   => $total[ $who ] / 1e9,
+				'opsPerSec' => $n / ( $total[ $who ] / 1e9 ),
+				'p50Us'     => wps3_bench_q( $lat[ $who ], 0.5 ),
+				'p99Us'     => wps3_bench_q( $lat[ $who ], 0.99 ),
+			);
+		}
+		$out['phpPeakMiB'] = memory_get_peak_usage( true ) / 1048576;
 		break;
 
 	case 'batch':
@@ -263,7 +280,7 @@ switch ( $mode ) {
 		break;
 
 	default:
-		fwrite( STDERR, "usage: bench.php setup|single N|loop ours|theirs N|batch ROUNDS|fresh N|one ours|theirs\n" );
+		fwrite( STDERR, "usage: bench.php setup|single N|loop N|batch ROUNDS|fresh N|one ours|theirs\n" );
 		exit( 2 );
 }
 echo json_encode( $out ), "\n";
