@@ -2,10 +2,12 @@
 //
 //   node bench/profile.mjs [--n=3000] [--json]
 //
-// 1. The sidecar's presign op (protocol.mjs runOp, sealed secret, as PHP sends it), under
-//    `node --cpu-prof` in a child process: self time per function, top entries.
-// 2. A page of 100 through the sidecar's HTTP handler (`POST /v1/batch` body parsing included),
-//    profiled the same way: the sidecar's share of a PHP page.
+// 1. The sidecar's presign op (protocol.mjs runOp, sealed secret, as PHP sends it), CPU-profiled
+//    (V8's sampling profiler through node:inspector, after a warm-up) in a child process: self
+//    time by area and per function.
+// 2. A page of 100 through the sidecar's HTTP handler (`POST /v1/batch` body parsing included), in
+//    the batch envelope PHP sends (storage and credentials once), profiled the same way: the
+//    sidecar's share of a PHP page.
 //    Also per-call times of the same op with a plain secret and of the decrypt op alone (the parts).
 // 3. Cold start in phases: Node itself, importing the sidecar's modules, instantiating the wasm core.
 import fs from 'node:fs';
@@ -39,24 +41,45 @@ if (process.argv[2] === '--child') {
     query: [], headers: [], responseContentDisposition: W.CONTENT_DISPOSITION,
   });
   const n = Number(process.argv[4]);
-  const t0 = process.hrtime.bigint();
+  // Profile only the loop: start-up and module loading stay out (warm-up first, then the profiler).
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  const run = async (count) => {
   if (what === 'decrypt') {
-    for (let i = 0; i < n; i++) await p.runOp('decrypt', { keyMaterial, context, envelope: env.result.envelope });
+    for (let i = 0; i < count; i++) await p.runOp('decrypt', { keyMaterial, context, envelope: env.result.envelope });
   } else if (what === 'plain') {
-    for (let i = 0; i < n; i++) await p.runOp('presign', { ...args(W.KEY), credentials: { ...W.CREDS } });
+    for (let i = 0; i < count; i++) await p.runOp('presign', { ...args(W.KEY), credentials: { ...W.CREDS } });
   } else if (what === 'op') {
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < count; i++) {
       const r = await p.runOp('presign', args(W.KEY));
       if (!r.ok) throw new Error(JSON.stringify(r.error));
     }
   } else {
-    const body = Buffer.from(JSON.stringify({ ops: Array.from({ length: 100 }, (_, i) => ({ op: 'presign', args: args(W.KEY.replace('/42/', `/${42 + i}/`)) })) }));
-    for (let i = 0; i < n / 100; i++) {
+    // The page as PHP sends it (Client::batch with the envelope): storage and credentials once.
+    const fields = (key) => {
+      const { storage: _s, credentials: _c, ...rest } = args(key);
+      return rest;
+    };
+    const body = Buffer.from(JSON.stringify({
+      op: 'batch', storage: { ...W.STORAGE }, credentials,
+      ops: Array.from({ length: 100 }, (_, i) => ({ op: 'presign', args: fields(W.KEY.replace('/42/', `/${42 + i}/`)) })),
+    }));
+    for (let i = 0; i < count / 100; i++) {
       const r = await p.handle('POST', '/v1/batch', body);
       JSON.stringify(r.json); // the server serialises the answer too
     }
   }
+  };
+  await run(Math.max(100, n / 10));
+  await session.post('Profiler.start');
+  const t0 = process.hrtime.bigint();
+  await run(n);
   const us = Number(process.hrtime.bigint() - t0) / 1e3 / n;
+  const { profile } = await session.post('Profiler.stop');
+  fs.writeFileSync(process.argv[5], JSON.stringify(profile));
   process.stdout.write(JSON.stringify({ usPerPresign: us }) + '\n');
   process.exit(0);
 }
@@ -71,7 +94,7 @@ function summarize(file, top = 12) {
   for (const [id, t] of dt) {
     const n = byId.get(id);
     const f = n.callFrame;
-    const where = f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}` : '';
+    const where = f.url ? `${f.url.startsWith('node:') ? f.url : path.basename(f.url)}:${f.lineNumber + 1}` : '';
     const name = `${f.functionName || '(anonymous)'} ${where}`.trim();
     self.set(name, (self.get(name) ?? 0) + t);
     total += t;
@@ -94,9 +117,9 @@ function summarize(file, top = 12) {
 
 function profile(what) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wps3-prof-'));
-  const out = execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, fileURLToPath(import.meta.url), '--child', what, String(N)], { cwd: ROOT, encoding: 'utf8' });
-  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  const res = { ...JSON.parse(out.trim().split('\n').pop()), ...summarize(path.join(dir, file)) };
+  const file = path.join(dir, 'loop.cpuprofile');
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', what, String(N), file], { cwd: ROOT, encoding: 'utf8' });
+  const res = { ...JSON.parse(out.trim().split('\n').pop()), ...summarize(file) };
   fs.rmSync(dir, { recursive: true, force: true });
   return res;
 }

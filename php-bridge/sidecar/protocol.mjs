@@ -224,10 +224,20 @@ export function createProtocol(state, options = {}) {
   return { handle, runOp, signers };
 }
 
+// Fatal decoding: bytes that are not UTF-8 are refused, not turned into U+FFFD
+// (a key or name would silently become another one).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJson(body) {
   if (body.length === 0) return {};
+  let text;
   try {
-    return JSON.parse(body.toString('utf8'));
+    text = utf8.decode(body);
+  } catch {
+    throw bad('body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
   } catch {
     throw bad('body is not valid JSON');
   }
