@@ -106,8 +106,9 @@ if (want('php')) {
       }
       log(`php: page of 100, one batch vs 100 in process, ${P.phpBatch} rounds alternated`);
       const batch = php(dir, ['batch', String(P.phpBatch)]);
+      extra.phpPage = { phpBuildEncodeMs: batch.phpBuildEncodeMs, phpDecodeMs: batch.phpDecodeMs, requestBytes: batch.requestBytes, replyBytes: batch.replyBytes };
       records.push(
-        { suite: 'php', system: 'ours (one Client::batch of 100 presigns)', operation: 'A page of 100', p50Ms: batch.ours.p50Ms, p99Ms: batch.ours.p99Ms, opsPerSec: 100e3 / batch.ours.p50Ms, phpPeakMiB: batch.phpPeakMiB, version: oursV },
+        { suite: 'php', system: 'ours (one Client::batch of 100 presigns)', operation: 'A page of 100', p50Ms: batch.ours.p50Ms, p99Ms: batch.ours.p99Ms, opsPerSec: 100e3 / batch.ours.p50Ms, phpPeakMiB: batch.phpPeakMiB, version: oursV, ...extra.phpPage },
         { suite: 'php', system: 'php-async-aws-core SignerV4', operation: 'A page of 100', p50Ms: batch.theirs.p50Ms, p99Ms: batch.theirs.p99Ms, opsPerSec: 100e3 / batch.theirs.p50Ms, phpPeakMiB: batch.phpPeakMiB, version: theirsV },
       );
       if (fs.existsSync(path.join(ROOT, 'php-bridge', 'includes', 'Backup', 'BackupLinks.php'))) {

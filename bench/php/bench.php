@@ -186,8 +186,41 @@ switch ( $mode ) {
 				}
 			}
 		}
+		// Where a page's time goes on the PHP side: building and encoding the request, decoding the answer.
+		$page  = wps3_bench_ours_page( $keys );
+		$reply = json_encode(
+			array(
+				'results' => array_map(
+					static fn ( string $u ): array => array(
+						'ok'     => true,
+						'result' => array(
+							'method'    => 'GET',
+							'url'       => $u,
+							'headers'   => array(),
+							'expiresAt' => '2026-11-23T12:49:56Z',
+						),
+					),
+					$page
+				),
+			)
+		);
+		$enc   = array();
+		$dec   = array();
+		for ( $r = 0; $r < 20; $r++ ) {
+			$t0 = hrtime( true );
+			list( $ops, $shared ) = wps3_bench_page_ops( $keys );
+			wp_json_encode( array( 'op' => 'batch' ) + $shared + array( 'ops' => $ops ) );
+			$enc[] = ( hrtime( true ) - $t0 ) / 1e6;
+			$t0    = hrtime( true );
+			json_decode( (string) $reply, true );
+			$dec[] = ( hrtime( true ) - $t0 ) / 1e6;
+		}
 		$out = array(
 			'rounds' => $rounds,
+			'phpBuildEncodeMs' => wps3_bench_q( $enc, 0.5 ),
+			'phpDecodeMs'      => wps3_bench_q( $dec, 0.5 ),
+			'requestBytes'     => strlen( (string) wp_json_encode( array( 'op' => 'batch' ) + $shared + array( 'ops' => $ops ) ) ),
+			'replyBytes'       => strlen( (string) $reply ),
 			'ours'   => array( 'p50Ms' => wps3_bench_q( $ours, 0.5 ), 'p99Ms' => wps3_bench_q( $ours, 0.99 ) ),
 			'theirs' => array( 'p50Ms' => wps3_bench_q( $theirs, 0.5 ), 'p99Ms' => wps3_bench_q( $theirs, 0.99 ) ),
 			'phpPeakMiB' => memory_get_peak_usage( true ) / 1048576,
