@@ -8,6 +8,12 @@
 #            http-flow         curl: login, nonces, capabilities, Test connection, Save, Mark as fully signed → Download
 #            browser-flow      headless Chromium: log in, Mark as fully signed, wait for the backup, Download, compare
 #            admin-page        headless Chromium: the integration page (previews, Save, Test Connection verdicts, rate limits, nonces, axe-core)
+#            sec-hostile       tests/security/hostile-cases.txt, one hostile input per line: a clear 4xx or admin-visible
+#                              error, no 5xx / PHP warning / stack trace / raw XML, no row, option or object left
+#            sec-secrets       a fresh storage secret through every admin, REST, transfer, link and demo flow: 0 hits
+#                              in responses, admin HTML, debug/PHP/sidecar logs and a full database dump
+#            sec-access        logged-out, subscriber, 2nd member, another site's admin x every route: 0 forbidden
+#                              successes (owner/admin controls pass); rate limits exact under 50 parallel requests
 #            uninstall-*       deactivate + uninstall on both installs: no tables, options, cron events, demo files,
 #                              sidecar process or default sidecar directory left behind
 #   nginx  nginx + PHP-FPM (as production sites run), the plugin installed from its zip:
@@ -105,6 +111,9 @@ case "$phase" in
     else
       e2e_log "Chromium or playwright-core missing: browser-flow skipped (bash tools/setup.sh core browser)"
     fi
+    part sec-hostile php tests/security/hostile.php
+    part sec-secrets php tests/security/secrets.php
+    part sec-access php tests/security/access.php
     # The single site uninstalls with the default (random, under the temp dir) sidecar directory, which must go.
     part uninstall-single env WPS3_E2E_DEFINE='{"WPS3_SIDECAR_SOCKET":""}' php tests/e2e/bin/wp.php uninstall
     part uninstall-multisite env WPS3_E2E_MULTISITE=1 php tests/e2e/bin/wp.php uninstall
