@@ -400,17 +400,15 @@ pub fn expires_at(now: f64, expires_in: f64) -> Result<String, JsValue> {
     Ok(time.plus(expires(expires_in)? as i64)?.iso8601())
 }
 
-/// A name for the signer that `parts` make (the storage settings, the key
-/// id, the secret or its sealed envelope with its key material and context,
-/// each prefixed by its length so no two lists run together): a salted
-/// SHA-256, so a cache can hold signers by it without holding the secret.
-/// Equal only within one wasm instance.
+/// A name for a secret (the sidecar's signer cache names a plain secret
+/// by it): a salted SHA-256, so a cache can hold signers by it without
+/// holding the secret. Equal only within one wasm instance.
 #[wasm_bindgen(js_name = signerKey)]
-pub fn signer_key(parts: String) -> String {
+pub fn signer_key(secret: String) -> String {
     let mut hash = Sha256::new();
     SIGNER_KEY_SALT.with(|salt| hash.update(salt));
-    hash.update(parts.as_bytes());
-    let mut parts = parts;
-    zeroize::Zeroize::zeroize(&mut parts);
+    hash.update(secret.as_bytes());
+    let mut secret = secret;
+    zeroize::Zeroize::zeroize(&mut secret);
     hex(&hash.finalize())
 }
