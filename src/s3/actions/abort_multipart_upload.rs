@@ -1,6 +1,6 @@
 //! AbortMultipartUpload: drops an unfinished upload and its parts.
 
-use super::{upload_id, ActionRequest, Body, Response};
+use super::{upload_id, ActionRequest, Response};
 use crate::error::Result;
 use crate::s3::error_xml::S3Error;
 use serde::{Deserialize, Serialize};
@@ -18,13 +18,8 @@ pub struct AbortMultipartUpload {
 impl AbortMultipartUpload {
     /// `DELETE /key?uploadId=…`.
     pub fn request(&self) -> Result<ActionRequest> {
-        Ok(ActionRequest {
-            method: "DELETE",
-            key: Some(self.key.clone()),
-            query: vec![("uploadId".into(), upload_id(&self.upload_id)?)],
-            headers: vec![],
-            body: Body::Empty,
-        })
+        Ok(ActionRequest::on_key("DELETE", &self.key)
+            .with_query(vec![("uploadId".into(), upload_id(&self.upload_id)?)]))
     }
 
     /// `{ aborted: true }` for 204 (and any 2xx).

@@ -51,13 +51,10 @@ impl CompleteMultipartUpload {
                 "parts must be in ascending partNumber order, each once",
             ));
         }
-        Ok(ActionRequest {
-            method: "POST",
-            key: Some(self.key.clone()),
-            query: vec![("uploadId".into(), upload_id(&self.upload_id)?)],
-            headers: vec![("Content-Type".into(), "application/xml".into())],
-            body: Body::Core(self.body()?),
-        })
+        Ok(ActionRequest::on_key("POST", &self.key)
+            .with_query(vec![("uploadId".into(), upload_id(&self.upload_id)?)])
+            .with_headers(vec![("Content-Type".into(), "application/xml".into())])
+            .with_body(Body::Core(self.body()?)))
     }
 
     /// The `<CompleteMultipartUpload>` document.

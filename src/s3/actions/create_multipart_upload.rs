@@ -1,7 +1,7 @@
 //! CreateMultipartUpload: starts an upload in parts and returns its id.
 
-use super::put_object::object_headers;
-use super::{document, not_s3, ActionRequest, Body, Response};
+use super::put_object::new_object;
+use super::{document, not_s3, ActionRequest, Response};
 use crate::error::Result;
 use crate::s3::error_xml::S3Error;
 use serde::{Deserialize, Serialize};
@@ -27,18 +27,14 @@ pub struct CreateMultipartUpload {
 impl CreateMultipartUpload {
     /// `POST /key?uploads`.
     pub fn request(&self) -> Result<ActionRequest> {
-        crate::s3::validate::validate_key(&self.key)?;
-        Ok(ActionRequest {
-            method: "POST",
-            key: Some(self.key.clone()),
-            query: vec![("uploads".into(), String::new())],
-            headers: object_headers(
-                self.content_type.as_deref(),
-                self.content_disposition.as_deref(),
-                &self.metadata,
-            ),
-            body: Body::Empty,
-        })
+        Ok(new_object(
+            "POST",
+            &self.key,
+            self.content_type.as_deref(),
+            self.content_disposition.as_deref(),
+            &self.metadata,
+        )?
+        .with_query(vec![("uploads".into(), String::new())]))
     }
 
     /// `{ bucket, key, uploadId }` from `InitiateMultipartUploadResult`.

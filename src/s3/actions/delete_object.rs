@@ -1,6 +1,6 @@
 //! DeleteObject: removes an object. S3 answers 204 whether or not it existed.
 
-use super::{ActionRequest, Body, Response};
+use super::{ActionRequest, Response};
 use crate::error::Result;
 use crate::s3::error_xml::S3Error;
 use serde::{Deserialize, Serialize};
@@ -16,13 +16,7 @@ pub struct DeleteObject {
 impl DeleteObject {
     /// `DELETE /key`.
     pub fn request(&self) -> Result<ActionRequest> {
-        Ok(ActionRequest {
-            method: "DELETE",
-            key: Some(self.key.clone()),
-            query: vec![],
-            headers: vec![],
-            body: Body::Empty,
-        })
+        Ok(ActionRequest::on_key("DELETE", &self.key))
     }
 
     /// `{ deleted: true }`.

@@ -2,7 +2,7 @@
 //! reads the headers), optionally a byte range.
 
 use super::head_object::ObjectInfo;
-use super::{ActionRequest, Body, Response};
+use super::{ActionRequest, Response};
 use crate::error::{invalid, ErrorCode, Result};
 use crate::s3::error_xml::S3Error;
 use serde::Deserialize;
@@ -36,13 +36,7 @@ impl GetObject {
             }
             headers.push(("Range".to_owned(), range.clone()));
         }
-        Ok(ActionRequest {
-            method: "GET",
-            key: Some(self.key.clone()),
-            query: vec![],
-            headers,
-            body: Body::Empty,
-        })
+        Ok(ActionRequest::on_key("GET", &self.key).with_headers(headers))
     }
 
     /// The object's headers (200, or 206 for a range).

@@ -1,7 +1,7 @@
 //! HeadObject: whether an object exists, and its size, ETag and type.
 //! A 404 is an answer (`exists: false`), not an error.
 
-use super::{http_date_iso, metadata_of, unquote_etag, ActionRequest, Body, Response};
+use super::{http_date_iso, metadata_of, unquote_etag, ActionRequest, Response};
 use crate::error::Result;
 use crate::s3::error_xml::S3Error;
 use serde::{Deserialize, Serialize};
@@ -18,13 +18,7 @@ pub struct HeadObject {
 impl HeadObject {
     /// `HEAD /key`.
     pub fn request(&self) -> Result<ActionRequest> {
-        Ok(ActionRequest {
-            method: "HEAD",
-            key: Some(self.key.clone()),
-            query: vec![],
-            headers: vec![],
-            body: Body::Empty,
-        })
+        Ok(ActionRequest::on_key("HEAD", &self.key))
     }
 
     /// The object's headers, or `{ exists: false }` for 404.

@@ -1,8 +1,6 @@
 //! ListParts: the parts of an unfinished multipart upload (to resume one).
 
-use super::{
-    document, number, part_number, unquote_etag, upload_id, ActionRequest, Body, Response,
-};
+use super::{document, number, part_number, unquote_etag, upload_id, ActionRequest, Response};
 use crate::error::{invalid, ErrorCode, Result};
 use crate::s3::error_xml::S3Error;
 use serde::{Deserialize, Serialize};
@@ -39,13 +37,7 @@ impl ListParts {
         if let Some(m) = self.part_number_marker {
             query.push(("part-number-marker".into(), part_number(m)?));
         }
-        Ok(ActionRequest {
-            method: "GET",
-            key: Some(self.key.clone()),
-            query,
-            headers: vec![],
-            body: Body::Empty,
-        })
+        Ok(ActionRequest::on_key("GET", &self.key).with_query(query))
     }
 
     /// One page of parts.

@@ -47,6 +47,35 @@ pub struct ActionRequest {
     pub body: Body,
 }
 
+impl ActionRequest {
+    /// A request on the object `key` with no query, no headers and no body;
+    /// the `with_*` methods add them.
+    pub(crate) fn on_key(method: &'static str, key: &str) -> Self {
+        ActionRequest {
+            method,
+            key: Some(key.to_owned()),
+            query: vec![],
+            headers: vec![],
+            body: Body::Empty,
+        }
+    }
+
+    /// The same request with these query parameters.
+    pub(crate) fn with_query(self, query: Vec<(String, String)>) -> Self {
+        ActionRequest { query, ..self }
+    }
+
+    /// The same request with these headers.
+    pub(crate) fn with_headers(self, headers: Vec<(String, String)>) -> Self {
+        ActionRequest { headers, ..self }
+    }
+
+    /// The same request with this body.
+    pub(crate) fn with_body(self, body: Body) -> Self {
+        ActionRequest { body, ..self }
+    }
+}
+
 /// Where an action's body comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -57,6 +86,16 @@ pub enum Body {
     /// Bytes the caller streams: their hash when given, else
     /// `UNSIGNED-PAYLOAD`, which only https allows (TLS protects the body).
     Caller(Option<PayloadHash>),
+}
+
+impl Body {
+    /// Bytes the caller streams, signed by `payload_hash` (hex SHA-256 or
+    /// `UNSIGNED-PAYLOAD`) when given: PutObject's and UploadPart's body.
+    pub(crate) fn caller(payload_hash: Option<&str>) -> Result<Body> {
+        Ok(Body::Caller(
+            payload_hash.map(PayloadHash::parse).transpose()?,
+        ))
+    }
 }
 
 /// An answer as the caller received it. `body` is the text of the body

@@ -3,7 +3,6 @@
 use super::{etag_header, metadata_headers, ActionRequest, Body, Response};
 use crate::error::Result;
 use crate::s3::error_xml::S3Error;
-use crate::s3::request::PayloadHash;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -27,8 +26,27 @@ pub struct PutObject {
     pub payload_hash: Option<String>,
 }
 
-/// The request's headers shared with CreateMultipartUpload.
-pub(crate) fn object_headers(
+/// The request that creates an object at `key` (PutObject's `PUT`,
+/// CreateMultipartUpload's `POST`): the strict key check for keys we create,
+/// and the new object's type, disposition and metadata as headers.
+pub(crate) fn new_object(
+    method: &'static str,
+    key: &str,
+    content_type: Option<&str>,
+    content_disposition: Option<&str>,
+    metadata: &BTreeMap<String, String>,
+) -> Result<ActionRequest> {
+    crate::s3::validate::validate_key(key)?;
+    Ok(
+        ActionRequest::on_key(method, key).with_headers(object_headers(
+            content_type,
+            content_disposition,
+            metadata,
+        )),
+    )
+}
+
+fn object_headers(
     content_type: Option<&str>,
     content_disposition: Option<&str>,
     metadata: &BTreeMap<String, String>,
@@ -50,23 +68,14 @@ pub(crate) fn object_headers(
 impl PutObject {
     /// `PUT /key`.
     pub fn request(&self) -> Result<ActionRequest> {
-        crate::s3::validate::validate_key(&self.key)?;
-        Ok(ActionRequest {
-            method: "PUT",
-            key: Some(self.key.clone()),
-            query: vec![],
-            headers: object_headers(
-                self.content_type.as_deref(),
-                self.content_disposition.as_deref(),
-                &self.metadata,
-            ),
-            body: Body::Caller(
-                self.payload_hash
-                    .as_deref()
-                    .map(PayloadHash::parse)
-                    .transpose()?,
-            ),
-        })
+        Ok(new_object(
+            "PUT",
+            &self.key,
+            self.content_type.as_deref(),
+            self.content_disposition.as_deref(),
+            &self.metadata,
+        )?
+        .with_body(Body::caller(self.payload_hash.as_deref())?))
     }
 
     /// `{ etag, versionId }`.

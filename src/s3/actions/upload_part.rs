@@ -3,7 +3,6 @@
 use super::{etag_header, part_number, upload_id, ActionRequest, Body, Response};
 use crate::error::Result;
 use crate::s3::error_xml::S3Error;
-use crate::s3::request::PayloadHash;
 use serde::{Deserialize, Serialize};
 
 /// Arguments.
@@ -24,21 +23,12 @@ pub struct UploadPart {
 impl UploadPart {
     /// `PUT /key?partNumber=N&uploadId=…`.
     pub fn request(&self) -> Result<ActionRequest> {
-        Ok(ActionRequest {
-            method: "PUT",
-            key: Some(self.key.clone()),
-            query: vec![
+        Ok(ActionRequest::on_key("PUT", &self.key)
+            .with_query(vec![
                 ("partNumber".into(), part_number(self.part_number)?),
                 ("uploadId".into(), upload_id(&self.upload_id)?),
-            ],
-            headers: vec![],
-            body: Body::Caller(
-                self.payload_hash
-                    .as_deref()
-                    .map(PayloadHash::parse)
-                    .transpose()?,
-            ),
-        })
+            ])
+            .with_body(Body::caller(self.payload_hash.as_deref())?))
     }
 
     /// `{ etag }` (unquoted; CompleteMultipartUpload quotes it again).
