@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent installer for a fresh Debian 12 machine (root, no stdin).
 #
-#   bash tools/setup.sh [core|storage|ministack|wordpress|browser|all]...   (default: all)
+#   bash tools/setup.sh [core|storage|ministack|wordpress|browser|fuzz|all]...   (default: all)
 #
 #   core       apt build tools (+ nodejs/npm if node is missing), rust components,
 #              rustup target wasm32-unknown-unknown, wasm-bindgen-cli pinned to
@@ -10,6 +10,8 @@
 #   ministack  ministack only (the demo's storage; skips Garage's ~9 min build)
 #   wordpress  WordPress, MariaDB, PHP CLI, PHPUnit, PHP_CodeSniffer, nginx, PHP-FPM (Debian packages)
 #   browser    Chromium (Debian package; driven by npm's playwright-core)
+#   fuzz       cargo-afl 0.18.2 (crates.io; builds its own AFL++), for tools/fuzz.sh only;
+#              optional: not part of `all`
 #
 # Every step checks what is already installed (and its version) and skips when
 # nothing is to do. Environment:
@@ -25,6 +27,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 MINISTACK_VERSION=1.5.33
 GARAGE_VERSION=2.5.0
+CARGO_AFL_VERSION=0.18.2  # tools/fuzz.sh; see docs TOOLCHAIN.md (stable Rust, no nightly)
 WEBPKI_ROOTS_PIN=1.0.10   # see docs TOOLCHAIN.md: wasm-bindgen-cli's lockfile wants an unserved one
 
 log() { printf '[setup] %s\n' "$*"; }
@@ -175,6 +178,19 @@ EOF
   STEP_RESULT="installed wasm-bindgen $have"
 }
 
+cargo_afl() {
+  local have
+  have=$(cargo afl --version 2>/dev/null | awk '{print $2}' || true)
+  if [ "$have" = "$CARGO_AFL_VERSION" ]; then
+    STEP_RESULT="cargo-afl $have already installed"
+    return 0
+  fi
+  cargo install -q cargo-afl --version "$CARGO_AFL_VERSION" --locked --force
+  # Builds AFL++ and its LLVM runtime once; "already built" on a second run is harmless.
+  cargo afl config --build >/dev/null 2>&1 || true
+  STEP_RESULT="installed cargo-afl $CARGO_AFL_VERSION"
+}
+
 npm_ci() {
   cd "$ROOT"
   [ -f package-lock.json ] || die "package-lock.json missing at $ROOT"
@@ -235,7 +251,7 @@ apt_browser() { apt_install chromium; }
 
 sections=("$@")
 [ "${#sections[@]}" -eq 0 ] && sections=(all)
-want_core=0 want_storage=0 want_ministack=0 want_wp=0 want_browser=0
+want_core=0 want_storage=0 want_ministack=0 want_wp=0 want_browser=0 want_fuzz=0
 for s in "${sections[@]}"; do
   case "$s" in
     core) want_core=1 ;;
@@ -243,9 +259,10 @@ for s in "${sections[@]}"; do
     ministack) want_ministack=1 ;;
     wordpress) want_wp=1 ;;
     browser) want_browser=1 ;;
+    fuzz) want_fuzz=1 ;;
     all) want_core=1 want_storage=1 want_ministack=1 want_wp=1 want_browser=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
-    *) die "unknown section '$s' (core|storage|ministack|wordpress|browser|all)" ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    *) die "unknown section '$s' (core|storage|ministack|wordpress|browser|fuzz|all)" ;;
   esac
 done
 
@@ -262,4 +279,5 @@ if [ "$want_core" -eq 1 ]; then
 fi
 [ "$want_ministack" -eq 1 ] && step "ministack $MINISTACK_VERSION (venv)" install_ministack
 [ "$want_storage" -eq 1 ] && step "garage $GARAGE_VERSION" install_garage
+[ "$want_fuzz" -eq 1 ] && step "cargo-afl $CARGO_AFL_VERSION" cargo_afl
 log "all done in $(( $(date +%s) - T0 ))s (sections: ${sections[*]})"
