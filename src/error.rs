@@ -45,6 +45,9 @@ pub enum ErrorCode {
     EncryptFailed,
     /// An S3 error body that is not parseable XML.
     InvalidXml,
+    /// An endpoint at a link-local, metadata, loopback or private address
+    /// the site does not allow (see [`crate::net`]).
+    EndpointRefused,
 }
 
 impl ErrorCode {
@@ -64,6 +67,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedEnvelope => "UNSUPPORTED_ENVELOPE",
             ErrorCode::EncryptFailed => "ENCRYPT_FAILED",
             ErrorCode::InvalidXml => "INVALID_XML",
+            ErrorCode::EndpointRefused => "ENDPOINT_REFUSED",
         }
     }
 
@@ -82,6 +86,7 @@ impl ErrorCode {
         ErrorCode::UnsupportedEnvelope,
         ErrorCode::EncryptFailed,
         ErrorCode::InvalidXml,
+        ErrorCode::EndpointRefused,
     ];
 
     /// Parses [`ErrorCode::as_str`]'s output.
@@ -105,6 +110,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedEnvelope => AdviceId::SecretEnvelopeUnsupported,
             ErrorCode::EncryptFailed => AdviceId::SecretEncryptFailed,
             ErrorCode::InvalidXml => AdviceId::ResponseNotS3,
+            ErrorCode::EndpointRefused => AdviceId::EndpointRefused,
         }
     }
 

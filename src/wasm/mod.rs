@@ -67,6 +67,7 @@ export interface Storage {
   provider: 'amazon_s3' | 'wasabi' | 'cloudflare_r2' | 'custom';
   region?: string; bucket: string; endpoint?: string; accountId?: string;
   addressingStyle?: 'auto' | 'virtual' | 'path';
+  allowPrivateEndpoints?: boolean;
 }
 export interface CredentialsInput { accessKeyId: string; secretAccessKey: string; sessionToken?: string | null; }
 export interface ResolvedEndpoint { scheme: 'http' | 'https'; host: string; addressingStyle: 'virtual' | 'path'; region: string; bucketUrl: string; }
@@ -248,6 +249,9 @@ struct StorageInput {
     account_id: Option<String>,
     #[serde(default)]
     addressing_style: Option<String>,
+    /// The site's `WPS3_ALLOW_PRIVATE_ENDPOINTS` (see `crate::net`).
+    #[serde(default)]
+    allow_private_endpoints: bool,
 }
 
 impl StorageInput {
@@ -261,6 +265,7 @@ impl StorageInput {
             addressing_style: AddressingStyle::parse(
                 self.addressing_style.as_deref().unwrap_or(""),
             )?,
+            allow_private_endpoints: self.allow_private_endpoints,
         }
         .resolve()
     }
