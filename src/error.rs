@@ -48,6 +48,8 @@ pub enum ErrorCode {
     /// An endpoint at a link-local, metadata, loopback or private address
     /// the site does not allow (see [`crate::net`]).
     EndpointRefused,
+    /// A file to upload that resolves outside every allowed root ([`crate::files`]).
+    FileOutsideAllowedRoots,
 }
 
 impl ErrorCode {
@@ -67,7 +69,10 @@ impl ErrorCode {
             ErrorCode::UnsupportedEnvelope => "UNSUPPORTED_ENVELOPE",
             ErrorCode::EncryptFailed => "ENCRYPT_FAILED",
             ErrorCode::InvalidXml => "INVALID_XML",
-            ErrorCode::EndpointRefused => "ENDPOINT_REFUSED",
+            // Named as docs/CONTRACTS.md fixes it for the SSRF contract.
+            ErrorCode::EndpointRefused => "EndpointRefused",
+            // Named as docs/CONTRACTS.md fixes it for the file-roots contract.
+            ErrorCode::FileOutsideAllowedRoots => "FileOutsideAllowedRoots",
         }
     }
 
@@ -87,6 +92,7 @@ impl ErrorCode {
         ErrorCode::EncryptFailed,
         ErrorCode::InvalidXml,
         ErrorCode::EndpointRefused,
+        ErrorCode::FileOutsideAllowedRoots,
     ];
 
     /// Parses [`ErrorCode::as_str`]'s output.
@@ -111,6 +117,7 @@ impl ErrorCode {
             ErrorCode::EncryptFailed => AdviceId::SecretEncryptFailed,
             ErrorCode::InvalidXml => AdviceId::ResponseNotS3,
             ErrorCode::EndpointRefused => AdviceId::EndpointRefused,
+            ErrorCode::FileOutsideAllowedRoots => AdviceId::FileOutsideAllowedRoots,
         }
     }
 

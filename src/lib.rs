@@ -11,6 +11,7 @@
 //!   Content-Disposition, name validation and S3 error bodies.
 //! * [`keys`] — object-key templates for backups.
 //! * [`net`] — which addresses storage may live at (the SSRF guard).
+//! * [`files`] — which files an upload may read (allowed roots).
 //! * [`page`] — the integration page: IAM policy, CORS rule, URL-shape preview, Test Connection verdicts.
 //! * [`secrets`] — AES-256-GCM envelopes for the stored secret key.
 //! * [`settings`] — the settings form's schema, validation and retry policy.
@@ -20,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod files;
 pub mod keys;
 pub mod net;
 pub mod page;

@@ -50,7 +50,7 @@ async function observe(run) {
   } catch (e) {
     // A refused endpoint is no observation: the answer is the refusal alone,
     // with no status or timing an admin could scan the network with.
-    if (!(e instanceof SidecarError) || e.code === 'ENDPOINT_REFUSED') throw e;
+    if (!(e instanceof SidecarError) || e.code === 'EndpointRefused') throw e;
     const error = toWireError(e, log);
     return { ok: false, status: error.httpStatus ?? 0, error, bucketRegion: error.bucketRegion ?? null };
   }
@@ -96,7 +96,7 @@ async function preflights(t, origin, key, signal) {
         allowMethods: res.headers['access-control-allow-methods'] ?? null,
       });
     } catch (e) {
-      if (e.code === 'ENDPOINT_REFUSED') throw e;
+      if (e.code === 'EndpointRefused') throw e;
       out.push({ method: p.method, status: 0, error: toWireError(e, log) });
     }
   }

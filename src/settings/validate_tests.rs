@@ -167,7 +167,7 @@ fn field_errors_table() {
             );
             assert!(e.message.len() > 10, "{}", e.message);
             assert!(
-                e.code.starts_with("INVALID_") || e.code == "ENDPOINT_REFUSED",
+                e.code.starts_with("INVALID_") || e.code == "EndpointRefused",
                 "{}",
                 e.code
             );

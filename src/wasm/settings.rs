@@ -2,7 +2,7 @@
 //! (every build: the admin page and the sidecar both use them) and
 //! `retryDelay` and `checkAddress` (the sidecar only).
 
-use super::{input, output};
+use super::convert::{input, output};
 #[cfg(feature = "node")]
 use crate::settings::retry::{retry_delay, RetryDelayInput};
 use crate::settings::schema::settings_schema;
@@ -69,7 +69,7 @@ struct CheckAddressInput {
 #[cfg(feature = "node")]
 /// The sidecar's connect-time SSRF check: whether `host` may be reached at
 /// `address`, one of the addresses it resolved to. Returns `true`, or throws
-/// `ENDPOINT_REFUSED` (adviceId `endpoint-refused`).
+/// `EndpointRefused` (adviceId `endpoint-refused`).
 #[wasm_bindgen(js_name = checkAddress)]
 pub fn check_address_js(
     #[wasm_bindgen(unchecked_param_type = "CheckAddressInput")] req: JsValue,

@@ -35,7 +35,7 @@ const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEM
 function assertRefused(res, why) {
   assert.equal(res.ok, false, JSON.stringify(res));
   const e = res.error;
-  assert.equal(e.code, 'ENDPOINT_REFUSED', JSON.stringify(e));
+  assert.equal(e.code, 'EndpointRefused', JSON.stringify(e));
   assert.equal(e.adviceId, 'endpoint-refused');
   assert.equal(e.retry, 'never');
   assert.match(e.message, /refused/);
@@ -61,7 +61,7 @@ test('validate-settings refuses metadata always and private ranges unless allowe
       assert.equal(r.ok, true, JSON.stringify(r));
       assert.equal(r.result.valid, false, `${endpoint} allow=${allow}`);
       assert.equal(r.result.endpoint, null, endpoint);
-      assert.deepEqual(r.result.errors.map((e) => [e.field, e.adviceId, e.code]), [['endpoint', 'endpoint-refused', 'ENDPOINT_REFUSED']], endpoint);
+      assert.deepEqual(r.result.errors.map((e) => [e.field, e.adviceId, e.code]), [['endpoint', 'endpoint-refused', 'EndpointRefused']], endpoint);
       assert.match(r.result.errors[0].message, always.includes(endpoint) ? /link-local\/metadata/ : /private or loopback/, endpoint);
       refused++;
     }
@@ -92,7 +92,7 @@ test('test-connection, diagnose and s3 to a refused endpoint answer only the ref
   // The same storage with private endpoints allowed does reach the listener.
   const allowed = await sc.op('test-connection', { storage: { ...base, endpoint: `http://127.0.0.1:${port}`, allowPrivateEndpoints: true }, credentials });
   assert.equal(allowed.ok, false);
-  assert.notEqual(allowed.error.code, 'ENDPOINT_REFUSED');
+  assert.notEqual(allowed.error.code, 'EndpointRefused');
   assert.ok(accepted > before, 'allowed endpoint never reached');
 });
 
@@ -109,11 +109,11 @@ test('connect time: a host name is checked on the address it resolves to (DNS re
   assert.equal(first.err, null);
   assert.deepEqual([first.a, first.f], ['52.216.0.1', 4]);
   const second = await call({ all: true });
-  assert.equal(second.err?.code, 'ENDPOINT_REFUSED');
+  assert.equal(second.err?.code, 'EndpointRefused');
   assert.match(second.err.message, /rebind\.example resolves to a link-local\/metadata address/);
   assert.doesNotMatch(second.err.message, /169\.254/);
   const third = await call({});
-  assert.equal(third.err?.code, 'ENDPOINT_REFUSED', 'one private answer among several is refused');
+  assert.equal(third.err?.code, 'EndpointRefused', 'one private answer among several is refused');
 
   // The real agents use it: a real name resolving to a private address never gets a connection.
   const name = os.hostname();
@@ -124,7 +124,7 @@ test('connect time: a host name is checked on the address it resolves to (DNS re
   const port = listener.address().port;
   const before = accepted;
   const req = { method: 'GET', url: `http://${name}:${port}/`, headers: [] };
-  await assert.rejects(exchange(req, { limit: 1024, timeoutMs: 5000 }), (e) => e.code === 'ENDPOINT_REFUSED');
+  await assert.rejects(exchange(req, { limit: 1024, timeoutMs: 5000 }), (e) => e.code === 'EndpointRefused');
   assert.equal(accepted, before);
   if (resolved.every((a) => a.address.startsWith('127.'))) {
     const res = await exchange(req, { limit: 1024, timeoutMs: 5000, allowPrivate: true });
