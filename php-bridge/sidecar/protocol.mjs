@@ -3,7 +3,8 @@
 // server.mjs owns sockets and lifecycle.
 
 import { SidecarError, bad, cancelled, httpStatusFor, toWireError } from './errors.mjs';
-import { callCore, clock, clockFor, coreVersion, resolveCredentials } from './core.mjs';
+import { callCore, clock, clockFor, coreError, coreVersion, resolveCredentials } from './core.mjs';
+import { createSignerCache } from './signers.mjs';
 import { SIDECAR_VERSION } from './version.mjs';
 import { uploadFile } from './upload.mjs';
 import { headObject, deleteObject, testConnection, s3Op } from './objects.mjs';
@@ -23,21 +24,81 @@ const withNow = (a) => {
   const c = isObject(a.storage) ? clockFor(a.storage) : clock;
   return { ...a, now: c.nowSeconds() };
 };
-// Ops that create an object get the core's strict key check (no control
-// characters, no '.'/'..' segments); signing alone accepts any key S3 can
-// hold, so existing objects stay reachable.
-const writesKey = (a) => {
-  if (typeof a.key === 'string') callCore('validateKey', a.key);
-  return a;
-};
-const writes = (a) => /^(PUT|POST)$/i.test(String(a.method ?? '')) && a.key !== null && a.key !== undefined;
 const withCreds = (a) => ({ ...a, credentials: resolveCredentials(a.credentials) });
 const str = (v, name) => {
   if (typeof v !== 'string') throw bad(`${name} must be a string`);
   return v;
 };
 
-export function createProtocol(state) {
+const isSimplePresign = (a, now) =>
+  typeof a.method === 'string' && typeof a.key === 'string' && typeof a.expiresIn === 'number' && typeof now === 'number'
+  && (a.query === undefined || a.query === null || (Array.isArray(a.query) && a.query.length === 0))
+  && (a.headers === undefined || a.headers === null || (Array.isArray(a.headers) && a.headers.length === 0))
+  && [a.responseContentDisposition, a.responseContentType, a.responseCacheControl].every((v) => v === undefined || v === null || typeof v === 'string');
+
+// A call into a cached signer, with the core's errors translated.
+function signerCall(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    throw coreError(e);
+  }
+}
+
+// An op's args with `storage` and `credentials` the batch envelope states
+// for every op that names none of its own. The args are the request body's
+// own parsed objects, so they are filled in place (no copy per op).
+const fromEnvelope = (env, args) => {
+  if (!isObject(args)) return args;
+  if (env.storage !== undefined && args.storage === undefined) args.storage = env.storage;
+  if (env.credentials !== undefined && args.credentials === undefined) args.credentials = env.credentials;
+  return args;
+};
+
+// expiresAt(now, expiresIn) from the core, remembered for the last pair:
+// a page of links is signed at one second with one lifetime.
+let lastExpiry = { now: NaN, expiresIn: NaN, at: '' };
+function expiresAt(now, expiresIn) {
+  if (lastExpiry.now !== now || lastExpiry.expiresIn !== expiresIn) {
+    lastExpiry = { now, expiresIn, at: callCore('expiresAt', now, expiresIn) };
+  }
+  return lastExpiry.at;
+}
+
+// options.signers: a signer cache (tests pass one with a fake clock).
+export function createProtocol(state, options = {}) {
+  const signers = options.signers ?? createSignerCache();
+
+  // presign and sign through the cached signer: the sealed secret is opened
+  // once per signer, not once per op.
+  function presign(a) {
+    const s = signers.get(a.storage, a.credentials);
+    const now = a.now === undefined || a.now === null ? s.clock.nowSeconds() : a.now;
+    if (isSimplePresign(a, now)) {
+      const url = signerCall(() => s.bucket.presignSimple(a.method, a.key, a.expiresIn, now,
+        a.responseContentDisposition ?? undefined, a.responseContentType ?? undefined, a.responseCacheControl ?? undefined));
+      return { method: a.method, url, headers: [], expiresAt: expiresAt(now, a.expiresIn) };
+    }
+    const { storage: _s, credentials: _c, ...fields } = a;
+    return signerCall(() => s.bucket.presignUrl({ ...fields, now }));
+  }
+  // transferDownload on the cached signer; other argument shapes go the
+  // stateless way, which reports what is wrong with them.
+  function transferDownload(a) {
+    if (typeof a.key !== 'string' || typeof a.filename !== 'string' || typeof a.expiresIn !== 'number'
+      || !(a.now === undefined || a.now === null || typeof a.now === 'number')) return transferOps['transfer-download'](a);
+    const s = signers.get(a.storage, a.credentials);
+    const now = a.now ?? s.clock.nowSeconds();
+    const url = signerCall(() => s.bucket.transferDownload(a.key, a.filename, a.expiresIn, now));
+    return { url, expiresAt: expiresAt(now, a.expiresIn) };
+  }
+  function sign(a) {
+    const s = signers.get(a.storage, a.credentials);
+    const { storage: _s, credentials: _c, ...fields } = a;
+    if (fields.now === undefined || fields.now === null) fields.now = s.clock.nowSeconds();
+    return signerCall(() => s.bucket.signRequest(fields));
+  }
+
   const health = () => ({
     ok: true,
     version: coreVersion(), // kept for older PHP; same as coreVersion
@@ -50,9 +111,9 @@ export function createProtocol(state) {
 
   const OPS = {
     health: () => health(),
-    sign: (a) => callCore('signRequest', withNow(withCreds(writes(a) ? writesKey(a) : a))),
-    presign: (a) => callCore('presignUrl', withNow(withCreds(writes(a) ? writesKey(a) : a))),
-    'post-policy': (a) => callCore('presignPost', withNow(withCreds(writesKey(a)))),
+    sign,
+    presign,
+    'post-policy': (a) => callCore('presignPost', withNow(withCreds(a))),
     'render-key': (a) => ({ key: callCore('renderKey', withNow(a)) }),
     'content-disposition': (a) => {
       const filename = str(a.filename, 'filename');
@@ -73,6 +134,7 @@ export function createProtocol(state) {
     s3: s3Op,
     'advice-catalog': () => callCore('adviceCatalog'),
     ...transferOps,
+    'transfer-download': transferDownload,
     diagnose,
     'diagnose-browser': diagnoseBrowser,
   };
@@ -95,7 +157,8 @@ export function createProtocol(state) {
     }
     // Failures and uploads are always worth a line; cheap successes only in debug.
     const level = !out.ok || name === 'upload-file' ? 'info' : 'debug';
-    log(level, 'op', {
+    // A page of links is hundreds of ops: build no line nobody will read.
+    if (level !== 'debug' || process.env.WPS3_DEBUG) log(level, 'op', {
       op: String(name).slice(0, 40), ok: out.ok, code: out.error?.code, s3Code: out.error?.s3Code,
       size: out.result?.size, parts: out.result?.parts, ms: Date.now() - t0,
     });
@@ -124,9 +187,16 @@ export function createProtocol(state) {
     throw new SidecarError('NOT_FOUND', `no route ${path.slice(0, 100)}; see docs/CONTRACTS.md section 2`);
   }
 
+  // { op?: "batch", storage?, credentials?, ops: [ { op, args } ] } -> { results }.
+  // storage and credentials given once for the batch stand for every op
+  // whose args do not name their own (docs/CONTRACTS.md section 2).
   async function batch(env, ctx) {
     if (!isObject(env) || !Array.isArray(env.ops)) throw bad('batch body must be {"ops": [ {"op": …, "args": {…}}, … ]}');
+    if (env.op !== undefined && env.op !== 'batch') throw bad('a batch body\'s "op" must be "batch"');
     if (env.ops.length > MAX_BATCH_OPS) throw bad(`a batch holds at most ${MAX_BATCH_OPS} ops`);
+    for (const f of ['storage', 'credentials']) {
+      if (env[f] !== undefined && !isObject(env[f])) throw bad(`the batch's ${f} must be an object`);
+    }
     // In order, one at a time: results line up with ops and a batch never
     // starts more uploads at once than the caller can see.
     const results = [];
@@ -136,18 +206,28 @@ export function createProtocol(state) {
         continue;
       }
       // runOp answers CANCELLED for every op left once the client is gone.
-      results.push(await runOp(item.op, item.args, ctx));
+      results.push(await runOp(item.op, fromEnvelope(env, item.args ?? {}), ctx));
     }
     return { results };
   }
 
-  return { handle, runOp };
+  return { handle, runOp, signers };
 }
+
+// Fatal decoding: bytes that are not UTF-8 are refused, not turned into U+FFFD
+// (a key or name would silently become another one).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function parseJson(body) {
   if (body.length === 0) return {};
+  let text;
   try {
-    return JSON.parse(body.toString('utf8'));
+    text = utf8.decode(body);
+  } catch {
+    throw bad('body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
   } catch {
     throw bad('body is not valid JSON');
   }
