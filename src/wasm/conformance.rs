@@ -3,12 +3,17 @@
 //! suites run against the wasm build too. Never in pkg/node or pkg/web:
 //! `deriveSigningKey` hands out the derived keys themselves.
 
-use super::{expires, input, js_error, output, CredentialsInput, NowInput};
+use super::convert::{expires, input, js_error, output, CredentialsInput, NowInput};
 use crate::error::ErrorCode;
 use crate::sigv4::encoding::hex;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroize;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+export interface RawSignOutput { canonicalRequest: string; stringToSign: string; signature: string; authorization: string | null; headers: Pairs; queryParams: Pairs; }
+"#;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,10 +1,10 @@
 //! Bindings for the error model: thrown errors carry it, `classifyFailure`
 //! gives the sidecar's own failures the core's verdict, and `adviceCatalog`
 //! lists every advice id. All three are the sidecar's (feature `node`);
-//! pkg/web throws a lighter model, see `light_error` in mod.rs.
+//! pkg/web throws a lighter model, see `light_error` in convert.rs.
 
 #[cfg(feature = "node")]
-use super::{input, output};
+use super::convert::{input, invalid, output};
 #[cfg(feature = "node")]
 use crate::error::advice::catalog_json;
 #[cfg(feature = "node")]
@@ -72,10 +72,9 @@ pub fn classify_failure(
             code: req.code.as_deref().unwrap_or("INTERNAL"),
         },
         other => {
-            return Err(super::js_error(
-                "INVALID_ARGUMENT",
-                &format!("classifyFailure: kind '{other}' is not network, file or sidecar"),
-            ))
+            return Err(invalid(&format!(
+                "classifyFailure: kind '{other}' is not network, file or sidecar"
+            )))
         }
     };
     output(&classify(failure, &req.message))

@@ -1,7 +1,7 @@
 //! Bindings of the integration page's rules (`crate::page`): IAM policy,
 //! CORS rule, presigned-URL shape, Test Connection verdicts and its probe.
 
-use super::{expires, input, output, string_arg, NowInput, StorageInput};
+use super::convert::{expires, input, output, string_arg, NowInput, StorageInput};
 #[cfg(feature = "node")]
 use crate::page::diagnosis::{diagnose, is_probe_key, probe_object, Observations};
 use crate::page::iam::{iam_policy, PolicyRequest};

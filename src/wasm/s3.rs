@@ -1,7 +1,8 @@
 //! Bindings for S3 answers and actions: `parseS3Error`, `s3Request`,
 //! `s3Response`, `payloadSigning`. Built only with the `xml` feature.
 
-use super::{input, output, Bucket, NowInput, StorageInput, WithStorage, KEYS};
+use super::convert::{input, js_error, output, sign_stateless, NowInput, Signs, StorageInput};
+use super::signing::Bucket;
 use crate::s3::actions::dispatch::{parse_response, Action};
 use crate::s3::actions::{body_needs_hash, sign_action, Response};
 use crate::s3::endpoint::ResolvedEndpoint;
@@ -50,7 +51,7 @@ pub fn parse_s3_error_js(
         Err(_) => (S3Error::from_status(req.status, &req.headers), false),
     };
     let mut out = serde_json::to_value(explain(&err, now))
-        .map_err(|e| super::js_error("INTERNAL", &e.to_string()))?;
+        .map_err(|e| js_error("INTERNAL", &e.to_string()))?;
     out["bodyParsed"] = body_parsed.into();
     output(&out)
 }
@@ -73,7 +74,7 @@ struct SignedActionOut {
     body: Option<String>,
 }
 
-impl ActionFields {
+impl Signs for ActionFields {
     fn sign(
         &self,
         endpoint: &ResolvedEndpoint,
@@ -102,12 +103,7 @@ impl ActionFields {
 pub fn s3_request(
     #[wasm_bindgen(unchecked_param_type = "S3RequestInput")] req: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let req: WithStorage<ActionFields> = input(req, "s3Request")?;
-    let (endpoint, credentials) = req.resolve()?;
-    KEYS.with(|k| {
-        req.request
-            .sign(&endpoint, &credentials, &mut k.borrow_mut())
-    })
+    sign_stateless::<ActionFields>(req, "s3Request")
 }
 
 #[derive(Deserialize)]
@@ -167,10 +163,6 @@ impl Bucket {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "S3ActionFields")] req: JsValue,
     ) -> Result<JsValue, JsValue> {
-        input::<ActionFields>(req, "s3Request")?.sign(
-            &self.endpoint,
-            &self.credentials,
-            &mut self.keys,
-        )
+        self.sign::<ActionFields>(req, "s3Request")
     }
 }

@@ -2,7 +2,7 @@
 //! (every build: the admin page and the sidecar both use them) and
 //! `retryDelay` (the sidecar only).
 
-use super::{input, output};
+use super::convert::{input, output};
 #[cfg(feature = "node")]
 use crate::settings::retry::{retry_delay, RetryDelayInput};
 use crate::settings::schema::settings_schema;

@@ -2,7 +2,7 @@
 //! Shapes are in `docs/CONTRACTS.md` §1 (transfers); user mistakes come back
 //! as `{ ok: false, errors }`, never as a throw.
 
-use super::{expires, input, output, CredentialsInput, NowInput, StorageInput, KEYS};
+use super::convert::{expires, input, output, CredentialsInput, NowInput, StorageInput, KEYS};
 use crate::error::{Error, ErrorCode};
 use crate::s3::endpoint::{AddressingStyle, Provider, StorageConfig};
 use crate::transfers::object_ref::{parse_object_ref, RefContext};

@@ -1,0 +1,80 @@
+// Cold start: sidecar spawn (node php-bridge/sidecar/server.mjs --socket …) to its first answer on
+// GET /v1/health, N times; and the gzipped size of the browser wasm (pkg/web).
+//
+//   node bench/coldstart.mjs [--n=15] [--json]
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { spawn } from 'node:child_process';
+import { ROOT } from './lib/php-run.mjs';
+import { quantile, median } from './lib/timing.mjs';
+
+const arg = (name, def) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split('=')[1]) : def;
+};
+const N = arg('n', 15);
+const JSON_OUT = process.argv.includes('--json');
+const say = (...a) => (JSON_OUT ? process.stderr : process.stdout).write(a.join(' ') + '\n');
+const SERVER = path.join(ROOT, 'php-bridge', 'sidecar', 'server.mjs');
+
+const health = (socketPath) =>
+  new Promise((resolve) => {
+    const req = http.get({ socketPath, path: '/v1/health', timeout: 1000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+
+async function once() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wps3-cold-'));
+  fs.chmodSync(dir, 0o700);
+  const sock = path.join(dir, 'sidecar.sock');
+  const t0 = process.hrtime.bigint();
+  const child = spawn(process.execPath, [SERVER, '--socket', sock], { stdio: ['ignore', 'ignore', 'ignore'] });
+  let ms = null;
+  // Poll every ~1 ms: the socket appears once the server listens; the answer ends the measurement.
+  while (Number(process.hrtime.bigint() - t0) / 1e6 < 10_000) {
+    if (fs.existsSync(sock) && (await health(sock))) {
+      ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (ms === null) throw new Error('the sidecar did not answer within 10 s');
+  return ms;
+}
+
+// Node's own start-up (an empty script), for scale: the floor any Node sidecar pays.
+async function nodeEmpty() {
+  const t0 = process.hrtime.bigint();
+  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  await new Promise((r) => child.once('exit', r));
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+const cold = [];
+const empty = [];
+for (let i = 0; i < N; i++) {
+  cold.push(await once());
+  empty.push(await nodeEmpty());
+}
+const wasm = fs.readFileSync(path.join(ROOT, 'pkg', 'web', 'wps3_bg.wasm'));
+const js = fs.readFileSync(path.join(ROOT, 'pkg', 'web', 'wps3.js'));
+const gz = (b) => zlib.gzipSync(b, { level: 9 }).length;
+const out = {
+  suite: 'coldstart', n: N,
+  coldStartP50Ms: median(cold), coldStartP99Ms: quantile(cold, 0.99), coldStartMinMs: Math.min(...cold), coldStartAllMs: cold,
+  nodeEmptyP50Ms: median(empty),
+  webWasmBytes: wasm.length, webWasmGzipBytes: gz(wasm), webJsGzipBytes: gz(js),
+};
+say(`cold start (spawn -> first /v1/health answer), ${N} runs: p50 ${out.coldStartP50Ms.toFixed(1)} ms, min ${out.coldStartMinMs.toFixed(1)} ms; node -e 0 alone p50 ${out.nodeEmptyP50Ms.toFixed(1)} ms`);
+say(`pkg/web wasm: ${(wasm.length / 1024).toFixed(1)} KiB, gzipped ${(out.webWasmGzipBytes / 1024).toFixed(1)} KiB (+ JS glue ${(out.webJsGzipBytes / 1024).toFixed(1)} KiB gzipped)`);
+if (JSON_OUT) process.stdout.write(JSON.stringify(out) + '\n');

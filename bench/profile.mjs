@@ -1,0 +1,133 @@
+// Where the time goes, for the goals bench/run reports as not met (bench/README.md quotes it).
+//
+//   node bench/profile.mjs [--n=3000] [--json]
+//
+// 1. The sidecar's presign op (protocol.mjs runOp, sealed secret, as PHP sends it), under
+//    `node --cpu-prof` in a child process: self time per function, top entries.
+// 2. A page of 100 through the sidecar's HTTP handler (`POST /v1/batch` body parsing included),
+//    profiled the same way: the sidecar's share of a PHP page.
+//    Also per-call times of the same op with a plain secret and of the decrypt op alone (the parts).
+// 3. Cold start in phases: Node itself, importing the sidecar's modules, instantiating the wasm core.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.dirname(HERE);
+const arg = (name, def) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split('=')[1]) : def;
+};
+const N = arg('n', 3000);
+const JSON_OUT = process.argv.includes('--json');
+const say = (...a) => (JSON_OUT ? process.stderr : process.stdout).write(a.join(' ') + '\n');
+
+// The child: runs one workload, nothing else, so the profile holds only it.
+if (process.argv[2] === '--child') {
+  const what = process.argv[3];
+  const W = await import('./lib/workload.mjs');
+  const { createProtocol } = await import('../php-bridge/sidecar/protocol.mjs');
+  const p = createProtocol({ startedAt: Date.now(), inFlight: 0 });
+  const keyMaterial = 'bench-auth-salt|bench-secure-auth-salt';
+  const context = 'site:1|field:secret_access_key';
+  const env = await p.runOp('encrypt', { keyMaterial, context, plaintext: W.CREDS.secretAccessKey });
+  const credentials = { accessKeyId: W.CREDS.accessKeyId, sealedSecret: { envelope: env.result.envelope, keyMaterial, context } };
+  const args = (key) => ({
+    storage: { ...W.STORAGE }, credentials, now: W.NOW_SECONDS, method: 'GET', key, expiresIn: W.GET_EXPIRES,
+    query: [], headers: [], responseContentDisposition: W.CONTENT_DISPOSITION,
+  });
+  const n = Number(process.argv[4]);
+  const t0 = process.hrtime.bigint();
+  if (what === 'decrypt') {
+    for (let i = 0; i < n; i++) await p.runOp('decrypt', { keyMaterial, context, envelope: env.result.envelope });
+  } else if (what === 'plain') {
+    for (let i = 0; i < n; i++) await p.runOp('presign', { ...args(W.KEY), credentials: { ...W.CREDS } });
+  } else if (what === 'op') {
+    for (let i = 0; i < n; i++) {
+      const r = await p.runOp('presign', args(W.KEY));
+      if (!r.ok) throw new Error(JSON.stringify(r.error));
+    }
+  } else {
+    const body = Buffer.from(JSON.stringify({ ops: Array.from({ length: 100 }, (_, i) => ({ op: 'presign', args: args(W.KEY.replace('/42/', `/${42 + i}/`)) })) }));
+    for (let i = 0; i < n / 100; i++) {
+      const r = await p.handle('POST', '/v1/batch', body);
+      JSON.stringify(r.json); // the server serialises the answer too
+    }
+  }
+  const us = Number(process.hrtime.bigint() - t0) / 1e3 / n;
+  process.stdout.write(JSON.stringify({ usPerPresign: us }) + '\n');
+  process.exit(0);
+}
+
+function summarize(file, top = 12) {
+  const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const self = new Map();
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const dt = new Map();
+  for (let i = 0; i < prof.samples.length; i++) dt.set(prof.samples[i], (dt.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  let total = 0;
+  for (const [id, t] of dt) {
+    const n = byId.get(id);
+    const f = n.callFrame;
+    const where = f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}` : '';
+    const name = `${f.functionName || '(anonymous)'} ${where}`.trim();
+    self.set(name, (self.get(name) ?? 0) + t);
+    total += t;
+  }
+  const cat = new Map();
+  for (const [name, t] of self) {
+    const c = /^wasm-function|wasm-to-js|js-to-wasm/.test(name) ? 'wasm core (Rust)'
+      : / wps3\.js:/.test(name) ? 'wasm-bindgen glue (wps3.js: strings/objects across the boundary)'
+      : / (protocol|core|errors|log|server|objects|upload)\.mjs:/.test(name) ? 'sidecar JS (protocol.mjs, core.mjs)'
+      : /garbage collector/.test(name) ? 'garbage collector'
+      : / profile\.mjs:/.test(name) ? 'the benchmark loop itself'
+      : 'Node internals / other (JSON, TextDecoder, module loading)';
+    cat.set(c, (cat.get(c) ?? 0) + t);
+  }
+  return {
+    categories: [...cat.entries()].sort((a, b) => b[1] - a[1]).map(([name, t]) => ({ name, share: t / total })),
+    top: [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, t]) => ({ name, share: t / total, ms: t / 1e3 })),
+  };
+}
+
+function profile(what) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wps3-prof-'));
+  const out = execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, fileURLToPath(import.meta.url), '--child', what, String(N)], { cwd: ROOT, encoding: 'utf8' });
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  const res = { ...JSON.parse(out.trim().split('\n').pop()), ...summarize(path.join(dir, file)) };
+  fs.rmSync(dir, { recursive: true, force: true });
+  return res;
+}
+
+function coldPhases() {
+  const script = `
+    const t = [performance.now()];
+    await import(${JSON.stringify(path.join(ROOT, 'php-bridge/sidecar/protocol.mjs'))});
+    t.push(performance.now());
+    const core = await import(${JSON.stringify(path.join(ROOT, 'php-bridge/sidecar/core.mjs'))});
+    core.getCore();
+    t.push(performance.now());
+    process.stdout.write(JSON.stringify({ bootMs: t[0], importMs: t[1] - t[0], wasmMs: t[2] - t[1] }));`;
+  const runs = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = process.hrtime.bigint();
+    const o = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+    runs.push({ ...o, totalMs: Number(process.hrtime.bigint() - t0) / 1e6 });
+  }
+  const med = (k) => runs.map((r) => r[k]).sort((a, b) => a - b)[2];
+  return { nodeBootMs: med('bootMs'), importModulesMs: med('importMs'), wasmInstantiateMs: med('wasmMs'), processTotalMs: med('totalMs') };
+}
+
+const result = { op: profile('op'), plain: profile('plain'), decrypt: profile('decrypt'), batch: profile('batch'), cold: coldPhases(), loadavg: os.loadavg()[0] };
+say(`per call: presign op with the sealed secret ${result.op.usPerPresign.toFixed(1)} µs, with a plain secret ${result.plain.usPerPresign.toFixed(1)} µs, the decrypt op alone ${result.decrypt.usPerPresign.toFixed(1)} µs; in a batch of 100 ${result.batch.usPerPresign.toFixed(1)} µs per presign`);
+for (const [k, title] of [['op', 'sidecar presign op (runOp, sealed secret)'], ['batch', 'sidecar POST /v1/batch, pages of 100']]) {
+  say(`\n== ${title}: ${result[k].usPerPresign.toFixed(1)} µs per presign; self time by area:`);
+  for (const t of result[k].categories) say(`  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.name}`);
+  say('  top functions:');
+  for (const t of result[k].top) say(`  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.name}`);
+}
+const c = result.cold;
+say(`\n== cold start phases (median of 5): node boot ${c.nodeBootMs.toFixed(0)} ms, import sidecar modules ${c.importModulesMs.toFixed(0)} ms, wasm instantiate ${c.wasmInstantiateMs.toFixed(0)} ms, process total ${c.processTotalMs.toFixed(0)} ms (load ${result.loadavg.toFixed(1)})`);
+if (JSON_OUT) process.stdout.write(JSON.stringify(result) + '\n');

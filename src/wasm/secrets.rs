@@ -1,0 +1,56 @@
+//! Secret envelopes (feature `secrets`): `encryptSecret`, `decryptSecret`.
+
+use super::convert::{input, invalid};
+use crate::secrets::envelope::{decrypt_secret as decrypt, encrypt_secret as encrypt};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use zeroize::Zeroize;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+export interface SecretInput { keyMaterial: string; context: string; plaintext?: string; envelope?: string; }
+"#;
+
+#[derive(Deserialize, Zeroize)]
+#[zeroize(drop)]
+#[serde(rename_all = "camelCase")]
+struct SecretInput {
+    key_material: String,
+    context: String,
+    #[serde(default)]
+    plaintext: Option<String>,
+    #[serde(default)]
+    envelope: Option<String>,
+}
+
+/// Seals a secret: AES-256-GCM under an HKDF key, bound to `context`.
+#[wasm_bindgen(js_name = encryptSecret)]
+pub fn encrypt_secret_js(
+    #[wasm_bindgen(unchecked_param_type = "SecretInput")] req: JsValue,
+) -> Result<String, JsValue> {
+    let req: SecretInput = input(req, "encryptSecret")?;
+    let plaintext = req
+        .plaintext
+        .as_deref()
+        .ok_or_else(|| invalid("encryptSecret needs plaintext"))?;
+    Ok(encrypt(
+        req.key_material.as_bytes(),
+        &req.context,
+        plaintext,
+    )?)
+}
+
+/// Opens an envelope made by `encryptSecret` with the same key material and context.
+#[wasm_bindgen(js_name = decryptSecret)]
+pub fn decrypt_secret_js(
+    #[wasm_bindgen(unchecked_param_type = "SecretInput")] req: JsValue,
+) -> Result<js_sys::JsString, JsValue> {
+    let req: SecretInput = input(req, "decryptSecret")?;
+    let envelope = req
+        .envelope
+        .as_deref()
+        .ok_or_else(|| invalid("decryptSecret needs an envelope"))?;
+    let secret = decrypt(req.key_material.as_bytes(), &req.context, envelope)?;
+    // Straight into a JS string: no second Rust copy left behind unwiped.
+    Ok(js_sys::JsString::from(secret.expose()))
+}
