@@ -133,7 +133,7 @@ if (want('upload')) {
     // check through a throwaway WordPress; --quick: 64 MiB, no PHP.
     const out = part('upload', process.execPath, [script, '--json', ...(QUICK ? ['--size', '64', '--no-php'] : [])]);
     if (out) {
-      extra.upload = { php: out.php ?? null, sizeMiB: out.sizeMiB ?? null };
+      extra.upload = { php: out.php ?? null, sizeMiB: out.sizeMiB ?? null, goals: out.goals ?? [] };
       for (const r of records) {
         if (r.suite || !r.transport) continue;
         Object.assign(r, {

@@ -4,8 +4,12 @@
 // relay, bench/tls-proxy.mjs, in front of Garage, which speaks only http).
 //
 //   node bench/upload.mjs [--size MIB=1024] [--json] [--transports http,https]
-//        [--runs N=1] [--no-php] [--php-small MIB=32] [--verify]
-//        [--part-size MIB] [--concurrency N] [--hash-workers N]
+//        [--runs N=1] [--no-php] [--php-small MIB=96] [--verify]
+//        [--part-size MIB=16] [--concurrency N] [--hash-workers N]
+//
+// The sidecar gets the arguments the plugin's backup runner passes
+// (multipart above 64 MiB, 16 MiB parts); --php-small must stay above 64 MiB
+// so both PHP runs are multipart (LargeUploadTest checks the ETag form).
 //
 // What is compared: curl sends UNSIGNED-PAYLOAD on both transports (Garage
 // needs the header: docs in /work/shared/TOOLCHAIN.md); the sidecar sends
@@ -34,7 +38,7 @@ const ROOT = path.resolve(HERE, '..');
 const KEY = 'bench/upload.bin';
 
 function parse(argv) {
-  const o = { sizeMiB: 1024, json: false, transports: ['http', 'https'], runs: 1, php: true, phpSmallMiB: 32, verify: false, partSizeMiB: null, concurrency: null, hashWorkers: null };
+  const o = { sizeMiB: 1024, json: false, transports: ['http', 'https'], runs: 1, php: true, phpSmallMiB: 96, verify: false, partSizeMiB: 16, concurrency: null, hashWorkers: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -139,8 +143,8 @@ async function sidecarUpload(file, bytes, t, o) {
     await new Promise((r) => setTimeout(r, 300)); // let start-up garbage settle before "idle"
     const { rss: idle, hwm: idleHwm } = memory(sc.pid);
     const storage = { ...t.s3.storage, endpoint: t.endpoint, allowPrivateEndpoints: true };
-    const args = { storage, credentials: t.s3.credentials, key: KEY, path: file };
-    if (o.partSizeMiB) args.partSize = o.partSizeMiB * MiB;
+    // The arguments the plugin's backup runner passes (php-bridge/includes/Backup/Runner.php).
+    const args = { storage, credentials: t.s3.credentials, key: KEY, path: file, multipartThreshold: 64 * MiB, partSize: o.partSizeMiB * MiB };
     if (o.concurrency) args.concurrency = o.concurrency;
     const cpu0 = cpuSeconds(sc.pid);
     const server0 = sumCpu(t.serverPids);

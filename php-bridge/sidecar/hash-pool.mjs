@@ -23,6 +23,9 @@ import { log } from './log.mjs';
 const WORKER_URL = new URL('./hash-worker.mjs', import.meta.url);
 const HASH_IDLE_MS = Number(process.env.WPS3_HASH_IDLE_MS) || 15_000;
 const CHUNK = 1024 * 1024;
+// Ranges up to this size are hashed on the main thread (about 5 ms): a
+// small document should not wake, or start, a thread.
+const MAIN_THREAD_MAX = CHUNK;
 
 // Threads by default: one per core but one, at most 2. One thread (wasm
 // SIMD SHA-256, ~200 MiB/s per core) keeps up with a fast local server; the
@@ -193,7 +196,7 @@ export function fileHasher(fh, p, { signal } = {}) {
     threads,
     hash(start, len, part) {
       if (signal?.aborted) return Promise.reject(cancelled());
-      const pr = threads === 0
+      const pr = threads === 0 || len <= MAIN_THREAD_MAX
         ? hashOnMainThread(fh, start, len, p, signal)
         : getPool().hash({ owner, fd: fh.fd, start, len, part, path: p });
       const tracked = pr.finally(() => started.delete(tracked));
