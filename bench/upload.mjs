@@ -31,7 +31,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSidecar, startStorage, tmpDir, makeFile, sha256File, downloadSha256, MiB } from '../tests/sidecar/helpers.mjs';
+import { startSidecar, startStorage, tmpDir, makeFile, sha256File, downloadSha256, selfSigned, MiB } from '../tests/sidecar/helpers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -85,15 +85,6 @@ function memory(pid) {
 // Garage's own pid (the storage handle's child is its process group leader).
 const serverPids = (s3) => [s3.pid];
 const sumCpu = (pids) => pids.reduce((a, p) => a + (cpuSeconds(p) || 0), 0);
-
-function selfSigned(dir) {
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
-  return { key, cert };
-}
 
 async function startRelay(dir, backendPort) {
   const { key, cert } = selfSigned(dir);
