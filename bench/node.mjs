@@ -1,7 +1,7 @@
 // Node signers against ours on the fixed workload (bench/lib/workload.mjs): (A) presigned GET with a
 // response-content-disposition, (B) header-signed PUT with a given payload hash, (C) presigned POST policy.
 //
-//   node bench/node.mjs [--time=MS] [--rounds=N] [--json]
+//   node bench/node.mjs [--time=MS] [--rounds=N] [--warmup=CALLS] [--json]
 //
 // "ours (sidecar op)" is the sidecar's own op handler (php-bridge/sidecar/protocol.mjs runOp), called
 // in process with the request PHP sends: the call shape the sidecar really uses, whatever path it takes
@@ -21,6 +21,7 @@ const arg = (name, def) => {
 const JSON_OUT = process.argv.includes('--json');
 const TIME_MS = arg('time', 300);
 const ROUNDS = arg('rounds', 5);
+const WARMUP = arg('warmup', 300);
 const say = (...a) => (JSON_OUT ? process.stderr : process.stdout).write(a.join(' ') + '\n');
 
 // Every library reads the same clock: some take a date argument, the rest (createPresignedPost,
@@ -317,7 +318,7 @@ for (const [key, o] of Object.entries(OPS)) {
   if (disagreements) break;
   const names = [ourName, ...Object.keys(o.extra), ...Object.keys(o.competitors)];
   const fns = [ourFn, ...Object.values(o.extra), ...Object.values(o.competitors)];
-  const rates = await measureAll(fns, { timeMs: TIME_MS, rounds: ROUNDS });
+  const rates = await measureAll(fns, { timeMs: TIME_MS, rounds: ROUNDS, warmup: WARMUP });
   names.forEach((name, i) => {
     const r = rates[i];
     const ratio = rates[0].median / r.median;

@@ -45,6 +45,8 @@ pub enum ErrorCode {
     EncryptFailed,
     /// An S3 error body that is not parseable XML.
     InvalidXml,
+    /// A file to upload that resolves outside every allowed root ([`crate::files`]).
+    FileOutsideAllowedRoots,
 }
 
 impl ErrorCode {
@@ -64,6 +66,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedEnvelope => "UNSUPPORTED_ENVELOPE",
             ErrorCode::EncryptFailed => "ENCRYPT_FAILED",
             ErrorCode::InvalidXml => "INVALID_XML",
+            // Named as docs/CONTRACTS.md fixes it for the file-roots contract.
+            ErrorCode::FileOutsideAllowedRoots => "FileOutsideAllowedRoots",
         }
     }
 
@@ -82,6 +86,7 @@ impl ErrorCode {
         ErrorCode::UnsupportedEnvelope,
         ErrorCode::EncryptFailed,
         ErrorCode::InvalidXml,
+        ErrorCode::FileOutsideAllowedRoots,
     ];
 
     /// Parses [`ErrorCode::as_str`]'s output.
@@ -105,6 +110,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedEnvelope => AdviceId::SecretEnvelopeUnsupported,
             ErrorCode::EncryptFailed => AdviceId::SecretEncryptFailed,
             ErrorCode::InvalidXml => AdviceId::ResponseNotS3,
+            ErrorCode::FileOutsideAllowedRoots => AdviceId::FileOutsideAllowedRoots,
         }
     }
 

@@ -10,6 +10,7 @@
 //! * [`s3`] — endpoints per provider, presigned URLs, presigned POST policies,
 //!   Content-Disposition, name validation and S3 error bodies.
 //! * [`keys`] — object-key templates for backups.
+//! * [`files`] — which files an upload may read (allowed roots).
 //! * [`page`] — the integration page: IAM policy, CORS rule, URL-shape preview, Test Connection verdicts.
 //! * [`secrets`] — AES-256-GCM envelopes for the stored secret key.
 //! * [`settings`] — the settings form's schema, validation and retry policy.
@@ -19,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod files;
 pub mod keys;
 pub mod page;
 pub mod s3;

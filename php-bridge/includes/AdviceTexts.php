@@ -322,6 +322,11 @@ final class AdviceTexts {
 					__( 'The file changed while it was being uploaded.', 'wps3' ),
 					__( 'The signed PDF changed while it was uploaded. It is retried automatically.', 'wps3' )
 				);
+			case 'file-outside-allowed-roots':
+				return $pair(
+					__( 'The file is outside the folders the plugin may upload from (the uploads folder, plus the folders the site adds), or a symbolic link points out of them; it was not uploaded.', 'wps3' ),
+					__( 'Have the document saved under the uploads folder, or add its folder with the wps3_allowed_roots filter, then complete the document again or click Retry.', 'wps3' )
+				);
 			case 'sidecar-restarting':
 				return $pair(
 					__( 'The sidecar is shutting down (a restart or an update).', 'wps3' ),

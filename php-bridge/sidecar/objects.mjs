@@ -2,12 +2,11 @@
 // knows) and the older head-object, delete-object and test-connection.
 // The core builds every request and reads every answer; this moves bytes.
 
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { SidecarError, bad } from './errors.mjs';
 import { callCore, resolveCredentials, sha256Hex } from './core.mjs';
 import { s3Action } from './s3client.mjs';
-import { fileError } from './upload.mjs';
+import { openWithin, rootsArg } from './files.mjs';
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -49,7 +48,7 @@ const WITH_BODY = new Set(['put_object', 'upload_part']);
 const MAX_FILE_BODY = 64 * 1024 * 1024;
 
 // The generic op: { storage, credentials, action, args, body?, bodyBase64?,
-// path?, offset?, length? } -> the action's result from the core. Body bytes
+// path?, allowedRoots?, offset?, length? } -> the action's result from the core. Body bytes
 // for put_object/upload_part come from `path` (a byte range of a file) or
 // a small inline body; get_object answers with `bodyBase64`.
 export async function s3Op(args, { signal } = {}) {
@@ -84,12 +83,7 @@ export async function s3Op(args, { signal } = {}) {
 async function bodyOf(args, keep) {
   if (args.path !== undefined) {
     if (typeof args.path !== 'string' || !path.isAbsolute(args.path)) throw bad('path must be an absolute file path');
-    let fh;
-    try {
-      fh = await fsp.open(args.path, 'r');
-    } catch (e) {
-      throw fileError(e, args.path);
-    }
+    const fh = await openWithin(args.path, rootsArg(args.allowedRoots));
     keep(fh);
     const size = (await fh.stat()).size;
     const offset = args.offset ?? 0;

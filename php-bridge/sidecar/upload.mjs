@@ -19,6 +19,7 @@ import { callCore, sha256Hex, resolveCredentials } from './core.mjs';
 import { fileHasher } from './hash-pool.mjs';
 import { s3Action } from './s3client.mjs';
 import { log } from './log.mjs';
+import { fileError, openWithin, rootsArg } from './files.mjs';
 
 const MiB = 1024 * 1024;
 export const DEFAULTS = { multipartThreshold: 16 * MiB, partSize: 8 * MiB, concurrency: 4 };
@@ -46,22 +47,11 @@ function metadataArg(metadata) {
   return metadata;
 }
 
-// A file error as the core classifies it (FILE_NOT_FOUND, FILE_UNREADABLE;
-// whether it may pass is the core's call).
-export function fileError(e, p) {
-  if (e instanceof SidecarError) return e;
-  const errno = e?.code ?? null;
-  const missing = errno === 'ENOENT' || errno === 'ENOTDIR';
-  return localError({ kind: 'file', errno, message: missing ? `no file at ${p}` : `cannot read ${p}: ${errno || e?.message}` });
-}
+export { fileError } from './files.mjs';
 
-async function openFile(p) {
-  let fh;
-  try {
-    fh = await fsp.open(p, 'r');
-  } catch (e) {
-    throw fileError(e, p);
-  }
+// allowedRoots (from PHP): the file must really lie inside one of them.
+async function openFile(p, roots) {
+  const fh = await openWithin(p, roots);
   const st = await fh.stat();
   if (!st.isFile()) {
     await fh.close();
@@ -136,6 +126,7 @@ export function parseUploadArgs(args) {
     threshold: intArg(args, 'multipartThreshold', DEFAULTS.multipartThreshold, 1, MAX_SINGLE_PUT),
     partSize: intArg(args, 'partSize', DEFAULTS.partSize, MIN_PART, MAX_PART),
     concurrency: intArg(args, 'concurrency', DEFAULTS.concurrency, 1, 16),
+    allowedRoots: rootsArg(args.allowedRoots),
   };
   o.credentials = resolveCredentials(args.credentials);
   return o;
@@ -179,7 +170,7 @@ function releaseSlot() {
 export async function uploadFile(args, { signal } = {}) {
   const o = parseUploadArgs(args);
   o.signal = signal;
-  const { fh, size } = await openFile(o.path);
+  const { fh, size } = await openFile(o.path, o.allowedRoots);
   try {
     await uploadSlot(signal);
     try {

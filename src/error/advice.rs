@@ -263,6 +263,11 @@ catalog! {
         cause: "The file changed while it was being uploaded.",
         fix: "Upload it again once nothing is writing to it.",
     }
+    /// The file's real path (symlinks resolved) is outside every allowed root.
+    FileOutsideAllowedRoots = "file-outside-allowed-roots" {
+        cause: "The file is outside the folders the plugin may upload from (the uploads folder, plus the folders the site adds), or a symbolic link points out of them; it was not uploaded.",
+        fix: "Have the document saved under the uploads folder, or add its folder with the wps3_allowed_roots filter, then complete the document again.",
+    }
 
     // ---- the sidecar itself ----
     /// `SHUTTING_DOWN`.

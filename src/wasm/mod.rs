@@ -12,10 +12,10 @@
 //! * `#[cfg(feature = "node")]` — the sidecar only (pkg/node): presigned URLs
 //!   and POST forms, header signing and `Bucket` (`signing.rs`; a browser
 //!   never holds the secret, the page previews URL shapes with `urlShape`),
-//!   payload hashing (`hashing.rs`), transfers, Test Connection verdicts,
-//!   retry delays. pkg/web must stay ≤ 100 KB gzipped (tools/build-wasm.sh
-//!   fails above it): gate new bindings with `node` unless the admin page
-//!   calls them.
+//!   payload hashing (`hashing.rs`), the allowed-roots check of opened
+//!   files (`files.rs`), transfers, Test Connection verdicts, retry delays.
+//!   pkg/web must stay ≤ 100 KB gzipped (tools/build-wasm.sh fails above
+//!   it): gate new bindings with `node` unless the admin page calls them.
 //! * `#[cfg(feature = "xml")]` — needs quick-xml (S3 errors and actions, `s3.rs`).
 //! * `#[cfg(feature = "secrets")]` — secret envelopes (AES-GCM, HKDF, `secrets.rs`).
 //! * `conformance.rs` — test-only bindings, pkg/node-test.
@@ -28,6 +28,8 @@ use wasm_bindgen::prelude::*;
 mod conformance;
 mod convert;
 mod errors;
+#[cfg(feature = "node")]
+mod files;
 #[cfg(feature = "node")]
 mod hashing;
 mod names;

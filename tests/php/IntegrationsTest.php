@@ -70,7 +70,7 @@ class IntegrationsTest extends WPS3_E2E_TestCase {
 		parent::setUp();
 		if ( '' === self::$bytes ) {
 			self::$bytes = '%PDF-1.4 ' . wp_generate_password( 64, true, true );
-			$file        = wp_tempnam( 'wps3-link' );
+			$file        = wp_tempnam( 'wps3-link', trailingslashit( self::env( 'E2E_DIR' ) ) ); // Inside the harness's allowed root.
 			file_put_contents( $file, self::$bytes );
 			$put = Storage::call(
 				'upload-file',

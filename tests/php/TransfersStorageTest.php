@@ -61,7 +61,7 @@ class TransfersStorageTest extends WPS3_E2E_TestCase {
 	 * @return void
 	 */
 	private function put( $key, $bytes, $type ) {
-		$file = wp_tempnam( 'wps3-transfer' );
+		$file = wp_tempnam( 'wps3-transfer', trailingslashit( self::env( 'E2E_DIR' ) ) ); // Inside the harness's allowed root.
 		file_put_contents( $file, $bytes );
 		$this->tmp_files[] = $file;
 		$put = Storage::call(

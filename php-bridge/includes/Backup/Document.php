@@ -21,6 +21,36 @@ defined( 'ABSPATH' ) || exit;
 final class Document {
 
 	/**
+	 * Ids that start with this belong to the demo's sample documents (WPS3\Demo\Documents), never to a host's.
+	 * Jobs are unique per document id, so a shared id space would let a sample document take a real
+	 * document's job (or the other way round) without a word.
+	 */
+	public const DEMO_PREFIX = 'demo-';
+
+	/**
+	 * Whether ids with DEMO_PREFIX are accepted right now (only inside demo_scope()).
+	 *
+	 * @var bool
+	 */
+	private static bool $demo_scope = false;
+
+	/**
+	 * Runs $fn (the demo firing `wps_document_completed`) with the demo's id space open.
+	 *
+	 * @param callable $fn Callback.
+	 * @return void
+	 */
+	public static function demo_scope( callable $fn ): void {
+		$before           = self::$demo_scope;
+		self::$demo_scope = true;
+		try {
+			$fn();
+		} finally {
+			self::$demo_scope = $before;
+		}
+	}
+
+	/**
 	 * Normalizes a host document (array or object).
 	 *
 	 * @param mixed $document Host document with `id` (or `document_id`), `title`, `status`, `path` (or `file_path`).
@@ -37,7 +67,14 @@ final class Document {
 		if ( ! is_scalar( $id ) || '' === trim( (string) $id ) || strlen( (string) $id ) > 191 || preg_match( '/[\x00-\x1F\x7F]/', (string) $id ) ) {
 			return Errors::make( 'INVALID_DOCUMENT', __( 'The document has no usable id.', 'wps3' ) );
 		}
-		$id     = trim( (string) $id );
+		$id = trim( (string) $id );
+		if ( ! self::$demo_scope && str_starts_with( strtolower( $id ), self::DEMO_PREFIX ) ) {
+			return Errors::make(
+				'INVALID_DOCUMENT',
+				/* translators: %s: the reserved id prefix */
+				sprintf( __( 'Document ids starting with "%s" are reserved for the plugin\'s demo documents.', 'wps3' ), self::DEMO_PREFIX )
+			);
+		}
 		$status = isset( $document['status'] ) && is_scalar( $document['status'] ) ? (string) $document['status'] : 'completed';
 		if ( 'completed' !== $status ) {
 			return Errors::make(

@@ -10,6 +10,7 @@ declare(strict_types=1);
 namespace WPS3\Backup;
 
 use WPS3\Errors;
+use WPS3\Files\AllowedRoots;
 use WPS3\Settings\Settings;
 
 defined( 'ABSPATH' ) || exit;
@@ -118,6 +119,9 @@ final class Runner {
 				)
 			);
 		}
+		// After the filter, which may change the path but not where files may come from: the real path and
+		// the allowed roots, which the sidecar checks the opened file against (FileOutsideAllowedRoots).
+		$upload_args = array_merge( $upload_args, is_string( $path ) ? AllowedRoots::upload_args( $path ) : array( 'allowedRoots' => AllowedRoots::roots() ) );
 		// No total timeout: an upload may take longer than the lease. The lease is renewed while it runs and
 		// the transfer is aborted (the sidecar then aborts the upload) as soon as the lease is lost; a sidecar
 		// that stops answering health checks is abandoned.

@@ -44,12 +44,12 @@ final class Demo {
 	}
 
 	/**
-	 * Whether demo mode is on.
+	 * Whether demo mode is on: WPS3_DEMO is defined as true (or "1", "true", "yes", "on"); "false" is off.
 	 *
 	 * @return bool
 	 */
 	public static function enabled(): bool {
-		return defined( 'WPS3_DEMO' ) && WPS3_DEMO;
+		return defined( 'WPS3_DEMO' ) && true === filter_var( WPS3_DEMO, FILTER_VALIDATE_BOOLEAN, FILTER_NULL_ON_FAILURE );
 	}
 
 	/**
@@ -76,6 +76,9 @@ final class Demo {
 	 * @return void
 	 */
 	public function boot(): void {
+		if ( ! self::enabled() ) {
+			return;
+		}
 		foreach ( $this->parts() as $part ) {
 			$part->boot();
 		}
@@ -87,6 +90,9 @@ final class Demo {
 	 * @return void
 	 */
 	public function render_panel(): void {
+		if ( ! self::enabled() ) {
+			return;
+		}
 		echo '<div class="card wps3-demo" style="max-width:none">';
 		foreach ( $this->parts() as $part ) {
 			$part->render();
@@ -95,11 +101,15 @@ final class Demo {
 	}
 
 	/**
-	 * Stops unless the current user may use the demo.
+	 * Stops unless demo mode is on and the current user may use the demo. Every demo action calls it first,
+	 * so an action registered by mistake is still unreachable without WPS3_DEMO.
 	 *
 	 * @return void
 	 */
 	public static function require_capability(): void {
+		if ( ! self::enabled() ) {
+			wp_die( esc_html__( 'Demo mode is off (WPS3_DEMO is not defined).', 'wps3' ), '', array( 'response' => 404 ) );
+		}
 		if ( ! current_user_can( \WPS3\Admin\Screen::CAPABILITY ) ) {
 			wp_die( esc_html__( 'You are not allowed to do this.', 'wps3' ), '', array( 'response' => 403 ) );
 		}

@@ -11,6 +11,7 @@ namespace WPS3\Demo;
 
 use WPS3\Admin\Notices;
 use WPS3\Admin\Screen;
+use WPS3\Backup\Document;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -42,13 +43,27 @@ final class Documents implements Part {
 	}
 
 	/**
-	 * The stored sample documents, by id.
+	 * The stored sample documents, by id ('demo-1', 'demo-2', …).
 	 *
-	 * @return array<int, array<string, mixed>>
+	 * Ids live in their own space (Backup\Document::DEMO_PREFIX), which no host document may use: a sample
+	 * document never takes, or gives away, a real document's backup job. Samples stored by older versions
+	 * under plain numbers (1001, …) are renamed on read; their old jobs stay as they are.
+	 *
+	 * @return array<string, array<string, mixed>>
 	 */
 	private static function all(): array {
 		$docs = get_option( self::OPTION, array() );
-		return is_array( $docs ) ? $docs : array();
+		$out  = array();
+		foreach ( is_array( $docs ) ? $docs : array() as $key => $doc ) {
+			if ( ! is_array( $doc ) ) {
+				continue;
+			}
+			$id         = (string) ( $doc['id'] ?? $key );
+			$id         = str_starts_with( $id, Document::DEMO_PREFIX ) ? $id : Document::DEMO_PREFIX . $id;
+			$doc['id']  = $id;
+			$out[ $id ] = $doc;
+		}
+		return $out;
 	}
 
 	/**
@@ -59,18 +74,19 @@ final class Documents implements Part {
 	 */
 	public static function create( string $title ): array {
 		$docs = self::all();
-		$id   = 1000 + count( $docs ) + 1;
-		while ( isset( $docs[ $id ] ) ) {
-			++$id;
+		$n    = count( $docs ) + 1;
+		while ( isset( $docs[ Document::DEMO_PREFIX . $n ] ) ) {
+			++$n;
 		}
+		$id = Document::DEMO_PREFIX . $n;
 		wp_mkdir_p( self::dir() );
 		$index = self::dir() . '/index.php';
 		if ( ! file_exists( $index ) ) {
 			file_put_contents( $index, "<?php // Silence is golden.\n" ); // phpcs:ignore WordPress.WP.AlternativeFunctions -- a tiny file in uploads; WP_Filesystem may ask for credentials.
 		}
 		$path = self::dir() . '/document-' . $id . '-' . wp_generate_password( 12, false ) . '.pdf';
-		/* translators: %d: document id */
-		file_put_contents( $path, Pdf::make( $title, sprintf( __( 'Sample document #%d, signed by all parties.', 'wps3' ), $id ) ) ); // phpcs:ignore WordPress.WP.AlternativeFunctions -- as above.
+		/* translators: %s: document id */
+		file_put_contents( $path, Pdf::make( $title, sprintf( __( 'Sample document #%s, signed by all parties.', 'wps3' ), $id ) ) ); // phpcs:ignore WordPress.WP.AlternativeFunctions -- as above.
 		$docs[ $id ] = array(
 			'id'     => $id,
 			'title'  => $title,
@@ -84,18 +100,19 @@ final class Documents implements Part {
 	/**
 	 * Marks a sample document completed and fires the host hook, as WP Signer would.
 	 *
-	 * @param int $id Document id.
+	 * @param string $id Document id ('demo-1', …).
 	 * @return array<string, mixed>|null The document.
 	 */
-	public static function complete( int $id ): ?array {
+	public static function complete( string $id ): ?array {
 		$docs = self::all();
 		if ( ! isset( $docs[ $id ] ) ) {
 			return null;
 		}
 		$docs[ $id ]['status'] = 'completed';
 		update_option( self::OPTION, $docs, false );
-		do_action( 'wps_document_completed', $docs[ $id ] );
-		return $docs[ $id ];
+		$doc = $docs[ $id ];
+		Document::demo_scope( static fn() => do_action( 'wps_document_completed', $doc ) );
+		return $doc;
 	}
 
 	/**
@@ -105,7 +122,7 @@ final class Documents implements Part {
 	 */
 	public function handle_complete(): void {
 		Demo::require_capability();
-		$id = isset( $_POST['document'] ) ? absint( $_POST['document'] ) : 0; // phpcs:ignore WordPress.Security.NonceVerification -- checked right below.
+		$id = isset( $_POST['document'] ) ? sanitize_key( wp_unslash( $_POST['document'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- checked right below.
 		check_admin_referer( 'wps3_demo_complete_' . $id );
 		$doc = self::complete( $id );
 		if ( null !== $doc ) {
@@ -138,12 +155,12 @@ final class Documents implements Part {
 		echo '<p class="description">' . esc_html__( 'Demo mode (WPS3_DEMO). "Mark as fully signed" does what WP Signer does when the last signature arrives: do_action( \'wps_document_completed\', $document ).', 'wps3' ) . '</p>';
 		echo '<table class="widefat striped"><thead><tr><th>' . esc_html__( 'Document', 'wps3' ) . '</th><th>' . esc_html__( 'Status', 'wps3' ) . '</th><th></th></tr></thead><tbody>';
 		foreach ( self::all() as $doc ) {
-			$id = (int) $doc['id'];
-			echo '<tr class="wps3-demo-doc" data-document-id="' . esc_attr( (string) $id ) . '"><td><strong>' . esc_html( (string) $doc['title'] ) . '</strong> <span class="description">#' . esc_html( (string) $id ) . '</span></td>';
+			$id = (string) $doc['id'];
+			echo '<tr class="wps3-demo-doc" data-document-id="' . esc_attr( $id ) . '"><td><strong>' . esc_html( (string) $doc['title'] ) . '</strong> <span class="description">#' . esc_html( $id ) . '</span></td>';
 			echo '<td>' . esc_html( 'completed' === $doc['status'] ? __( 'Fully signed', 'wps3' ) : __( 'Awaiting signatures', 'wps3' ) ) . '</td><td>';
 			if ( 'completed' !== $doc['status'] ) {
 				echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
-				echo '<input type="hidden" name="action" value="wps3_demo_complete" /><input type="hidden" name="document" value="' . esc_attr( (string) $id ) . '" />';
+				echo '<input type="hidden" name="action" value="wps3_demo_complete" /><input type="hidden" name="document" value="' . esc_attr( $id ) . '" />';
 				wp_nonce_field( 'wps3_demo_complete_' . $id );
 				echo '<button type="submit" class="button button-primary wps3-demo-complete">' . esc_html__( 'Mark as fully signed', 'wps3' ) . '</button></form>';
 			}

@@ -53,7 +53,9 @@ final class DemoSeed {
 				'password' => $password,
 			);
 		}
-		$file = (string) tempnam( get_temp_dir(), 'wps3-demo' );
+		// Under uploads: the sidecar reads files only from the allowed roots.
+		wp_mkdir_p( \WPS3\Demo\Documents::dir() );
+		$file = \WPS3\Demo\Documents::dir() . '/sample-' . wp_generate_password( 12, false ) . '.pdf';
 		$pdf  = \WPS3\Demo\Pdf::make( 'Sample e-book', 'Delivered by a presigned link.' );
 		file_put_contents( $file, $pdf ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_file_put_contents
 		$put = Storage::call(

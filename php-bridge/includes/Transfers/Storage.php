@@ -79,6 +79,10 @@ final class Storage {
 		if ( is_wp_error( $target ) ) {
 			return $target;
 		}
+		if ( isset( $args['path'] ) && is_string( $args['path'] ) ) {
+			// A file is read only from inside the allowed roots (the sidecar checks what it opened).
+			$args = array_merge( $args, \WPS3\Files\AllowedRoots::upload_args( $args['path'] ) );
+		}
 		return self::client()->call( $op, $target + $args, 60 );
 	}
 

@@ -26,6 +26,17 @@ add_filter(
 );
 add_filter( 'pre_option_show_avatars', '__return_zero' );
 
+// The tests write their signed documents into the harness directory: as a host would, it declares that
+// folder an allowed root of the plugin (uploads stays one too).
+if ( defined( 'WPS3_E2E_FILES_ROOT' ) ) {
+	add_filter(
+		'wps3_allowed_roots',
+		static function ( $roots ) {
+			return array_merge( (array) $roots, array( WPS3_E2E_FILES_ROOT ) );
+		}
+	);
+}
+
 // Every call of wps_s3_uploaded, across processes: document_id <TAB> key <TAB> provider <TAB> pid.
 if ( defined( 'WPS3_E2E_HOOK_LOG' ) ) {
 	add_action(
