@@ -16,7 +16,8 @@
 
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { SidecarError, cancelled, localError } from './errors.mjs';
+import { SidecarError, cancelled } from './errors.mjs';
+import { fileError } from './files.mjs';
 import { newHasher, resolvePkgDir } from './core.mjs';
 import { log } from './log.mjs';
 
@@ -40,12 +41,11 @@ export function hashThreads(env = process.env) {
 
 const changed = (p) => new SidecarError('FILE_CHANGED', `${p} shrank while it was being uploaded`);
 
-// A worker's failure as a sidecar error: the core's own error model, a file
-// errno (classified by the core), or a shrunk file.
+// A worker's failure as a sidecar error: the core's own error model, or a
+// file errno (classified by the core).
 function workerFailure(error, p) {
   if (error.problem) return SidecarError.of(error.problem);
-  const missing = error.errno === 'ENOENT' || error.errno === 'ENOTDIR';
-  return localError({ kind: 'file', errno: error.errno, message: missing ? `no file at ${p}` : `cannot read ${p}: ${error.errno || error.message}` });
+  return fileError({ code: error.errno, message: error.message }, p);
 }
 
 class HashPool {
@@ -172,7 +172,7 @@ async function hashOnMainThread(fh, start, len, p, signal) {
       try {
         ({ bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos));
       } catch (e) {
-        throw workerFailure({ errno: e?.code ?? null, message: String(e?.message ?? e) }, p);
+        throw fileError(e, p);
       }
       if (bytesRead === 0) throw changed(p);
       h.update(buf.subarray(0, bytesRead));

@@ -12,7 +12,6 @@
 // senders, so hashing and sending overlap; each part is read twice (once to
 // hash, once to send), the second time mostly from the page cache.
 
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { SidecarError, bad, cancelled, localError } from './errors.mjs';
 import { callCore, sha256Hex, resolveCredentials } from './core.mjs';
