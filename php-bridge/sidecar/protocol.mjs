@@ -24,14 +24,6 @@ const withNow = (a) => {
   const c = isObject(a.storage) ? clockFor(a.storage) : clock;
   return { ...a, now: c.nowSeconds() };
 };
-// Ops that create an object get the core's strict key check (no control
-// characters, no '.'/'..' segments); signing alone accepts any key S3 can
-// hold, so existing objects stay reachable.
-const writesKey = (a) => {
-  if (typeof a.key === 'string') callCore('validateKey', a.key);
-  return a;
-};
-const writes = (a) => /^(PUT|POST)$/i.test(String(a.method ?? '')) && a.key !== null && a.key !== undefined;
 const withCreds = (a) => ({ ...a, credentials: resolveCredentials(a.credentials) });
 const str = (v, name) => {
   if (typeof v !== 'string') throw bad(`${name} must be a string`);
@@ -80,7 +72,6 @@ export function createProtocol(state, options = {}) {
   // presign and sign through the cached signer: the sealed secret is opened
   // once per signer, not once per op.
   function presign(a) {
-    if (writes(a)) writesKey(a);
     const s = signers.get(a.storage, a.credentials);
     const now = a.now === undefined || a.now === null ? s.clock.nowSeconds() : a.now;
     if (isSimplePresign(a, now)) {
@@ -102,7 +93,6 @@ export function createProtocol(state, options = {}) {
     return { url, expiresAt: expiresAt(now, a.expiresIn) };
   }
   function sign(a) {
-    if (writes(a)) writesKey(a);
     const s = signers.get(a.storage, a.credentials);
     const { storage: _s, credentials: _c, ...fields } = a;
     if (fields.now === undefined || fields.now === null) fields.now = s.clock.nowSeconds();
@@ -123,7 +113,7 @@ export function createProtocol(state, options = {}) {
     health: () => health(),
     sign,
     presign,
-    'post-policy': (a) => callCore('presignPost', withNow(withCreds(writesKey(a)))),
+    'post-policy': (a) => callCore('presignPost', withNow(withCreds(a))),
     'render-key': (a) => ({ key: callCore('renderKey', withNow(a)) }),
     'content-disposition': (a) => {
       const filename = str(a.filename, 'filename');

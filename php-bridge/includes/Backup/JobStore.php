@@ -265,7 +265,8 @@ final class JobStore {
 		$db     = $this->db();
 		$tables = $this->tables();
 		$db->query( 'START TRANSACTION' );
-		$rows = $db->query(
+		$connection = $db->get_var( 'SELECT CONNECTION_ID()' );
+		$rows       = $db->query(
 			$db->prepare(
 				"UPDATE {$tables['jobs']} SET status = 'done', locked_by = NULL, locked_until = NULL, last_error_code = NULL, last_error_cause = NULL, last_error_fix = NULL, updated_at = %s WHERE id = %d AND locked_by = %s AND status = 'running'",
 				self::now_mysql(),
@@ -296,8 +297,16 @@ final class JobStore {
 			$db->query( 'ROLLBACK' );
 			return '' !== $error ? $error : 'unknown database error';
 		}
-		$db->query( 'COMMIT' );
-		return true;
+		$commit = $db->query( 'COMMIT' );
+		if ( false !== $commit && null !== $connection && $db->get_var( 'SELECT CONNECTION_ID()' ) === $connection ) {
+			return true;
+		}
+		// The connection dropped inside the transaction (a database restart) and wpdb reconnected and ran the
+		// rest again: the server rolled back what ran before the drop, and what ran after it was committed on
+		// its own. Only the job row tells whether "done" was written; claiming success otherwise would fire
+		// wps_s3_uploaded for a job that stays running and is uploaded and announced again later.
+		$status = $db->get_var( $db->prepare( "SELECT status FROM {$tables['jobs']} WHERE id = %d AND locked_by IS NULL", $id ) );
+		return 'done' === $status ? true : 'the database connection was lost while the backup was being recorded';
 	}
 
 	/**
