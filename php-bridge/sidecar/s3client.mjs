@@ -99,7 +99,9 @@ function headerPairs(rawHeaders) {
 }
 
 // One HTTP exchange. body: undefined | Buffer | () => Readable (a factory,
-// so a retry can replay it). Resolves { status, headers, rawHeaders, body }
+// so a retry can replay it) | { pump(write) } (pump writes the body through
+// `write(chunk)`, which resolves once the chunk has left for the socket, so
+// the pump may reuse its buffers; may be called again for a retry). Resolves { status, headers, rawHeaders, body }
 // with at most `limit` bytes of response body kept. allowPrivate: the
 // storage's allowPrivateEndpoints (the core's SSRF rule decides).
 export function exchange(signed, { body, contentLength, limit, timeoutMs, signal, allowPrivate = false }) {
@@ -196,6 +198,21 @@ export function exchange(signed, { body, contentLength, limit, timeoutMs, signal
       bodyStarted = true;
       if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
         req.end(body);
+        return;
+      }
+      if (typeof body.pump === 'function') {
+        const write = (chunk) => new Promise((res, rej) => {
+          if (settled || req.destroyed) return rej(Object.assign(new Error('request closed'), { code: 'ERR_STREAM_DESTROYED' }));
+          req.write(chunk, (e) => (e ? rej(e) : res()));
+        });
+        body.pump(write).then(() => req.end(), (e) => {
+          // File errors (e.g. FILE_CHANGED) must surface as themselves.
+          if (e instanceof SidecarError) fail(e);
+          else if (!responded && e?.code && !SOCKET_GONE.has(e.code)) fail(networkError(e, host));
+          // A short body must never reach the server as complete; an answer
+          // already on its way (an early 403) is still read to the end.
+          if (!responded) req.destroy();
+        });
         return;
       }
       pipeline(body(), req, (e) => {

@@ -122,7 +122,7 @@ final class Runner {
 		// After the filter, which may change the path but not where files may come from: the real path and
 		// the allowed roots, which the sidecar checks the opened file against (FileOutsideAllowedRoots).
 		$upload_args = array_merge( $upload_args, is_string( $path ) ? AllowedRoots::upload_args( $path ) : array( 'allowedRoots' => AllowedRoots::roots() ) );
-		$stored = $this->already_stored( $job, $upload_args, $key );
+		$stored      = $this->already_stored( $job, $upload_args, $key );
 		if ( null !== $stored ) {
 			return $this->finalize( $job, $token, $this->backup_row( $job, $storage, $provider_id, $key, $stored ) );
 		}
