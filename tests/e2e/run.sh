@@ -21,6 +21,8 @@
 #            zip-install       Chromium: Plugins → Add New → Upload Plugin, Install Now, Activate
 #            http-flow, browser-flow, transfers-flow (small files)   as above, against the installed copy
 #            installed-sidecar the sidecar that did the uploads is the installed copy's, without WPS3_PKG_DIR
+#            fpm-recycle       (pm.max_requests = 5) a sidecar started by an FPM worker keeps its pid and serves
+#                              backups after every worker alive at its start was recycled
 #            uninstall-single  as above
 #
 #   bash tests/e2e/run.sh [php|nginx]...     (default: both; E2E_KEEP=1 keeps each harness directory)
@@ -131,7 +133,8 @@ case "$phase" in
       finish
       exit 1
     fi
-    export E2E_STORAGE=ministack E2E_MULTISITE= E2E_DEMO=1 E2E_SERVER=nginx E2E_PLUGIN=zip
+    # Workers are recycled every 5 requests, as hosts configure pm.max_requests; the sidecar must outlive them.
+    export E2E_STORAGE=ministack E2E_MULTISITE= E2E_DEMO=1 E2E_SERVER=nginx E2E_PLUGIN=zip E2E_FPM_MAX_REQUESTS=5
     e2e_up || exit 1
     export WPS3_E2E_DIR=$E2E_DIR
     part zip-install e2e_install_zip "$zip"
@@ -141,6 +144,7 @@ case "$phase" in
       # The browser modules (www/) and pkg/web served from the installed copy.
       part transfers-flow node tests/e2e/bin/transfers-flow.mjs --skip-large
       part installed-sidecar e2e_check_installed_sidecar
+      part fpm-recycle bash tests/e2e/fpm-recycle.sh
       part uninstall-single env WPS3_E2E_DEFINE='{"WPS3_SIDECAR_SOCKET":""}' php tests/e2e/bin/wp.php uninstall
     fi
     ;;
