@@ -133,7 +133,13 @@ if (want('upload')) {
     // check through a throwaway WordPress; --quick: 64 MiB, no PHP.
     const out = part('upload', process.execPath, [script, '--json', ...(QUICK ? ['--size', '64', '--no-php'] : [])]);
     if (out) {
-      extra.upload = { php: out.php ?? null, sizeMiB: out.sizeMiB ?? null };
+      extra.upload = { php: out.php ?? null, sizeMiB: out.sizeMiB ?? null, goals: out.goals ?? [] };
+      for (const x of out.php?.runs ?? []) {
+        records.push({
+          suite: 'upload', system: 'ours (PHP: WordPress cron -> Runner -> sidecar upload-file)', operation: `PHP peak memory, ${(x.bytes / 2 ** 20).toFixed(0)} MiB file`,
+          phpPeakMiB: x.phpPeakDuringUploadMB, seconds: x.seconds, sidecarPeakRssMiB: x.sidecarVmHWMMB, error: x.error,
+        });
+      }
       for (const r of records) {
         if (r.suite || !r.transport) continue;
         Object.assign(r, {
@@ -174,7 +180,7 @@ if (want('load')) {
 // ---------------------------------------------------------------- goals --
 const find = (suite, system, operation) => records.find((r) => r.suite === suite && r.system === system && (operation === undefined || r.operation === operation));
 const goal = (name, ours, theirs, ratioOf, target, met, unit, note) => {
-  if (ours == null || theirs == null) return { name, ours: ours ?? null, theirs: theirs ?? null, ratio: null, target, met: null, unit, note: note ?? 'not measured in this run' };
+  if (ours == null || theirs == null) return { name, ours: ours ?? null, theirs: theirs ?? null, ratio: null, target, met: null, unit, ...(note ? { note } : {}) };
   const ratio = ratioOf(ours, theirs);
   return { name, ours, theirs, ratio, target, met: met(ratio), unit, ...(note ? { note } : {}) };
 };
@@ -190,7 +196,9 @@ const goals = [
 ];
 const up = extra.upload;
 const upGoal = (up?.goals ?? []).filter((g) => g && g.name);
-if (upGoal.length) goals.push(...upGoal.map((g) => ({ ...g, source: 'bench/upload.mjs' })));
+// perf-upload's goals, as they are; a ratio they leave out is computed from their ours and theirs.
+const ratioOf = (g) => (g.ratio == null && typeof g.ours === 'number' && typeof g.theirs === 'number' && g.theirs ? g.ours / g.theirs : g.ratio);
+if (upGoal.length) goals.push(...upGoal.map((g) => ({ ...g, ratio: ratioOf(g), target: typeof g.target === 'number' ? `${g.name.includes('RSS') ? '<=' : '>='} ${g.target}x` : g.target, source: 'bench/upload.mjs' })));
 else {
   goals.push(
     goal('Upload 1 GiB through the sidecar vs curl -T --aws-sigv4 (http)', null, null, null, '>= 0.8x', null, 'MB/s', up ? 'bench/upload.mjs gave no goals' : 'bench/upload.mjs missing'),
@@ -222,14 +230,17 @@ const oursOf = (r) => {
   if (r.suite === 'rust') return find('rust', 'ours (native, reused key cache)', r.operation);
   if (r.suite === 'botocore') return find('node', OUR_NODE, r.operation);
   if (r.suite === 'php' && !r.system.startsWith('ours')) return records.find((x) => x.suite === 'php' && x.operation === r.operation && x.system.startsWith('ours'));
+  if (r.suite === 'upload' && r.transport && r.system === 'curl') return records.find((x) => x.suite === 'upload' && x.transport === r.transport && x !== r && x.mbPerSec != null);
   return null;
 };
 for (const r of records) {
   const o = oursOf(r);
   const ratio = o && o !== r && o.opsPerSec && r.opsPerSec ? `${(o.opsPerSec / r.opsPerSec).toFixed(2)}x`
-    : o && o !== r && o.p50Ms && r.p50Ms ? `${(r.p50Ms / o.p50Ms).toFixed(2)}x` : '';
+    : o && o !== r && o.p50Ms && r.p50Ms ? `${(r.p50Ms / o.p50Ms).toFixed(2)}x`
+      : o && o !== r && o.mbPerSec && r.mbPerSec ? `${(o.mbPerSec / r.mbPerSec).toFixed(2)}x` : '';
   const p50 = r.p50Ms != null ? `${fmt(r.p50Ms)} ms` : r.p50Us != null ? `${fmt(r.p50Us)} µs` : r.bytes != null ? `${fmt(r.bytes)} B`
-    : r.mbPerSec != null ? `${fmt(r.mbPerSec)} MB/s, ${fmt(r.seconds)} s, RSS ${fmt(r.peakRssMB)} MB` : '';
+    : r.mbPerSec != null ? `${fmt(r.mbPerSec)} MB/s, ${fmt(r.seconds)} s, CPU ${fmt(r.cpuSeconds)} s, peak RSS ${fmt(r.peakRssMB)} MB${r.idleRssMB ? ` (idle ${fmt(r.idleRssMB)})` : ''}`
+    : r.phpPeakMiB != null && r.suite === 'upload' ? `PHP peak ${fmt(r.phpPeakMiB)} MiB` : '';
   const p99 = r.p99Ms != null ? `${fmt(r.p99Ms)} ms` : r.p99Us != null ? `${fmt(r.p99Us)} µs` : '';
   lines.push(`| ${r.suite} | ${r.operation} | ${r.system} | ${r.opsPerSec != null ? fmt(r.opsPerSec) : ''} | ${p50} | ${p99} | ${ratio} |`);
 }

@@ -18,7 +18,7 @@ const require = createRequire(import.meta.url);
 const REQUIRED = [
   'version', 'resolveEndpoint', 'signRequest', 'presignUrl', 'presignPost', 'renderKey', 'contentDisposition',
   'encryptSecret', 'decryptSecret', 'parseS3Error', 'sha256Hex', 'PayloadHasher', 'classifyFailure', 'adviceCatalog', 's3Request', 's3Response', 'payloadSigning',
-  'validateSettings', 'settingsSchema', 'retryDelay', 'checkFileRoots',
+  'validateSettings', 'settingsSchema', 'retryDelay', 'checkFileRoots', 'Bucket', 'signerKey', 'expiresAt',
 ];
 
 // WPS3_PKG_DIR, else a copy bundled next to the sidecar (plugin zips ship
@@ -50,6 +50,16 @@ function requireCommonJs(file) {
   return m.exports;
 }
 
+// Objects made by one wasm instance (the signer cache's Buckets) are
+// dropped when it is replaced; see onCoreReload.
+const reloadListeners = new Set();
+
+// Runs `fn` whenever the core is loaded again (after a trap).
+export function onCoreReload(fn) {
+  reloadListeners.add(fn);
+  return () => reloadListeners.delete(fn);
+}
+
 export function loadCore(env = process.env) {
   const file = path.join(resolvePkgDir(env), 'wps3.js');
   if (!fs.existsSync(file)) {
@@ -58,8 +68,10 @@ export function loadCore(env = process.env) {
   const mod = requireCommonJs(file);
   const missing = REQUIRED.filter((name) => typeof mod[name] !== 'function');
   if (missing.length) throw new Error(`wasm core at ${file} lacks: ${missing.join(', ')}`);
+  const replaced = core !== null;
   core = mod;
   coreFile = file;
+  if (replaced) for (const fn of reloadListeners) fn();
   return core;
 }
 
@@ -227,11 +239,11 @@ export function clockFor(storage) {
 
 // ---- credentials ----
 
-// Accepts { accessKeyId, secretAccessKey, sessionToken? } or
+// Checks { accessKeyId, secretAccessKey, sessionToken? } or
 // { accessKeyId, sealedSecret: { envelope, keyMaterial, context } } and
-// returns the plain shape the core's signers take. The decrypted secret
-// lives only in this object for the duration of one op.
-export function resolveCredentials(creds) {
+// returns it as { accessKeyId, sessionToken?, secretAccessKey } or
+// { accessKeyId, sessionToken?, sealedSecret }, without opening anything.
+export function checkCredentials(creds) {
   if (!creds || typeof creds !== 'object' || Array.isArray(creds)) {
     throw new SidecarError('BAD_REQUEST', 'credentials must be an object');
   }
@@ -242,9 +254,9 @@ export function resolveCredentials(creds) {
   if (sessionToken !== undefined && sessionToken !== null && typeof sessionToken !== 'string') {
     throw new SidecarError('BAD_REQUEST', 'credentials.sessionToken must be a string');
   }
-  let secret = secretAccessKey;
+  const token = sessionToken ? { sessionToken } : {};
   // PHP forms may send an empty secretAccessKey next to the sealed one.
-  if (secret === undefined || secret === null || (secret === '' && sealedSecret)) {
+  if (secretAccessKey === undefined || secretAccessKey === null || (secretAccessKey === '' && sealedSecret)) {
     if (!sealedSecret || typeof sealedSecret !== 'object') {
       throw new SidecarError('BAD_REQUEST', 'credentials need secretAccessKey or sealedSecret');
     }
@@ -253,16 +265,28 @@ export function resolveCredentials(creds) {
         throw new SidecarError('BAD_REQUEST', `credentials.sealedSecret.${f} must be a string`);
       }
     }
-    secret = callCore('decryptSecret', {
-      keyMaterial: sealedSecret.keyMaterial,
-      context: sealedSecret.context,
-      envelope: sealedSecret.envelope,
-    });
+    return { accessKeyId, sealedSecret, ...token };
   }
+  if (typeof secretAccessKey !== 'string' || secretAccessKey === '') {
+    throw new SidecarError('BAD_REQUEST', 'credentials.secretAccessKey must be a non-empty string');
+  }
+  return { accessKeyId, secretAccessKey, ...token };
+}
+
+// The plain shape the core's signers take. The decrypted secret lives only
+// in this object for the duration of one op; ops that sign many times use
+// the signer cache (signers.mjs), which keeps it inside wasm instead.
+export function resolveCredentials(creds) {
+  const checked = checkCredentials(creds);
+  if (!checked.sealedSecret) return checked;
+  const { sealedSecret, ...rest } = checked;
+  const secret = callCore('decryptSecret', {
+    keyMaterial: sealedSecret.keyMaterial,
+    context: sealedSecret.context,
+    envelope: sealedSecret.envelope,
+  });
   if (typeof secret !== 'string' || secret === '') {
     throw new SidecarError('BAD_REQUEST', 'credentials.secretAccessKey must be a non-empty string');
   }
-  const out = { accessKeyId, secretAccessKey: secret };
-  if (sessionToken) out.sessionToken = sessionToken;
-  return out;
+  return { accessKeyId: rest.accessKeyId, secretAccessKey: secret, ...(rest.sessionToken ? { sessionToken: rest.sessionToken } : {}) };
 }

@@ -3,7 +3,8 @@
 // server.mjs owns sockets and lifecycle.
 
 import { SidecarError, bad, cancelled, httpStatusFor, toWireError } from './errors.mjs';
-import { callCore, clock, clockFor, coreVersion, resolveCredentials } from './core.mjs';
+import { callCore, clock, clockFor, coreError, coreVersion, resolveCredentials } from './core.mjs';
+import { createSignerCache } from './signers.mjs';
 import { SIDECAR_VERSION } from './version.mjs';
 import { uploadFile } from './upload.mjs';
 import { headObject, deleteObject, testConnection, s3Op } from './objects.mjs';
@@ -37,7 +38,67 @@ const str = (v, name) => {
   return v;
 };
 
-export function createProtocol(state) {
+const isSimplePresign = (a) =>
+  typeof a.method === 'string' && typeof a.key === 'string' && typeof a.expiresIn === 'number' && typeof a.now === 'number'
+  && (a.query === undefined || a.query === null || (Array.isArray(a.query) && a.query.length === 0))
+  && (a.headers === undefined || a.headers === null || (Array.isArray(a.headers) && a.headers.length === 0))
+  && [a.responseContentDisposition, a.responseContentType, a.responseCacheControl].every((v) => v === undefined || v === null || typeof v === 'string');
+
+// A call into a cached signer, with the core's errors translated.
+function signerCall(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    throw coreError(e);
+  }
+}
+
+// Ops whose args may leave `storage` and `credentials` to the batch envelope.
+const fromEnvelope = (env, args) => {
+  if (!isObject(args)) return args;
+  let out = args;
+  for (const f of ['storage', 'credentials']) {
+    if (env[f] !== undefined && out[f] === undefined) out = { ...out, [f]: env[f] };
+  }
+  return out;
+};
+
+// options.signers: a signer cache (tests pass one with a fake clock).
+export function createProtocol(state, options = {}) {
+  const signers = options.signers ?? createSignerCache();
+
+  // presign and sign through the cached signer: the sealed secret is opened
+  // once per signer, not once per op.
+  function presign(a) {
+    if (writes(a)) writesKey(a);
+    const s = signers.get(a.storage, a.credentials);
+    const args = a.now === undefined || a.now === null ? { ...a, now: s.clock.nowSeconds() } : a;
+    if (isSimplePresign(args)) {
+      const url = signerCall(() => s.bucket.presignSimple(args.method, args.key, args.expiresIn, args.now,
+        args.responseContentDisposition ?? undefined, args.responseContentType ?? undefined, args.responseCacheControl ?? undefined));
+      return { method: args.method, url, headers: [], expiresAt: callCore('expiresAt', args.now, args.expiresIn) };
+    }
+    const { storage: _s, credentials: _c, ...fields } = args;
+    return signerCall(() => s.bucket.presignUrl(fields));
+  }
+  // transferDownload on the cached signer; other argument shapes go the
+  // stateless way, which reports what is wrong with them.
+  function transferDownload(a) {
+    if (typeof a.key !== 'string' || typeof a.filename !== 'string' || typeof a.expiresIn !== 'number'
+      || !(a.now === undefined || a.now === null || typeof a.now === 'number')) return transferOps['transfer-download'](a);
+    const s = signers.get(a.storage, a.credentials);
+    const now = a.now ?? s.clock.nowSeconds();
+    const url = signerCall(() => s.bucket.transferDownload(a.key, a.filename, a.expiresIn, now));
+    return { url, expiresAt: callCore('expiresAt', now, a.expiresIn) };
+  }
+  function sign(a) {
+    if (writes(a)) writesKey(a);
+    const s = signers.get(a.storage, a.credentials);
+    const { storage: _s, credentials: _c, ...fields } = a;
+    if (fields.now === undefined || fields.now === null) fields.now = s.clock.nowSeconds();
+    return signerCall(() => s.bucket.signRequest(fields));
+  }
+
   const health = () => ({
     ok: true,
     version: coreVersion(), // kept for older PHP; same as coreVersion
@@ -50,8 +111,8 @@ export function createProtocol(state) {
 
   const OPS = {
     health: () => health(),
-    sign: (a) => callCore('signRequest', withNow(withCreds(writes(a) ? writesKey(a) : a))),
-    presign: (a) => callCore('presignUrl', withNow(withCreds(writes(a) ? writesKey(a) : a))),
+    sign,
+    presign,
     'post-policy': (a) => callCore('presignPost', withNow(withCreds(writesKey(a)))),
     'render-key': (a) => ({ key: callCore('renderKey', withNow(a)) }),
     'content-disposition': (a) => {
@@ -73,6 +134,7 @@ export function createProtocol(state) {
     s3: s3Op,
     'advice-catalog': () => callCore('adviceCatalog'),
     ...transferOps,
+    'transfer-download': transferDownload,
     diagnose,
     'diagnose-browser': diagnoseBrowser,
   };
@@ -124,9 +186,16 @@ export function createProtocol(state) {
     throw new SidecarError('NOT_FOUND', `no route ${path.slice(0, 100)}; see docs/CONTRACTS.md section 2`);
   }
 
+  // { op?: "batch", storage?, credentials?, ops: [ { op, args } ] } -> { results }.
+  // storage and credentials given once for the batch stand for every op
+  // whose args do not name their own (docs/CONTRACTS.md section 2).
   async function batch(env, ctx) {
     if (!isObject(env) || !Array.isArray(env.ops)) throw bad('batch body must be {"ops": [ {"op": …, "args": {…}}, … ]}');
+    if (env.op !== undefined && env.op !== 'batch') throw bad('a batch body\'s "op" must be "batch"');
     if (env.ops.length > MAX_BATCH_OPS) throw bad(`a batch holds at most ${MAX_BATCH_OPS} ops`);
+    for (const f of ['storage', 'credentials']) {
+      if (env[f] !== undefined && !isObject(env[f])) throw bad(`the batch's ${f} must be an object`);
+    }
     // In order, one at a time: results line up with ops and a batch never
     // starts more uploads at once than the caller can see.
     const results = [];
@@ -136,12 +205,12 @@ export function createProtocol(state) {
         continue;
       }
       // runOp answers CANCELLED for every op left once the client is gone.
-      results.push(await runOp(item.op, item.args, ctx));
+      results.push(await runOp(item.op, fromEnvelope(env, item.args ?? {}), ctx));
     }
     return { results };
   }
 
-  return { handle, runOp };
+  return { handle, runOp, signers };
 }
 
 function parseJson(body) {

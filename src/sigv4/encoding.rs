@@ -7,15 +7,46 @@ fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
+/// Appends `input` encoded. Runs of bytes that stay are copied as one slice
+/// (the hot path of presigning: keys are mostly unreserved characters).
 fn encode_into(out: &mut String, input: &[u8], keep_slash: bool) {
-    for &b in input {
+    let mut run = 0;
+    for (i, &b) in input.iter().enumerate() {
         if is_unreserved(b) || (keep_slash && b == b'/') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 0xf) as usize] as char);
+            continue;
         }
+        push_ascii(out, &input[run..i]);
+        out.push('%');
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 0xf) as usize] as char);
+        run = i + 1;
+    }
+    push_ascii(out, &input[run..]);
+}
+
+/// Appends bytes known to be ASCII (unreserved characters and `/`).
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        out.push_str(text);
+    }
+}
+
+/// Appends an encoded path (`/` stays) to `out`.
+pub(crate) fn push_path(out: &mut String, input: &str) {
+    encode_into(out, input.as_bytes(), true);
+}
+
+/// Appends an encoded query name or value (`/` escaped) to `out`.
+pub(crate) fn push_query(out: &mut String, input: &str) {
+    encode_into(out, input.as_bytes(), false);
+}
+
+/// Appends the lower-case hex of `bytes` to `out`.
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
+    const LOWER: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        out.push(LOWER[(b >> 4) as usize] as char);
+        out.push(LOWER[(b & 0xf) as usize] as char);
     }
 }
 
@@ -61,12 +92,8 @@ pub fn percent_decode(input: &str) -> Vec<u8> {
 
 /// Lower-case hex of a byte string.
 pub fn hex(bytes: &[u8]) -> String {
-    const LOWER: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(LOWER[(b >> 4) as usize] as char);
-        s.push(LOWER[(b & 0xf) as usize] as char);
-    }
+    push_hex(&mut s, bytes);
     s
 }
 

@@ -10,6 +10,7 @@
 
 pub mod canonical_request;
 pub mod credentials;
+pub mod day_key;
 pub mod encoding;
 pub mod settings;
 pub mod sign;
@@ -18,6 +19,7 @@ pub mod string_to_sign;
 
 pub use canonical_request::{CanonicalRequest, SignableBody, SignableRequest};
 pub use credentials::Credentials;
+pub use day_key::DayKey;
 pub use settings::{
     PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignatureLocation, SigningSettings,
     UriPathNormalizationMode,

@@ -1,6 +1,8 @@
 //! Bindings that sign with the secret (feature `node`, the sidecar only: a
 //! browser never holds it): `signRequest`, `presignUrl`, `presignPost`,
-//! `objectUrl`, and `Bucket`, which keeps one bucket and key pair inside wasm.
+//! `objectUrl`, and `Bucket`, which keeps one bucket and key pair inside wasm
+//! (the sidecar's signer cache holds them, see php-bridge/sidecar/signers.mjs),
+//! with `signerKey` naming one.
 
 use super::convert::{
     expires, input, output, sign_stateless, string_arg, CredentialsInput, NowInput, Signs,
@@ -8,10 +10,15 @@ use super::convert::{
 };
 use crate::s3::endpoint::ResolvedEndpoint;
 use crate::s3::post_policy::{presign_post, PostPolicyRequest};
-use crate::s3::presign::{presign_url, PresignRequest, ResponseOverrides};
+use crate::s3::presign::{
+    presign_simple, presign_url, PresignRequest, ResponseOverrides, SimplePresign,
+};
 use crate::s3::request::{sign_request, PayloadHash, S3Request};
-use crate::sigv4::{Credentials, SigningKeyCache};
+use crate::sigv4::encoding::hex;
+use crate::sigv4::{Credentials, DayKey, SigningKeyCache};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -201,7 +208,7 @@ impl Signs for SignFields {
 }
 
 /// One bucket and one key pair, validated once and kept inside wasm with
-/// their own signing-key cache: the shape to use when signing many requests.
+/// their own signing keys: the shape to use when signing many requests.
 /// Parsing the storage settings and credentials on every call costs more than
 /// the signature itself. Call `free()` when done; the secret is zeroized then.
 #[wasm_bindgen]
@@ -209,9 +216,35 @@ pub struct Bucket {
     endpoint: ResolvedEndpoint,
     credentials: Credentials,
     keys: SigningKeyCache,
+    /// The day's key for the fast presign path.
+    day: DayKey,
+}
+
+impl fmt::Debug for Bucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bucket")
+            .field("host", &self.endpoint.host)
+            .field("credentials", &self.credentials)
+            .field("day", &self.day)
+            .finish()
+    }
 }
 
 impl Bucket {
+    /// Checks the key pair and holds both.
+    pub(super) fn with(
+        endpoint: ResolvedEndpoint,
+        credentials: Credentials,
+    ) -> Result<Bucket, JsValue> {
+        credentials.validate()?;
+        Ok(Bucket {
+            endpoint,
+            credentials,
+            keys: SigningKeyCache::new(),
+            day: DayKey::new(),
+        })
+    }
+
     /// A `Bucket` method: the stateless call's request part, signed with this
     /// bucket's endpoint, key pair and signing-key cache.
     pub(super) fn sign<T: Signs + for<'de> Deserialize<'de>>(
@@ -220,6 +253,22 @@ impl Bucket {
         what: &str,
     ) -> Result<JsValue, JsValue> {
         input::<T>(req, what)?.sign(&self.endpoint, &self.credentials, &mut self.keys)
+    }
+
+    /// The fast presign path with this bucket's key pair and day key.
+    pub(super) fn simple(
+        &mut self,
+        req: &SimplePresign<'_>,
+        now: f64,
+    ) -> Result<crate::s3::presign::SimplePresigned, JsValue> {
+        let time = NowInput::Seconds(now).timestamp()?;
+        Ok(presign_simple(
+            &self.endpoint,
+            &self.credentials,
+            time,
+            req,
+            &mut self.day,
+        )?)
     }
 }
 
@@ -233,12 +282,7 @@ impl Bucket {
     ) -> Result<Bucket, JsValue> {
         let endpoint = input::<StorageInput>(storage, "storage")?.resolve()?;
         let credentials = input::<CredentialsInput>(credentials, "credentials")?.credentials();
-        credentials.validate()?;
-        Ok(Bucket {
-            endpoint,
-            credentials,
-            keys: SigningKeyCache::new(),
-        })
+        Bucket::with(endpoint, credentials)
     }
 
     /// A presigned GET URL, with arguments that cross the boundary cheaply.
@@ -251,26 +295,42 @@ impl Bucket {
         now: f64,
         content_disposition: Option<String>,
     ) -> Result<String, JsValue> {
-        let presign = PresignRequest {
+        let req = SimplePresign {
             method: "GET",
             key,
             expires_in: expires(expires_in)?,
-            query: &[],
-            headers: &[],
-            overrides: ResponseOverrides {
-                content_disposition,
-                ..ResponseOverrides::default()
-            },
+            content_disposition: content_disposition.as_deref(),
+            content_type: None,
+            cache_control: None,
         };
-        let time = NowInput::Seconds(now).timestamp()?;
-        Ok(presign_url(
-            &self.endpoint,
-            &self.credentials,
-            time,
-            &presign,
-            &mut self.keys,
-        )?
-        .url)
+        Ok(self.simple(&req, now)?.url)
+    }
+
+    /// The fast path of `presignUrl` for its common shape (no `query`, no
+    /// `headers`): plain strings in, the URL out, byte for byte the one
+    /// `presignUrl` gives (its `expiresAt` is `expiresAt(now, expiresIn)`).
+    /// `now` is unix seconds.
+    #[wasm_bindgen(js_name = presignSimple)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn presign_simple(
+        &mut self,
+        method: &str,
+        key: &str,
+        expires_in: f64,
+        now: f64,
+        content_disposition: Option<String>,
+        content_type: Option<String>,
+        cache_control: Option<String>,
+    ) -> Result<String, JsValue> {
+        let req = SimplePresign {
+            method,
+            key,
+            expires_in: expires(expires_in)?,
+            content_disposition: content_disposition.as_deref(),
+            content_type: content_type.as_deref(),
+            cache_control: cache_control.as_deref(),
+        };
+        Ok(self.simple(&req, now)?.url)
     }
 
     /// `presignUrl` without `storage` and `credentials`.
@@ -284,4 +344,38 @@ impl Bucket {
     pub fn sign_request(&mut self, req: JsValue) -> Result<JsValue, JsValue> {
         self.sign::<SignFields>(req, "signRequest")
     }
+}
+
+thread_local! {
+    /// Per instance, so a signer key names a key pair without being a
+    /// plain hash of its secret anyone could test guesses against.
+    static SIGNER_KEY_SALT: [u8; 16] = {
+        let mut salt = [0u8; 16];
+        // Without randomness the names still work; they only lose the salt.
+        let _ = getrandom::fill(&mut salt);
+        salt
+    };
+}
+
+/// When a URL presigned at `now` (unix seconds) for `expiresIn` seconds
+/// stops working, as `presignUrl`'s `expiresAt`.
+#[wasm_bindgen(js_name = expiresAt)]
+pub fn expires_at(now: f64, expires_in: f64) -> Result<String, JsValue> {
+    let time = NowInput::Seconds(now).timestamp()?;
+    Ok(time.plus(expires(expires_in)? as i64)?.iso8601())
+}
+
+/// A name for the signer that `parts` make (the storage settings, the key
+/// id, the secret or its sealed envelope with its key material and context,
+/// each prefixed by its length so no two lists run together): a salted
+/// SHA-256, so a cache can hold signers by it without holding the secret.
+/// Equal only within one wasm instance.
+#[wasm_bindgen(js_name = signerKey)]
+pub fn signer_key(parts: String) -> String {
+    let mut hash = Sha256::new();
+    SIGNER_KEY_SALT.with(|salt| hash.update(salt));
+    hash.update(parts.as_bytes());
+    let mut parts = parts;
+    zeroize::Zeroize::zeroize(&mut parts);
+    hex(&hash.finalize())
 }

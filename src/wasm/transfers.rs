@@ -3,8 +3,11 @@
 //! as `{ ok: false, errors }`, never as a throw.
 
 use super::convert::{expires, input, output, CredentialsInput, NowInput, StorageInput, KEYS};
+use super::signing::Bucket;
 use crate::error::{Error, ErrorCode};
+use crate::s3::content_disposition::{content_disposition, Disposition};
 use crate::s3::endpoint::{AddressingStyle, Provider, StorageConfig};
+use crate::s3::presign::SimplePresign;
 use crate::transfers::object_ref::{parse_object_ref, RefContext};
 use crate::transfers::plan::{
     browser_headers, check_upload, sign_download, sign_part, sign_upload, SignedUpload,
@@ -252,6 +255,31 @@ pub fn transfer_download(
         )
     })?;
     output(&json!({ "url": url.url, "expiresAt": url.expires_at.iso8601() }))
+}
+
+#[wasm_bindgen]
+impl Bucket {
+    /// `transferDownload` on this bucket's signer, on the fast presign path:
+    /// the same URL (`expiresAt(now, expiresIn)` is its expiry).
+    #[wasm_bindgen(js_name = transferDownload)]
+    pub fn transfer_download(
+        &mut self,
+        key: &str,
+        filename: &str,
+        expires_in: f64,
+        now: f64,
+    ) -> Result<String, JsValue> {
+        let disposition = content_disposition(filename, Disposition::Attachment);
+        let req = SimplePresign {
+            method: "GET",
+            key,
+            expires_in: expires(expires_in)?,
+            content_disposition: Some(&disposition),
+            content_type: None,
+            cache_control: None,
+        };
+        Ok(self.simple(&req, now)?.url)
+    }
 }
 
 #[derive(Deserialize)]

@@ -27,79 +27,148 @@ final class BackupLinks {
 	 * @return string|\WP_Error
 	 */
 	public function download_url( array $backup ): string|\WP_Error {
-		$settings = Settings::instance();
-		// Old backups are read with the settings they were written with (provider, endpoint, region).
+		return $this->download_urls( array( $backup ) )[0];
+	}
+
+	/**
+	 * Presigned GET URLs for many backups (a page of links). Per storage the backups were written to, one
+	 * round trip prepares them and one signs them all, with the storage and the sealed secret stated once
+	 * (the sidecar opens the secret once for the whole page).
+	 *
+	 * @param array<int|string, array<string, mixed>> $backups Backup rows, as download_url() takes them.
+	 * @return array<int|string, string|\WP_Error> One URL or error per backup, under the same keys, in the same order.
+	 */
+	public function download_urls( array $backups ): array {
+		$settings    = Settings::instance();
+		$credentials = $settings->credentials();
+		$out         = array();
+		$groups      = array();
+		foreach ( $backups as $i => $backup ) {
+			$storage = $settings->storage( self::overrides( $backup ) );
+			if ( is_wp_error( $storage ) ) {
+				$out[ $i ] = $storage;
+				continue;
+			}
+			if ( is_wp_error( $credentials ) ) {
+				$out[ $i ] = $credentials;
+				continue;
+			}
+			$id                             = (string) wp_json_encode( $storage );
+			$groups[ $id ]['storage']       = $storage;
+			$groups[ $id ]['backups'][ $i ] = $backup;
+		}
+		foreach ( $groups as $group ) {
+			$out = $this->sign_group( $group['storage'], (array) $credentials, $group['backups'] ) + $out;
+		}
+		$ordered = array();
+		foreach ( array_keys( $backups ) as $i ) {
+			$ordered[ $i ] = $out[ $i ];
+		}
+		return $ordered;
+	}
+
+	/**
+	 * Old backups are read with the settings they were written with (provider, endpoint, region).
+	 *
+	 * @param array<string, mixed> $backup Backup row.
+	 * @return array<string, string> Settings overrides.
+	 */
+	private static function overrides( array $backup ): array {
 		$overrides = array( 'bucket' => (string) ( $backup['bucket'] ?? '' ) );
 		foreach ( array( 'provider', 'endpoint', 'region' ) as $field ) {
 			if ( isset( $backup[ $field ] ) && is_string( $backup[ $field ] ) && '' !== $backup[ $field ] ) {
 				$overrides[ $field ] = $backup[ $field ];
 			}
 		}
-		$storage = $settings->storage( $overrides );
-		if ( is_wp_error( $storage ) ) {
-			return $storage;
-		}
-		$credentials = $settings->credentials();
-		if ( is_wp_error( $credentials ) ) {
-			return $credentials;
-		}
-		$key      = (string) ( $backup['object_key'] ?? '' );
-		$filename = basename( $key );
-		$prepared = \WPS3\Sidecar\Client::instance()->batch(
-			array(
-				array(
-					'op'   => 'content-disposition',
-					'args' => array(
-						'filename'    => '' === $filename ? 'backup.pdf' : $filename,
-						'disposition' => 'attachment',
-					),
+		return $overrides;
+	}
+
+	/**
+	 * Download URLs of backups that share one storage: their Content-Disposition values and the storage's
+	 * endpoint in one batch, then every presign in one batch envelope.
+	 *
+	 * @param array<string, mixed>                    $storage     Storage object.
+	 * @param array<string, mixed>                    $credentials Credentials (sealed secret).
+	 * @param array<int|string, array<string, mixed>> $backups     Backup rows.
+	 * @return array<int|string, string|\WP_Error>
+	 */
+	private function sign_group( array $storage, array $credentials, array $backups ): array {
+		$client  = \WPS3\Sidecar\Client::instance();
+		$prepare = array();
+		foreach ( $backups as $backup ) {
+			$filename  = basename( (string) ( $backup['object_key'] ?? '' ) );
+			$prepare[] = array(
+				'op'   => 'content-disposition',
+				'args' => array(
+					'filename'    => '' === $filename ? 'backup.pdf' : $filename,
+					'disposition' => 'attachment',
 				),
-				array(
-					'op'   => 'validate-settings',
-					'args' => $storage,
-				),
-			)
+			);
+		}
+		$prepare[] = array(
+			'op'   => 'validate-settings',
+			'args' => $storage,
 		);
+		$prepared  = $client->batch( $prepare );
 		if ( is_wp_error( $prepared ) ) {
-			return $prepared;
+			return array_fill_keys( array_keys( $backups ), $prepared );
 		}
-		foreach ( $prepared as $answer ) {
-			if ( is_wp_error( $answer ) ) {
-				return $answer;
-			}
-		}
-		$endpoint = is_array( $prepared[1]['endpoint'] ?? null ) ? $prepared[1]['endpoint'] : null;
-		if ( null === $endpoint ) {
-			return self::unexpected( __( 'The core could not resolve the storage endpoint of this backup.', 'wps3' ) );
-		}
+		$checked  = $prepared[ count( $backups ) ] ?? null;
+		$endpoint = is_array( $checked ) && is_array( $checked['endpoint'] ?? null ) ? $checked['endpoint'] : null;
 		/**
 		 * Lifetime in seconds of download links (default 300).
 		 *
 		 * @param int $expires Seconds.
 		 */
-		$expires = (int) apply_filters( 'wps3_download_expires', 300 );
-		$signed  = \WPS3\Sidecar\Client::instance()->call(
-			'presign',
+		$expires = max( 1, min( 604800, (int) apply_filters( 'wps3_download_expires', 300 ) ) );
+		$out     = array();
+		$ops     = array();
+		$n       = 0;
+		foreach ( $backups as $i => $backup ) {
+			$disposition = $prepared[ $n++ ];
+			if ( is_wp_error( $disposition ) || is_wp_error( $checked ) ) {
+				$out[ $i ] = is_wp_error( $disposition ) ? $disposition : $checked;
+				continue;
+			}
+			if ( null === $endpoint ) {
+				$out[ $i ] = self::unexpected( __( 'The core could not resolve the storage endpoint of this backup.', 'wps3' ) );
+				continue;
+			}
+			$ops[ $i ] = array(
+				'op'   => 'presign',
+				'args' => array(
+					'method'                     => 'GET',
+					'key'                        => (string) ( $backup['object_key'] ?? '' ),
+					'expiresIn'                  => $expires,
+					'query'                      => array(),
+					'headers'                    => array(),
+					'responseContentDisposition' => (string) ( $disposition['value'] ?? '' ),
+					'responseContentType'        => 'application/pdf',
+				),
+			);
+		}
+		if ( array() === $ops ) {
+			return $out;
+		}
+		$signed = $client->batch(
+			array_values( $ops ),
+			30,
 			array(
-				'storage'                    => $storage,
-				'credentials'                => $credentials,
-				'method'                     => 'GET',
-				'key'                        => $key,
-				'expiresIn'                  => max( 1, min( 604800, $expires ) ),
-				'query'                      => array(),
-				'headers'                    => array(),
-				'responseContentDisposition' => (string) ( $prepared[0]['value'] ?? '' ),
-				'responseContentType'        => 'application/pdf',
+				'storage'     => $storage,
+				'credentials' => $credentials,
 			)
 		);
-		if ( is_wp_error( $signed ) ) {
-			return $signed;
+		$n      = 0;
+		foreach ( array_keys( $ops ) as $i ) {
+			$answer = is_wp_error( $signed ) ? $signed : ( $signed[ $n++ ] ?? self::unexpected( __( 'The sidecar answered fewer links than were asked for.', 'wps3' ) ) );
+			if ( is_wp_error( $answer ) ) {
+				$out[ $i ] = $answer;
+				continue;
+			}
+			$url       = isset( $answer['url'] ) ? (string) $answer['url'] : '';
+			$out[ $i ] = $this->is_our_url( $url, (array) $endpoint ) ? $url : self::unexpected( __( 'The sidecar returned a download URL for an unexpected host.', 'wps3' ) );
 		}
-		$url = isset( $signed['url'] ) ? (string) $signed['url'] : '';
-		if ( ! $this->is_our_url( $url, $endpoint ) ) {
-			return self::unexpected( __( 'The sidecar returned a download URL for an unexpected host.', 'wps3' ) );
-		}
-		return $url;
+		return $out;
 	}
 
 	/**

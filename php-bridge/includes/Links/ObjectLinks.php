@@ -105,6 +105,48 @@ final class ObjectLinks {
 	 * @return string|\WP_Error
 	 */
 	public static function presigned_url( $object, array $args = array() ) {
+		return self::presigned_urls( array( $object ), $args )[0];
+	}
+
+	/**
+	 * Presigned GETs for many objects (a page of links): each is parsed and authorized as presigned_url() does,
+	 * then every object of one bucket is signed in one batch envelope, with the storage and the sealed secret
+	 * stated once (the sidecar opens the secret once for the whole page).
+	 *
+	 * @param array<int|string, string|array> $objects References or `{ bucket, key }` (a `filename` entry of an array
+	 *                                                 overrides `$args['filename']` for that object).
+	 * @param array                           $args    As presigned_url() takes them, for every object.
+	 * @return array<int|string, string|\WP_Error> One URL or error per object, under the same keys, in the same order.
+	 */
+	public static function presigned_urls( array $objects, array $args = array() ): array {
+		$out     = array();
+		$buckets = array();
+		foreach ( $objects as $i => $object ) {
+			$op = self::download_op( $object, $args );
+			if ( is_wp_error( $op ) ) {
+				$out[ $i ] = $op;
+				continue;
+			}
+			$buckets[ $op['bucket'] ][ $i ] = $op['args'];
+		}
+		foreach ( $buckets as $bucket => $ops ) {
+			$out = self::sign_bucket( (string) $bucket, $ops ) + $out;
+		}
+		$ordered = array();
+		foreach ( array_keys( $objects ) as $i ) {
+			$ordered[ $i ] = $out[ $i ];
+		}
+		return $ordered;
+	}
+
+	/**
+	 * Parses and authorizes one object; returns its bucket and `transfer-download` args.
+	 *
+	 * @param string|array $object Reference text, or `{ bucket, key }`.
+	 * @param array        $args   See presigned_url().
+	 * @return array{bucket:string,args:array<string,mixed>}|\WP_Error
+	 */
+	private static function download_op( $object, array $args ) {
 		if ( is_string( $object ) ) {
 			$object = self::parse( $object );
 			if ( null === $object ) {
@@ -124,17 +166,48 @@ final class ObjectLinks {
 		if ( ! self::allowed( $object, $context ) ) {
 			return new \WP_Error( 'wps3_link_forbidden', __( 'Links to this object are not allowed.', 'wps3' ), array( 'status' => 403 ) );
 		}
-		$key      = $object['key'];
-		$filename = isset( $args['filename'] ) && is_string( $args['filename'] ) && '' !== $args['filename'] ? $args['filename'] : (string) substr( (string) strrchr( '/' . $key, '/' ), 1 );
-		$signed   = Storage::call(
-			'transfer-download',
-			array(
+		$key   = $object['key'];
+		$named = $object['filename'] ?? ( $args['filename'] ?? null );
+		return array(
+			'bucket' => $object['bucket'],
+			'args'   => array(
 				'key'       => $key,
-				'filename'  => $filename,
+				'filename'  => is_string( $named ) && '' !== $named ? $named : (string) substr( (string) strrchr( '/' . $key, '/' ), 1 ),
 				'expiresIn' => self::expires( isset( $args['expires'] ) ? (int) $args['expires'] : null ),
 			),
-			$object['bucket']
 		);
-		return is_wp_error( $signed ) ? $signed : (string) $signed['url'];
+	}
+
+	/**
+	 * Signs the downloads of one bucket: a single op alone, several in one batch envelope.
+	 *
+	 * @param string                                 $bucket Bucket.
+	 * @param array<int|string, array<string,mixed>> $ops    `transfer-download` args by the caller's keys.
+	 * @return array<int|string, string|\WP_Error>
+	 */
+	private static function sign_bucket( string $bucket, array $ops ): array {
+		$target = Storage::target( $bucket );
+		if ( is_wp_error( $target ) ) {
+			return array_fill_keys( array_keys( $ops ), $target );
+		}
+		if ( 1 === count( $ops ) ) {
+			$signed = \WPS3\Sidecar\Client::instance()->call( 'transfer-download', $target + reset( $ops ), 60 );
+			return array( array_key_first( $ops ) => is_wp_error( $signed ) ? $signed : (string) ( $signed['url'] ?? '' ) );
+		}
+		$batch = array();
+		foreach ( $ops as $args ) {
+			$batch[] = array(
+				'op'   => 'transfer-download',
+				'args' => $args,
+			);
+		}
+		$signed = \WPS3\Sidecar\Client::instance()->batch( $batch, 60, $target );
+		$out    = array();
+		$n      = 0;
+		foreach ( array_keys( $ops ) as $i ) {
+			$answer    = is_wp_error( $signed ) ? $signed : ( $signed[ $n++ ] ?? new \WP_Error( 'wps3_presign_failed', __( 'The sidecar answered fewer links than were asked for.', 'wps3' ) ) );
+			$out[ $i ] = is_wp_error( $answer ) ? $answer : (string) ( $answer['url'] ?? '' );
+		}
+		return $out;
 	}
 }

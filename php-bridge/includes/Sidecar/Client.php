@@ -163,13 +163,18 @@ final class Client {
 	}
 
 	/**
-	 * Runs several ops in one round trip (`POST /v1/batch`).
+	 * Runs several ops in one round trip (`POST /v1/batch`), in order.
 	 *
-	 * @param array<int,array{op:string,args?:array<string,mixed>}> $ops     The ops.
-	 * @param int                                                   $timeout Seconds.
+	 * With `$shared` (`storage` and/or `credentials`), the batch envelope states them once for every op whose
+	 * args do not name their own (`{ op: "batch", storage, credentials, ops }`): the sidecar then opens the sealed
+	 * secret and resolves the storage once for the whole batch, not once per op.
+	 *
+	 * @param array<int,array{op:string,args?:array<string,mixed>}>                $ops     The ops.
+	 * @param int                                                                  $timeout Seconds.
+	 * @param array{storage?:array<string,mixed>,credentials?:array<string,mixed>} $shared Stated once for all ops.
 	 * @return array<int,array<string,mixed>|\WP_Error>|\WP_Error One entry per op: its result, or a WP_Error.
 	 */
-	public function batch( array $ops, int $timeout = 30 ): array|\WP_Error {
+	public function batch( array $ops, int $timeout = 30, array $shared = array() ): array|\WP_Error {
 		$list = array();
 		foreach ( $ops as $op ) {
 			$list[] = array(
@@ -177,7 +182,14 @@ final class Client {
 				'args' => (object) ( $op['args'] ?? array() ),
 			);
 		}
-		$body = wp_json_encode( array( 'ops' => $list ) );
+		$envelope = array( 'op' => 'batch' );
+		foreach ( array( 'storage', 'credentials' ) as $field ) {
+			if ( isset( $shared[ $field ] ) && is_array( $shared[ $field ] ) ) {
+				$envelope[ $field ] = (object) $shared[ $field ];
+			}
+		}
+		$envelope['ops'] = $list;
+		$body            = wp_json_encode( $envelope );
 		if ( false === $body ) {
 			return Failure::make( 'BAD_REQUEST', __( 'The request to the sidecar could not be encoded as JSON.', 'wps3' ) );
 		}

@@ -1,0 +1,118 @@
+// The signer cache: one wasm `Bucket` per (storage, access key, secret or
+// sealed envelope), so a page of 100 links, or a burst of requests, opens
+// the sealed secret and resolves the storage settings once. The decrypted
+// secret lives only inside wasm (Bucket.fromSealed); a signer unused for
+// the idle TTL, pushed out by newer ones, or left from a replaced core is
+// freed, which zeroizes its secret. Cache names come from the core's
+// signerKey (a salted hash), so the map holds no secret either.
+
+import { SidecarError } from './errors.mjs';
+import { checkCredentials, coreError, getCore, makeClock, onCoreReload, storageOrigin } from './core.mjs';
+
+export const SIGNER_IDLE_MS = Number(process.env.WPS3_SIGNER_IDLE_MS) || 60_000;
+export const MAX_SIGNERS = 32;
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+// now(): milliseconds, injectable so tests need no waiting.
+export function createSignerCache({ idleMs = SIGNER_IDLE_MS, max = MAX_SIGNERS, now = () => Date.now(), sweepEveryMs = idleMs } = {}) {
+  const entries = new Map(); // name -> entry, least recently used first
+  // Within one request the same parsed objects come back op after op (a
+  // batch's shared storage and credentials): skip naming them again.
+  const recent = new WeakMap(); // credentials object -> { storage, entry }
+
+  function name(storage, creds) {
+    const parts = [JSON.stringify(storage), creds.accessKeyId, creds.sessionToken ?? ''];
+    if (creds.sealedSecret) {
+      const s = creds.sealedSecret;
+      parts.push('sealed', s.envelope, s.keyMaterial, s.context);
+    } else parts.push('plain', creds.secretAccessKey);
+    // Length-prefixed (in UTF-16 units), so no two lists give one string.
+    return getCore().signerKey(parts.map((p) => `${p.length}:${p}`).join(''));
+  }
+
+  function create(storage, creds) {
+    const core = getCore();
+    try {
+      const bucket = creds.sealedSecret
+        ? core.Bucket.fromSealed(storage, creds.accessKeyId, creds.sealedSecret.envelope,
+          creds.sealedSecret.keyMaterial, creds.sealedSecret.context, creds.sessionToken)
+        : new core.Bucket(storage, creds);
+      // The origin's corrected clock: resolved once, not on every op.
+      return { bucket, clock: makeClock(storageOrigin(storage)), used: now(), freed: false };
+    } catch (e) {
+      throw coreError(e);
+    }
+  }
+
+  function drop(key, entry) {
+    entries.delete(key);
+    entry.freed = true;
+    try { entry.bucket.free(); } catch { /* its core is gone already */ }
+  }
+
+  function sweep() {
+    const cutoff = now() - idleMs;
+    // Least recently used first: stop at the first one still in use.
+    for (const [key, entry] of entries) {
+      if (entry.used > cutoff) break;
+      drop(key, entry);
+    }
+  }
+
+  // The signer for { storage, credentials } (the op's own arguments);
+  // throws BAD_REQUEST for malformed credentials and the core's error for
+  // settings or a secret it refuses.
+  function get(storage, credentials) {
+    if (!isObject(storage)) throw new SidecarError('BAD_REQUEST', 'storage must be an object');
+    const seen = isObject(credentials) ? recent.get(credentials) : undefined;
+    if (seen && seen.storage === storage && !seen.entry.freed) {
+      seen.entry.used = now();
+      entries.delete(seen.key);
+      entries.set(seen.key, seen.entry);
+      return seen.entry;
+    }
+    const creds = checkCredentials(credentials);
+    sweep();
+    let key;
+    try {
+      key = name(storage, creds);
+    } catch (e) {
+      throw coreError(e);
+    }
+    let entry = entries.get(key);
+    if (entry) {
+      entries.delete(key);
+      entry.used = now();
+    } else {
+      entry = create(storage, creds);
+      while (entries.size >= max) {
+        const [oldKey, oldest] = entries.entries().next().value;
+        drop(oldKey, oldest);
+      }
+    }
+    entries.set(key, entry);
+    recent.set(credentials, { storage, key, entry });
+    return entry;
+  }
+
+  function clear() {
+    for (const [key, entry] of [...entries]) drop(key, entry);
+  }
+
+  const timer = sweepEveryMs > 0 ? setInterval(sweep, sweepEveryMs) : null;
+  timer?.unref();
+  const stopListening = onCoreReload(clear);
+
+  return {
+    get,
+    sweep,
+    clear,
+    get size() { return entries.size; },
+    close() {
+      if (timer) clearInterval(timer);
+      stopListening();
+      clear();
+    },
+  };
+}
