@@ -2,11 +2,14 @@
 //
 //   node bench/profile.mjs [--n=3000] [--json]
 //
-// 1. The sidecar's presign op (protocol.mjs runOp, sealed secret, as PHP sends it), under
-//    `node --cpu-prof` in a child process: self time per function, top entries.
-// 2. A page of 100 through the sidecar's HTTP handler (`POST /v1/batch` body parsing included),
-//    profiled the same way: the sidecar's share of a PHP page.
+// 1. The sidecar's presign op (protocol.mjs runOp, sealed secret, as PHP sends it), CPU-profiled
+//    (V8's sampling profiler through node:inspector, after a warm-up) in a child process: self
+//    time by area and per function.
+// 2. A page of 100 through the sidecar's HTTP handler (`POST /v1/batch` body parsing included), in
+//    the batch envelope PHP sends (storage and credentials once), profiled the same way: the
+//    sidecar's share of a PHP page.
 //    Also per-call times of the same op with a plain secret and of the decrypt op alone (the parts).
+//    And the same page over the sidecar's real HTTP server, from Node: the page without PHP.
 // 3. Cold start in phases: Node itself, importing the sidecar's modules, instantiating the wasm core.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,24 +42,45 @@ if (process.argv[2] === '--child') {
     query: [], headers: [], responseContentDisposition: W.CONTENT_DISPOSITION,
   });
   const n = Number(process.argv[4]);
-  const t0 = process.hrtime.bigint();
+  // Profile only the loop: start-up and module loading stay out (warm-up first, then the profiler).
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  const run = async (count) => {
   if (what === 'decrypt') {
-    for (let i = 0; i < n; i++) await p.runOp('decrypt', { keyMaterial, context, envelope: env.result.envelope });
+    for (let i = 0; i < count; i++) await p.runOp('decrypt', { keyMaterial, context, envelope: env.result.envelope });
   } else if (what === 'plain') {
-    for (let i = 0; i < n; i++) await p.runOp('presign', { ...args(W.KEY), credentials: { ...W.CREDS } });
+    for (let i = 0; i < count; i++) await p.runOp('presign', { ...args(W.KEY), credentials: { ...W.CREDS } });
   } else if (what === 'op') {
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < count; i++) {
       const r = await p.runOp('presign', args(W.KEY));
       if (!r.ok) throw new Error(JSON.stringify(r.error));
     }
   } else {
-    const body = Buffer.from(JSON.stringify({ ops: Array.from({ length: 100 }, (_, i) => ({ op: 'presign', args: args(W.KEY.replace('/42/', `/${42 + i}/`)) })) }));
-    for (let i = 0; i < n / 100; i++) {
+    // The page as PHP sends it (Client::batch with the envelope): storage and credentials once.
+    const fields = (key) => {
+      const { storage: _s, credentials: _c, ...rest } = args(key);
+      return rest;
+    };
+    const body = Buffer.from(JSON.stringify({
+      op: 'batch', storage: { ...W.STORAGE }, credentials,
+      ops: Array.from({ length: 100 }, (_, i) => ({ op: 'presign', args: fields(W.KEY.replace('/42/', `/${42 + i}/`)) })),
+    }));
+    for (let i = 0; i < count / 100; i++) {
       const r = await p.handle('POST', '/v1/batch', body);
       JSON.stringify(r.json); // the server serialises the answer too
     }
   }
+  };
+  await run(Math.max(100, n / 10));
+  await session.post('Profiler.start');
+  const t0 = process.hrtime.bigint();
+  await run(n);
   const us = Number(process.hrtime.bigint() - t0) / 1e3 / n;
+  const { profile } = await session.post('Profiler.stop');
+  fs.writeFileSync(process.argv[5], JSON.stringify(profile));
   process.stdout.write(JSON.stringify({ usPerPresign: us }) + '\n');
   process.exit(0);
 }
@@ -71,7 +95,7 @@ function summarize(file, top = 12) {
   for (const [id, t] of dt) {
     const n = byId.get(id);
     const f = n.callFrame;
-    const where = f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}` : '';
+    const where = f.url ? `${f.url.startsWith('node:') ? f.url : path.basename(f.url)}:${f.lineNumber + 1}` : '';
     const name = `${f.functionName || '(anonymous)'} ${where}`.trim();
     self.set(name, (self.get(name) ?? 0) + t);
     total += t;
@@ -94,11 +118,57 @@ function summarize(file, top = 12) {
 
 function profile(what) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wps3-prof-'));
-  const out = execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, fileURLToPath(import.meta.url), '--child', what, String(N)], { cwd: ROOT, encoding: 'utf8' });
-  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  const res = { ...JSON.parse(out.trim().split('\n').pop()), ...summarize(path.join(dir, file)) };
+  const file = path.join(dir, 'loop.cpuprofile');
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', what, String(N), file], { cwd: ROOT, encoding: 'utf8' });
+  const res = { ...JSON.parse(out.trim().split('\n').pop()), ...summarize(file) };
   fs.rmSync(dir, { recursive: true, force: true });
   return res;
+}
+
+// A page of 100 over the sidecar's real HTTP server (unix socket, keep-alive), from Node: the page's
+// cost without PHP. Same envelope as the batch profile.
+async function httpPage(rounds = 30) {
+  const http = await import('node:http');
+  const { spawn } = await import('node:child_process');
+  const W = await import('./lib/workload.mjs');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wps3-prof-http-'));
+  fs.chmodSync(dir, 0o700);
+  const sock = path.join(dir, 'sidecar.sock');
+  const child = spawn(process.execPath, [path.join(ROOT, 'php-bridge/sidecar/server.mjs'), '--socket', sock], { stdio: 'ignore' });
+  try {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const post = (p, body) => new Promise((resolve, reject) => {
+      const req = http.request({ socketPath: sock, path: p, method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+        let d = '';
+        res.on('data', (c) => (d += c));
+        res.on('end', () => resolve(JSON.parse(d)));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    for (let i = 0; i < 500 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    const keyMaterial = 'bench-auth-salt|bench-secure-auth-salt';
+    const context = 'site:1|field:secret_access_key';
+    const env = await post('/v1/op/encrypt', JSON.stringify({ keyMaterial, context, plaintext: W.CREDS.secretAccessKey }));
+    const body = JSON.stringify({
+      op: 'batch', storage: { ...W.STORAGE }, credentials: { accessKeyId: W.CREDS.accessKeyId, sealedSecret: { envelope: env.result.envelope, keyMaterial, context } },
+      ops: Array.from({ length: 100 }, (_, i) => ({ op: 'presign', args: { now: W.NOW_SECONDS, method: 'GET', key: W.KEY.replace('/42/', `/${42 + i}/`), expiresIn: W.GET_EXPIRES, query: [], headers: [], responseContentDisposition: W.CONTENT_DISPOSITION } })),
+    });
+    const ms = [];
+    for (let i = 0; i < rounds + 20; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = await post('/v1/batch', body);
+      if (!r.results?.every((x) => x.ok)) throw new Error('batch failed');
+      if (i >= 20) ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    agent.destroy();
+    ms.sort((a, b) => a - b);
+    return { pageP50Ms: ms[Math.floor(ms.length / 2)], requestBytes: body.length };
+  } finally {
+    child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function coldPhases() {
@@ -120,7 +190,7 @@ function coldPhases() {
   return { nodeBootMs: med('bootMs'), importModulesMs: med('importMs'), wasmInstantiateMs: med('wasmMs'), processTotalMs: med('totalMs') };
 }
 
-const result = { op: profile('op'), plain: profile('plain'), decrypt: profile('decrypt'), batch: profile('batch'), cold: coldPhases(), loadavg: os.loadavg()[0] };
+const result = { op: profile('op'), plain: profile('plain'), decrypt: profile('decrypt'), batch: profile('batch'), http: await httpPage(), cold: coldPhases(), loadavg: os.loadavg()[0] };
 say(`per call: presign op with the sealed secret ${result.op.usPerPresign.toFixed(1)} µs, with a plain secret ${result.plain.usPerPresign.toFixed(1)} µs, the decrypt op alone ${result.decrypt.usPerPresign.toFixed(1)} µs; in a batch of 100 ${result.batch.usPerPresign.toFixed(1)} µs per presign`);
 for (const [k, title] of [['op', 'sidecar presign op (runOp, sealed secret)'], ['batch', 'sidecar POST /v1/batch, pages of 100']]) {
   say(`\n== ${title}: ${result[k].usPerPresign.toFixed(1)} µs per presign; self time by area:`);
@@ -128,6 +198,7 @@ for (const [k, title] of [['op', 'sidecar presign op (runOp, sealed secret)'], [
   say('  top functions:');
   for (const t of result[k].top) say(`  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.name}`);
 }
+say(`\n== a page of 100 over the sidecar's HTTP server from Node (unix socket, keep-alive, no PHP): p50 ${result.http.pageP50Ms.toFixed(1)} ms (request ${result.http.requestBytes} B)`);
 const c = result.cold;
 say(`\n== cold start phases (median of 5): node boot ${c.nodeBootMs.toFixed(0)} ms, import sidecar modules ${c.importModulesMs.toFixed(0)} ms, wasm instantiate ${c.wasmInstantiateMs.toFixed(0)} ms, process total ${c.processTotalMs.toFixed(0)} ms (load ${result.loadavg.toFixed(1)})`);
 if (JSON_OUT) process.stdout.write(JSON.stringify(result) + '\n');

@@ -7,6 +7,7 @@
  *   php bench/php/bench.php loop N                 N presigns each in one process, ours/theirs in alternating blocks
  *   php bench/php/bench.php batch ROUNDS           pages of 100: one batch vs 100 in process, alternated
  *   php bench/php/bench.php fresh N                one call per fresh PHP process, ours and theirs alternated
+ *   php bench/php/bench.php backuplinks ROUNDS     the plugin's page path, BackupLinks::download_urls() of 100 backups
  *   php bench/php/bench.php one ours|theirs        (a fresh process of `fresh`)
  *   php bench/php/bench.php load SECONDS           one worker of bench/load.mjs: pages of 100 until the deadline
  *
@@ -185,10 +186,78 @@ switch ( $mode ) {
 				}
 			}
 		}
+		// Where a page's time goes on the PHP side: building and encoding the request, decoding the answer.
+		$page  = wps3_bench_ours_page( $keys );
+		$reply = json_encode(
+			array(
+				'results' => array_map(
+					static fn ( string $u ): array => array(
+						'ok'     => true,
+						'result' => array(
+							'method'    => 'GET',
+							'url'       => $u,
+							'headers'   => array(),
+							'expiresAt' => '2026-11-23T12:49:56Z',
+						),
+					),
+					$page
+				),
+			)
+		);
+		$enc   = array();
+		$dec   = array();
+		for ( $r = 0; $r < 20; $r++ ) {
+			$t0 = hrtime( true );
+			list( $ops, $shared ) = wps3_bench_page_ops( $keys );
+			wp_json_encode( array( 'op' => 'batch' ) + $shared + array( 'ops' => $ops ) );
+			$enc[] = ( hrtime( true ) - $t0 ) / 1e6;
+			$t0    = hrtime( true );
+			json_decode( (string) $reply, true );
+			$dec[] = ( hrtime( true ) - $t0 ) / 1e6;
+		}
 		$out = array(
 			'rounds' => $rounds,
+			'phpBuildEncodeMs' => wps3_bench_q( $enc, 0.5 ),
+			'phpDecodeMs'      => wps3_bench_q( $dec, 0.5 ),
+			'requestBytes'     => strlen( (string) wp_json_encode( array( 'op' => 'batch' ) + $shared + array( 'ops' => $ops ) ) ),
+			'replyBytes'       => strlen( (string) $reply ),
 			'ours'   => array( 'p50Ms' => wps3_bench_q( $ours, 0.5 ), 'p99Ms' => wps3_bench_q( $ours, 0.99 ) ),
 			'theirs' => array( 'p50Ms' => wps3_bench_q( $theirs, 0.5 ), 'p99Ms' => wps3_bench_q( $theirs, 0.99 ) ),
+			'phpPeakMiB' => memory_get_peak_usage( true ) / 1048576,
+		);
+		break;
+
+	case 'backuplinks':
+		// The plugin's own page path (BackupLinks::download_urls(): dispositions + endpoint, then one
+		// presign batch), on the live clock, so its URLs are checked for shape, not byte for byte.
+		$rounds = max( 3, (int) ( $argv[2] ?? 30 ) );
+		$w      = wps3_bench_expected()['workload'];
+		$rows   = array();
+		foreach ( wps3_bench_keys( 100 ) as $key ) {
+			$rows[] = array(
+				'object_key' => $key,
+				'bucket'     => $w['bucket'],
+			);
+		}
+		$links = new \WPS3\Backup\BackupLinks();
+		$lat   = array();
+		for ( $r = 0; $r <= $rounds; $r++ ) {
+			$t0   = hrtime( true );
+			$urls = $links->download_urls( $rows );
+			$ms   = ( hrtime( true ) - $t0 ) / 1e6;
+			foreach ( $urls as $url ) {
+				if ( is_wp_error( $url ) || ! str_starts_with( $url, 'https://' . $w['host'] . '/' ) || ! str_contains( $url, 'X-Amz-Signature=' ) ) {
+					fwrite( STDERR, 'download_urls: ' . ( is_wp_error( $url ) ? $url->get_error_message() : $url ) . "\n" );
+					exit( 1 );
+				}
+			}
+			if ( $r > 0 ) { // the first page also reads the settings schema
+				$lat[] = $ms;
+			}
+		}
+		$out = array(
+			'p50Ms'      => wps3_bench_q( $lat, 0.5 ),
+			'p99Ms'      => wps3_bench_q( $lat, 0.99 ),
 			'phpPeakMiB' => memory_get_peak_usage( true ) / 1048576,
 		);
 		break;
@@ -232,24 +301,17 @@ switch ( $mode ) {
 		// A failed page is counted, never fatal, so the driver sees every failure.
 		$seconds  = max( 1.0, (float) ( $argv[2] ?? 30 ) );
 		$keys     = wps3_bench_keys( 100 );
-		$s        = wps3_bench_ours_settings();
 		$client   = \WPS3\Sidecar\Client::instance();
-		$ops      = array();
 		$lat      = array();
 		$failures = 0;
 		$errors   = array();
 		$urls     = 0;
 		$end      = hrtime( true ) + (int) ( $seconds * 1e9 );
 		while ( hrtime( true ) < $end ) {
-			$ops = array();
-			foreach ( $keys as $key ) {
-				$ops[] = array(
-					'op'   => 'presign',
-					'args' => wps3_bench_presign_args( $s[0], $s[1], $key ),
-				);
-			}
+			// Built anew for every page, as a PHP request building a page of links does.
+			list( $ops, $shared ) = wps3_bench_page_ops( $keys );
 			$t0   = hrtime( true );
-			$page = $client->batch( $ops );
+			$page = $shared ? $client->batch( $ops, 30, $shared ) : $client->batch( $ops );
 			$lat[] = ( hrtime( true ) - $t0 ) / 1e6;
 			$ok   = ! is_wp_error( $page ) && 100 === count( $page );
 			if ( $ok ) {

@@ -98,10 +98,22 @@ function wps3_bench_expected(): array {
  * @return array<string,mixed>
  */
 function wps3_bench_presign_args( array $storage, array $credentials, string $key ): array {
+	return array(
+		'storage'     => $storage,
+		'credentials' => $credentials,
+	) + wps3_bench_presign_fields( $key );
+}
+
+/**
+ * The per-link fields of a presign op, for a batch envelope that states storage and credentials once
+ * (as BackupLinks::download_urls() sends a page).
+ *
+ * @param string $key Object key.
+ * @return array<string,mixed>
+ */
+function wps3_bench_presign_fields( string $key ): array {
 	$w = wps3_bench_expected()['workload'];
 	return array(
-		'storage'                    => $storage,
-		'credentials'                => $credentials,
 		'now'                        => $w['nowSeconds'],
 		'method'                     => 'GET',
 		'key'                        => $key,

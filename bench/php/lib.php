@@ -58,22 +58,40 @@ function wps3_bench_ours_presign( string $key ): string {
 }
 
 /**
+ * The ops and shared envelope fields of a page of presigns: storage and credentials stated once for
+ * the batch when the client takes them (Client::batch()'s third parameter, as BackupLinks sends a
+ * page), else in every op.
+ *
+ * @param string[] $keys Keys.
+ * @return array{0:array<int,array<string,mixed>>,1:array<string,mixed>}
+ */
+function wps3_bench_page_ops( array $keys ): array {
+	static $s = null, $envelope = null;
+	$s        ??= wps3_bench_ours_settings();
+	$envelope ??= ( new \ReflectionMethod( \WPS3\Sidecar\Client::class, 'batch' ) )->getNumberOfParameters() >= 3;
+	$ops        = array();
+	foreach ( $keys as $key ) {
+		$ops[] = array(
+			'op'   => 'presign',
+			'args' => $envelope ? wps3_bench_presign_fields( $key ) : wps3_bench_presign_args( $s[0], $s[1], $key ),
+		);
+	}
+	$shared = $envelope ? array(
+		'storage'     => $s[0],
+		'credentials' => $s[1],
+	) : array();
+	return array( $ops, $shared );
+}
+
+/**
  * A page of our presigned URLs in one sidecar round trip (Client::batch()).
  *
  * @param string[] $keys Keys.
  * @return string[]
  */
 function wps3_bench_ours_page( array $keys ): array {
-	static $s = null;
-	$s  ??= wps3_bench_ours_settings();
-	$ops  = array();
-	foreach ( $keys as $key ) {
-		$ops[] = array(
-			'op'   => 'presign',
-			'args' => wps3_bench_presign_args( $s[0], $s[1], $key ),
-		);
-	}
-	$out = \WPS3\Sidecar\Client::instance()->batch( $ops );
+	list( $ops, $shared ) = wps3_bench_page_ops( $keys );
+	$out = $shared ? \WPS3\Sidecar\Client::instance()->batch( $ops, 30, $shared ) : \WPS3\Sidecar\Client::instance()->batch( $ops );
 	if ( is_wp_error( $out ) ) {
 		fwrite( STDERR, 'batch: ' . $out->get_error_message() . "\n" );
 		exit( 1 );

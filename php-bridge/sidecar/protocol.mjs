@@ -24,22 +24,14 @@ const withNow = (a) => {
   const c = isObject(a.storage) ? clockFor(a.storage) : clock;
   return { ...a, now: c.nowSeconds() };
 };
-// Ops that create an object get the core's strict key check (no control
-// characters, no '.'/'..' segments); signing alone accepts any key S3 can
-// hold, so existing objects stay reachable.
-const writesKey = (a) => {
-  if (typeof a.key === 'string') callCore('validateKey', a.key);
-  return a;
-};
-const writes = (a) => /^(PUT|POST)$/i.test(String(a.method ?? '')) && a.key !== null && a.key !== undefined;
 const withCreds = (a) => ({ ...a, credentials: resolveCredentials(a.credentials) });
 const str = (v, name) => {
   if (typeof v !== 'string') throw bad(`${name} must be a string`);
   return v;
 };
 
-const isSimplePresign = (a) =>
-  typeof a.method === 'string' && typeof a.key === 'string' && typeof a.expiresIn === 'number' && typeof a.now === 'number'
+const isSimplePresign = (a, now) =>
+  typeof a.method === 'string' && typeof a.key === 'string' && typeof a.expiresIn === 'number' && typeof now === 'number'
   && (a.query === undefined || a.query === null || (Array.isArray(a.query) && a.query.length === 0))
   && (a.headers === undefined || a.headers === null || (Array.isArray(a.headers) && a.headers.length === 0))
   && [a.responseContentDisposition, a.responseContentType, a.responseCacheControl].every((v) => v === undefined || v === null || typeof v === 'string');
@@ -53,15 +45,25 @@ function signerCall(fn) {
   }
 }
 
-// Ops whose args may leave `storage` and `credentials` to the batch envelope.
+// An op's args with `storage` and `credentials` the batch envelope states
+// for every op that names none of its own. The args are the request body's
+// own parsed objects, so they are filled in place (no copy per op).
 const fromEnvelope = (env, args) => {
   if (!isObject(args)) return args;
-  let out = args;
-  for (const f of ['storage', 'credentials']) {
-    if (env[f] !== undefined && out[f] === undefined) out = { ...out, [f]: env[f] };
-  }
-  return out;
+  if (env.storage !== undefined && args.storage === undefined) args.storage = env.storage;
+  if (env.credentials !== undefined && args.credentials === undefined) args.credentials = env.credentials;
+  return args;
 };
+
+// expiresAt(now, expiresIn) from the core, remembered for the last pair:
+// a page of links is signed at one second with one lifetime.
+let lastExpiry = { now: NaN, expiresIn: NaN, at: '' };
+function expiresAt(now, expiresIn) {
+  if (lastExpiry.now !== now || lastExpiry.expiresIn !== expiresIn) {
+    lastExpiry = { now, expiresIn, at: callCore('expiresAt', now, expiresIn) };
+  }
+  return lastExpiry.at;
+}
 
 // options.signers: a signer cache (tests pass one with a fake clock).
 export function createProtocol(state, options = {}) {
@@ -70,16 +72,15 @@ export function createProtocol(state, options = {}) {
   // presign and sign through the cached signer: the sealed secret is opened
   // once per signer, not once per op.
   function presign(a) {
-    if (writes(a)) writesKey(a);
     const s = signers.get(a.storage, a.credentials);
-    const args = a.now === undefined || a.now === null ? { ...a, now: s.clock.nowSeconds() } : a;
-    if (isSimplePresign(args)) {
-      const url = signerCall(() => s.bucket.presignSimple(args.method, args.key, args.expiresIn, args.now,
-        args.responseContentDisposition ?? undefined, args.responseContentType ?? undefined, args.responseCacheControl ?? undefined));
-      return { method: args.method, url, headers: [], expiresAt: callCore('expiresAt', args.now, args.expiresIn) };
+    const now = a.now === undefined || a.now === null ? s.clock.nowSeconds() : a.now;
+    if (isSimplePresign(a, now)) {
+      const url = signerCall(() => s.bucket.presignSimple(a.method, a.key, a.expiresIn, now,
+        a.responseContentDisposition ?? undefined, a.responseContentType ?? undefined, a.responseCacheControl ?? undefined));
+      return { method: a.method, url, headers: [], expiresAt: expiresAt(now, a.expiresIn) };
     }
-    const { storage: _s, credentials: _c, ...fields } = args;
-    return signerCall(() => s.bucket.presignUrl(fields));
+    const { storage: _s, credentials: _c, ...fields } = a;
+    return signerCall(() => s.bucket.presignUrl({ ...fields, now }));
   }
   // transferDownload on the cached signer; other argument shapes go the
   // stateless way, which reports what is wrong with them.
@@ -89,10 +90,9 @@ export function createProtocol(state, options = {}) {
     const s = signers.get(a.storage, a.credentials);
     const now = a.now ?? s.clock.nowSeconds();
     const url = signerCall(() => s.bucket.transferDownload(a.key, a.filename, a.expiresIn, now));
-    return { url, expiresAt: callCore('expiresAt', now, a.expiresIn) };
+    return { url, expiresAt: expiresAt(now, a.expiresIn) };
   }
   function sign(a) {
-    if (writes(a)) writesKey(a);
     const s = signers.get(a.storage, a.credentials);
     const { storage: _s, credentials: _c, ...fields } = a;
     if (fields.now === undefined || fields.now === null) fields.now = s.clock.nowSeconds();
@@ -113,7 +113,7 @@ export function createProtocol(state, options = {}) {
     health: () => health(),
     sign,
     presign,
-    'post-policy': (a) => callCore('presignPost', withNow(withCreds(writesKey(a)))),
+    'post-policy': (a) => callCore('presignPost', withNow(withCreds(a))),
     'render-key': (a) => ({ key: callCore('renderKey', withNow(a)) }),
     'content-disposition': (a) => {
       const filename = str(a.filename, 'filename');
@@ -142,8 +142,15 @@ export function createProtocol(state, options = {}) {
   // Runs one op; always resolves to { ok, result } or { ok: false, error }.
   // ctx.signal: aborted when the client disconnects or the sidecar exits.
   async function runOp(name, args, ctx = {}) {
+    return runOpNow(name, args, ctx);
+  }
+
+  // runOp for a batch: a synchronous op (presign, sign, …) answers at once
+  // rather than a microtask later, so a page of links does not pay a
+  // promise round per op; an op that does I/O answers with a promise.
+  function runOpNow(name, args, ctx = {}) {
     const t0 = Date.now();
-    let out;
+    let value;
     try {
       if (typeof name !== 'string' || !Object.hasOwn(OPS, name)) {
         throw new SidecarError('UNKNOWN_OP', `unknown op ${JSON.stringify(String(name)).slice(0, 80)}`);
@@ -151,13 +158,24 @@ export function createProtocol(state, options = {}) {
       if (args === undefined || args === null) args = {};
       if (!isObject(args)) throw bad('args must be a JSON object');
       if (ctx.signal?.aborted) throw cancelled();
-      out = { ok: true, result: await OPS[name](args, ctx) };
+      value = OPS[name](args, ctx);
     } catch (e) {
-      out = { ok: false, error: toWireError(e, log) };
+      return finished(name, t0, { ok: false, error: toWireError(e, log) });
     }
+    if (value instanceof Promise) {
+      return value.then(
+        (result) => finished(name, t0, { ok: true, result }),
+        (e) => finished(name, t0, { ok: false, error: toWireError(e, log) }),
+      );
+    }
+    return finished(name, t0, { ok: true, result: value });
+  }
+
+  function finished(name, t0, out) {
     // Failures and uploads are always worth a line; cheap successes only in debug.
     const level = !out.ok || name === 'upload-file' ? 'info' : 'debug';
-    log(level, 'op', {
+    // A page of links is hundreds of ops: build no line nobody will read.
+    if (level !== 'debug' || process.env.WPS3_DEBUG) log(level, 'op', {
       op: String(name).slice(0, 40), ok: out.ok, code: out.error?.code, s3Code: out.error?.s3Code,
       size: out.result?.size, parts: out.result?.parts, ms: Date.now() - t0,
     });
@@ -205,7 +223,8 @@ export function createProtocol(state, options = {}) {
         continue;
       }
       // runOp answers CANCELLED for every op left once the client is gone.
-      results.push(await runOp(item.op, fromEnvelope(env, item.args ?? {}), ctx));
+      const out = runOpNow(item.op, fromEnvelope(env, item.args ?? {}), ctx);
+      results.push(out instanceof Promise ? await out : out);
     }
     return { results };
   }
@@ -213,10 +232,20 @@ export function createProtocol(state, options = {}) {
   return { handle, runOp, signers };
 }
 
+// Fatal decoding: bytes that are not UTF-8 are refused, not turned into U+FFFD
+// (a key or name would silently become another one).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJson(body) {
   if (body.length === 0) return {};
+  let text;
   try {
-    return JSON.parse(body.toString('utf8'));
+    text = utf8.decode(body);
+  } catch {
+    throw bad('body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
   } catch {
     throw bad('body is not valid JSON');
   }

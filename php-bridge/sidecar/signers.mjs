@@ -3,8 +3,10 @@
 // the sealed secret and resolves the storage settings once. The decrypted
 // secret lives only inside wasm (Bucket.fromSealed); a signer unused for
 // the idle TTL, pushed out by newer ones, or left from a replaced core is
-// freed, which zeroizes its secret. Cache names come from the core's
-// signerKey (a salted hash), so the map holds no secret either.
+// freed, which zeroizes its secret. A plain secret (WPS3_SECRET_ACCESS_KEY)
+// appears in a cache name only as the core's salted hash (signerKey); a
+// sealed one by its envelope, context and key material, which PHP sends
+// with every request anyway: naming it costs no hashing on the hot path.
 
 import { SidecarError } from './errors.mjs';
 import { checkCredentials, coreError, getCore, makeClock, onCoreReload, storageOrigin } from './core.mjs';
@@ -21,14 +23,15 @@ export function createSignerCache({ idleMs = SIGNER_IDLE_MS, max = MAX_SIGNERS, 
   // batch's shared storage and credentials): skip naming them again.
   const recent = new WeakMap(); // credentials object -> { storage, entry }
 
+  // Length-prefixed parts (in UTF-16 units), so no two lists give one name.
+  const join = (parts) => parts.map((p) => `${p.length}:${p}`).join('');
   function name(storage, creds) {
     const parts = [JSON.stringify(storage), creds.accessKeyId, creds.sessionToken ?? ''];
     if (creds.sealedSecret) {
       const s = creds.sealedSecret;
-      parts.push('sealed', s.envelope, s.keyMaterial, s.context);
-    } else parts.push('plain', creds.secretAccessKey);
-    // Length-prefixed (in UTF-16 units), so no two lists give one string.
-    return getCore().signerKey(parts.map((p) => `${p.length}:${p}`).join(''));
+      return join(['sealed', ...parts, s.envelope, s.context, s.keyMaterial]);
+    }
+    return join(['plain', ...parts, getCore().signerKey(creds.secretAccessKey)]);
   }
 
   function create(storage, creds) {
@@ -109,6 +112,8 @@ export function createSignerCache({ idleMs = SIGNER_IDLE_MS, max = MAX_SIGNERS, 
     sweep,
     clear,
     get size() { return entries.size; },
+    // The cache names (tests check that no plain secret is among them).
+    names: () => [...entries.keys()],
     close() {
       if (timer) clearInterval(timer);
       stopListening();

@@ -68,7 +68,9 @@ fn is_tls_failure(errno: &str) -> bool {
         && !errno.contains("TIMEOUT")
 }
 
-fn network(errno: &str, built: bool) -> (Retry, AdviceId) {
+/// The verdict and advice for a request that ended without an answer;
+/// `errno` may be empty when the caller (a browser) cannot know it.
+pub(crate) fn network(errno: &str, built: bool) -> (Retry, AdviceId) {
     const UNSENDABLE: &[&str] = &[
         "ERR_INVALID_URL",
         "ERR_INVALID_CHAR",

@@ -268,7 +268,7 @@ pub(crate) fn generic_advice(err: &S3Error) -> Advice {
             err.code, err.http_status, err.message
         )
     };
-    if err.http_status >= 500 || err.http_status == 429 {
+    if crate::s3::status::retry_for_status(err.http_status) == Retry::BackOff {
         Advice::new(
             AdviceId::ServiceUnavailable,
             Retry::BackOff,

@@ -14,7 +14,7 @@
 //! declarations are handled as XML, not as text patterns.
 //!
 //! [`super::error_advice`] turns the result into the product's error model.
-//! The status-to-code table for bodiless answers ([`code_for_status`]) is the
+//! The status-to-code table for bodiless answers is [`super::status`]'s, the
 //! only one in the product.
 
 use quick_xml::escape::resolve_predefined_entity;
@@ -22,6 +22,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use crate::error::{invalid, ErrorCode, Result};
+pub use crate::s3::status::code_for_status;
 use crate::time::Timestamp;
 
 /// Longest value kept from any one element, so a hostile or broken body
@@ -130,31 +131,6 @@ impl S3Error {
             self.server_time = get("date").and_then(|d| Timestamp::parse_http_date(d).ok());
         }
     }
-}
-
-/// The code SDKs report for a bodiless response with this status.
-pub fn code_for_status(status: u16) -> String {
-    let code = match status {
-        301 => "PermanentRedirect",
-        304 => "NotModified",
-        307 => "TemporaryRedirect",
-        400 => "BadRequest",
-        403 => "AccessDenied",
-        404 => "NotFound",
-        405 => "MethodNotAllowed",
-        409 => "Conflict",
-        411 => "MissingContentLength",
-        412 => "PreconditionFailed",
-        416 => "InvalidRange",
-        429 => "TooManyRequests",
-        500 => "InternalError",
-        501 => "NotImplemented",
-        502 => "BadGateway",
-        503 => "ServiceUnavailable",
-        504 => "GatewayTimeout",
-        other => return format!("Http{other}"),
-    };
-    code.to_string()
 }
 
 /// Parses an S3 error response.

@@ -11,4 +11,5 @@ pub mod error_xml;
 pub mod post_policy;
 pub mod presign;
 pub mod request;
+pub mod status;
 pub mod validate;

@@ -158,6 +158,20 @@ pub fn validate_signable_key(key: &str) -> Result<()> {
     Ok(())
 }
 
+/// The product's key check for a request with this method, applied by the
+/// signing bindings (the signers above stay SDK-compatible for any key): a
+/// write (`PUT`, `POST`: PutObject, UploadPart, CreateMultipartUpload,
+/// CompleteMultipartUpload, a browser's upload) creates the key, so it gets
+/// the strict rules of [`super::validate::validate_key`]; reads and deletes
+/// get [`validate_signable_key`], so objects others wrote stay reachable.
+pub fn validate_key_for(method: &str, key: &str) -> Result<()> {
+    if matches!(method, "PUT" | "POST") {
+        super::validate::validate_key(key)
+    } else {
+        validate_signable_key(key)
+    }
+}
+
 pub(crate) fn validate_method(method: &str, allowed: &[&str]) -> Result<()> {
     if allowed.contains(&method) {
         Ok(())

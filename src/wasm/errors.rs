@@ -1,10 +1,13 @@
 //! Bindings for the error model: thrown errors carry it, `classifyFailure`
 //! gives the sidecar's own failures the core's verdict, and `adviceCatalog`
 //! lists every advice id. All three are the sidecar's (feature `node`);
-//! pkg/web throws a lighter model, see `light_error` in convert.rs.
+//! pkg/web throws a lighter model, see `light_error` in convert.rs. Both
+//! builds have `statusVerdict`: the browser's transfers judge a failed answer
+//! with it.
 
+use super::convert::output;
 #[cfg(feature = "node")]
-use super::convert::{input, invalid, output};
+use super::convert::{input, invalid};
 #[cfg(feature = "node")]
 use crate::error::advice::catalog_json;
 #[cfg(feature = "node")]
@@ -19,6 +22,7 @@ use wasm_bindgen::prelude::*;
 const TS_TYPES: &str = r#"
 export type Retry = 'never' | 'backoff' | 'after-clock-fix';
 export interface ErrorModel { code: string; message: string; retry: Retry; retryable: boolean; adviceId: string; cause: string; fix: string; s3Code?: string; httpStatus?: number; requestId?: string; region?: string; bucketRegion?: string; endpoint?: string; serverTime?: number; clockSkewSeconds?: number; retryAfterSeconds?: number; errno?: string; }
+export interface StatusVerdict { code: string; retry: Retry; retryable: boolean; }
 export interface LocalFailureInput { kind: 'network' | 'file' | 'sidecar'; message: string; errno?: string | null; code?: string; built?: boolean; }
 "#;
 
@@ -85,4 +89,12 @@ pub fn classify_failure(
 #[wasm_bindgen(js_name = adviceCatalog, unchecked_return_type = "Record<string, { cause: string; fix: string }>")]
 pub fn advice_catalog() -> Result<JsValue, JsValue> {
     output(&catalog_json())
+}
+
+/// The core's verdict on a failed HTTP answer judged by its status alone
+/// (`0`: no answer at all): `{ code, retry, retryable }`. The browser's
+/// transfers ask it, so no status rule lives in JavaScript.
+#[wasm_bindgen(js_name = statusVerdict, unchecked_return_type = "StatusVerdict")]
+pub fn status_verdict(status: u16) -> Result<JsValue, JsValue> {
+    output(&crate::s3::status::status_verdict(status))
 }

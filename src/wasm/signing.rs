@@ -3,6 +3,11 @@
 //! `objectUrl`, and `Bucket`, which keeps one bucket and key pair inside wasm
 //! (the sidecar's signer cache holds them, see php-bridge/sidecar/signers.mjs),
 //! with `signerKey` naming one.
+//!
+//! Writes (`PUT`, `POST`, every upload form) get the strict check for keys we
+//! create ([`validate_key_for`]) here, on every path (`Bucket`'s fast one
+//! too), so no caller chooses which ops get it; the signers underneath accept
+//! any key S3 can hold, as the SDKs do.
 
 use super::convert::{
     expires, input, output, sign_stateless, string_arg, CredentialsInput, NowInput, Signs,
@@ -13,7 +18,8 @@ use crate::s3::post_policy::{presign_post, PostPolicyRequest};
 use crate::s3::presign::{
     presign_simple, presign_url, PresignRequest, ResponseOverrides, SimplePresign,
 };
-use crate::s3::request::{sign_request, PayloadHash, S3Request};
+use crate::s3::request::{sign_request, validate_key_for, PayloadHash, S3Request};
+use crate::s3::validate::validate_key;
 use crate::sigv4::encoding::hex;
 use crate::sigv4::{Credentials, DayKey, SigningKeyCache};
 use serde::{Deserialize, Serialize};
@@ -87,6 +93,12 @@ struct PostInput {
     fields: Vec<(String, String)>,
     #[serde(default)]
     conditions: Vec<serde_json::Value>,
+    /// Conformance builds only (pkg/node-test): skip the strict check for
+    /// writes, so the SDK cases with keys this product never creates still
+    /// run; production builds ignore the field.
+    #[cfg_attr(feature = "conformance", serde(default))]
+    #[cfg_attr(not(feature = "conformance"), serde(skip))]
+    any_key: bool,
 }
 
 #[derive(Serialize)]
@@ -103,6 +115,10 @@ pub fn presign_post_js(
     #[wasm_bindgen(unchecked_param_type = "PresignPostInput")] req: JsValue,
 ) -> Result<JsValue, JsValue> {
     let req: PostInput = input(req, "presignPost")?;
+    if !req.any_key {
+        // A form always creates its object.
+        validate_key(&req.key)?;
+    }
     let endpoint = req.storage.resolve()?;
     let credentials = req.credentials.credentials();
     let post = PostPolicyRequest {
@@ -139,6 +155,12 @@ struct PresignFields {
     response_content_type: Option<String>,
     #[serde(default)]
     response_cache_control: Option<String>,
+    /// Conformance builds only (pkg/node-test): skip the strict check for
+    /// writes, so the SDK cases with keys this product never creates still
+    /// run; production builds ignore the field.
+    #[cfg_attr(feature = "conformance", serde(default))]
+    #[cfg_attr(not(feature = "conformance"), serde(skip))]
+    any_key: bool,
 }
 
 impl Signs for PresignFields {
@@ -148,6 +170,9 @@ impl Signs for PresignFields {
         credentials: &Credentials,
         keys: &mut SigningKeyCache,
     ) -> Result<JsValue, JsValue> {
+        if !self.any_key {
+            validate_key_for(&self.method, &self.key)?;
+        }
         let presign = PresignRequest {
             method: &self.method,
             key: &self.key,
@@ -182,6 +207,12 @@ struct SignFields {
     #[serde(default)]
     headers: Vec<(String, String)>,
     payload_hash: String,
+    /// Conformance builds only (pkg/node-test): skip the strict check for
+    /// writes, so the SDK cases with keys this product never creates still
+    /// run; production builds ignore the field.
+    #[cfg_attr(feature = "conformance", serde(default))]
+    #[cfg_attr(not(feature = "conformance"), serde(skip))]
+    any_key: bool,
 }
 
 impl Signs for SignFields {
@@ -191,6 +222,9 @@ impl Signs for SignFields {
         credentials: &Credentials,
         keys: &mut SigningKeyCache,
     ) -> Result<JsValue, JsValue> {
+        if let Some(key) = self.key.as_deref().filter(|_| !self.any_key) {
+            validate_key_for(&self.method, key)?;
+        }
         let s3 = S3Request {
             method: &self.method,
             key: self.key.as_deref(),
@@ -261,6 +295,7 @@ impl Bucket {
         req: &SimplePresign<'_>,
         now: f64,
     ) -> Result<crate::s3::presign::SimplePresigned, JsValue> {
+        validate_key_for(req.method, req.key)?;
         let time = NowInput::Seconds(now).timestamp()?;
         Ok(presign_simple(
             &self.endpoint,
@@ -365,17 +400,15 @@ pub fn expires_at(now: f64, expires_in: f64) -> Result<String, JsValue> {
     Ok(time.plus(expires(expires_in)? as i64)?.iso8601())
 }
 
-/// A name for the signer that `parts` make (the storage settings, the key
-/// id, the secret or its sealed envelope with its key material and context,
-/// each prefixed by its length so no two lists run together): a salted
-/// SHA-256, so a cache can hold signers by it without holding the secret.
-/// Equal only within one wasm instance.
+/// A name for a secret (the sidecar's signer cache names a plain secret
+/// by it): a salted SHA-256, so a cache can hold signers by it without
+/// holding the secret. Equal only within one wasm instance.
 #[wasm_bindgen(js_name = signerKey)]
-pub fn signer_key(parts: String) -> String {
+pub fn signer_key(secret: String) -> String {
     let mut hash = Sha256::new();
     SIGNER_KEY_SALT.with(|salt| hash.update(salt));
-    hash.update(parts.as_bytes());
-    let mut parts = parts;
-    zeroize::Zeroize::zeroize(&mut parts);
+    hash.update(secret.as_bytes());
+    let mut secret = secret;
+    zeroize::Zeroize::zeroize(&mut secret);
     hex(&hash.finalize())
 }

@@ -19,6 +19,7 @@
 #                    configured by bin/install.php) or "zip" (no plugin: e2e_install_zip installs
 #                    dist/wps3-<version>.zip through wp-admin's Upload Plugin form, activates it, then
 #                    configures storage)
+#   E2E_FPM_MAX_REQUESTS  nginx mode: PHP-FPM's pm.max_requests (workers recycled after N requests; default 0)
 #   E2E_MULTISITE=1  also install a subdirectory multisite network in $E2E_DIR/wpms (second database,
 #                    used in-process by PHPUnit, not served)
 #   ADMIN_USER / ADMIN_PASSWORD / ADMIN_EMAIL (defaults: admin / random / admin@example.test)
@@ -137,6 +138,8 @@ foreach ( is_array( \$wps3_e2e_define ) ? \$wps3_e2e_define : array() as \$wps3_
 }
 defined( 'WPS3_SIDECAR_SOCKET' ) || define( 'WPS3_SIDECAR_SOCKET', '$E2E_DIR/sc/sidecar.sock' );
 define( 'WPS3_E2E_HOOK_LOG', '$E2E_DIR/hooks.log' );
+// Storage runs on 127.0.0.1 here (ministack, Garage, fake-s3): the SSRF guard allows it only with this.
+defined( 'WPS3_ALLOW_PRIVATE_ENDPOINTS' ) || define( 'WPS3_ALLOW_PRIVATE_ENDPOINTS', true );
 define( 'WPS3_E2E_FILES_ROOT', '$E2E_DIR' ); // the test documents' folder, an allowed root (mu-plugin)
 PHP
     [ "${E2E_DEMO:-}" = 1 ] && echo "defined( 'WPS3_DEMO' ) || define( 'WPS3_DEMO', true );"
@@ -218,6 +221,8 @@ e2e_start_nginx() {
     printf '[wps3]\nuser = root\ngroup = root\nlisten = %s/php-fpm.sock\nlisten.mode = 0600\n' "$conf"
     printf 'pm = static\npm.max_children = 4\ncatch_workers_output = yes\ndecorate_workers_output = no\n'
     printf 'request_terminate_timeout = 330\n'
+    # E2E_FPM_MAX_REQUESTS: workers exit after that many requests and FPM starts new ones (0 = never).
+    printf 'pm.max_requests = %s\n' "${E2E_FPM_MAX_REQUESTS:-0}"
     for kv in "${E2E_PHP_INI[@]}"; do printf 'php_admin_value[%s] = %s\n' "${kv%%=*}" "${kv#*=}"; done
   } >"$conf/php-fpm.conf"
   cat >"$conf/nginx.conf" <<NGINX

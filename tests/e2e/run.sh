@@ -8,6 +8,12 @@
 #            http-flow         curl: login, nonces, capabilities, Test connection, Save, Mark as fully signed → Download
 #            browser-flow      headless Chromium: log in, Mark as fully signed, wait for the backup, Download, compare
 #            admin-page        headless Chromium: the integration page (previews, Save, Test Connection verdicts, rate limits, nonces, axe-core)
+#            sec-hostile       tests/security/hostile-cases.txt, one hostile input per line: a clear 4xx or admin-visible
+#                              error, no 5xx / PHP warning / stack trace / raw XML, no row, option or object left
+#            sec-secrets       a fresh storage secret through every admin, REST, transfer, link and demo flow: 0 hits
+#                              in responses, admin HTML, debug/PHP/sidecar logs and a full database dump
+#            sec-access        logged-out, subscriber, 2nd member, another site's admin x every route: 0 forbidden
+#                              successes (owner/admin controls pass); rate limits exact under 50 parallel requests
 #            uninstall-*       deactivate + uninstall on both installs: no tables, options, cron events, demo files,
 #                              sidecar process or default sidecar directory left behind
 #   nginx  nginx + PHP-FPM (as production sites run), the plugin installed from its zip:
@@ -15,6 +21,8 @@
 #            zip-install       Chromium: Plugins → Add New → Upload Plugin, Install Now, Activate
 #            http-flow, browser-flow, transfers-flow (small files)   as above, against the installed copy
 #            installed-sidecar the sidecar that did the uploads is the installed copy's, without WPS3_PKG_DIR
+#            fpm-recycle       (pm.max_requests = 5) a sidecar started by an FPM worker keeps its pid and serves
+#                              backups after every worker alive at its start was recycled
 #            uninstall-single  as above
 #
 #   bash tests/e2e/run.sh [php|nginx]...     (default: both; E2E_KEEP=1 keeps each harness directory)
@@ -103,6 +111,9 @@ case "$phase" in
     else
       e2e_log "Chromium or playwright-core missing: browser-flow skipped (bash tools/setup.sh core browser)"
     fi
+    part sec-hostile php tests/security/hostile.php
+    part sec-secrets php tests/security/secrets.php
+    part sec-access php tests/security/access.php
     # The single site uninstalls with the default (random, under the temp dir) sidecar directory, which must go.
     part uninstall-single env WPS3_E2E_DEFINE='{"WPS3_SIDECAR_SOCKET":""}' php tests/e2e/bin/wp.php uninstall
     part uninstall-multisite env WPS3_E2E_MULTISITE=1 php tests/e2e/bin/wp.php uninstall
@@ -122,7 +133,8 @@ case "$phase" in
       finish
       exit 1
     fi
-    export E2E_STORAGE=ministack E2E_MULTISITE= E2E_DEMO=1 E2E_SERVER=nginx E2E_PLUGIN=zip
+    # Workers are recycled every 5 requests, as hosts configure pm.max_requests; the sidecar must outlive them.
+    export E2E_STORAGE=ministack E2E_MULTISITE= E2E_DEMO=1 E2E_SERVER=nginx E2E_PLUGIN=zip E2E_FPM_MAX_REQUESTS=5
     e2e_up || exit 1
     export WPS3_E2E_DIR=$E2E_DIR
     part zip-install e2e_install_zip "$zip"
@@ -132,6 +144,7 @@ case "$phase" in
       # The browser modules (www/) and pkg/web served from the installed copy.
       part transfers-flow node tests/e2e/bin/transfers-flow.mjs --skip-large
       part installed-sidecar e2e_check_installed_sidecar
+      part fpm-recycle bash tests/e2e/fpm-recycle.sh
       part uninstall-single env WPS3_E2E_DEFINE='{"WPS3_SIDECAR_SOCKET":""}' php tests/e2e/bin/wp.php uninstall
     fi
     ;;

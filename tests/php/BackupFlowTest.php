@@ -210,6 +210,32 @@ class BackupFlowTest extends WPS3_E2E_TestCase {
 		$this->assertFalse( $links->is_our_url( self::env( 'S3_ENDPOINT' ) . '/unsigned', $endpoint ) );
 	}
 
+	public function test_download_urls_signs_a_page_of_backups_in_order() {
+		$id = self::new_document_id();
+		$this->enqueue( $id, 'Page Of Links', $this->make_pdf( 'Page Of Links' ) );
+		$this->process();
+		$backup = wps3_get_backup( $id );
+		$this->assertIsArray( $backup );
+		$page = array(
+			'first'  => $backup,
+			'broken' => array( 'bucket' => 'Bad_Bucket!' ) + $backup,
+			'last'   => $backup,
+		);
+		$urls = \WPS3\Backup\Queue::instance()->links()->download_urls( $page );
+		$this->assertSame( array( 'first', 'broken', 'last' ), array_keys( $urls ) );
+		$this->assertInstanceOf( WP_Error::class, $urls['broken'] );
+		foreach ( array( 'first', 'last' ) as $which ) {
+			$this->assertIsString( $urls[ $which ], is_wp_error( $urls[ $which ] ) ? $urls[ $which ]->get_error_message() : '' );
+			$this->assertStringContainsString( 'X-Amz-Expires=300', $urls[ $which ] );
+			$res = wp_remote_get( $urls[ $which ] );
+			$this->assertSame( 200, wp_remote_retrieve_response_code( $res ), $which );
+			$this->assertStringStartsWith( '%PDF', wp_remote_retrieve_body( $res ) );
+			$this->assertStringContainsString( 'attachment', (string) wp_remote_retrieve_header( $res, 'content-disposition' ) );
+		}
+		$single = \WPS3\Backup\Queue::instance()->links()->download_url( array( 'bucket' => 'Bad_Bucket!' ) + $backup );
+		$this->assertSame( $urls['broken']->get_error_code(), $single->get_error_code(), 'a page reports what a single link reports' );
+	}
+
 	public function test_bad_documents_are_rejected_with_clear_errors() {
 		$path = $this->make_pdf( 'X' );
 		$cases = array(

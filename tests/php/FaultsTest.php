@@ -208,6 +208,50 @@ class FaultsTest extends WPS3_E2E_TestCase {
 	}
 
 	/**
+	 * A database connection lost inside the commit of a finished upload: not reported done, retried, and the
+	 * retry records the object already stored instead of writing it again.
+	 */
+	public function test_connection_lost_at_commit_is_retried_and_announced_once() {
+		global $wpdb;
+		$id   = self::new_document_id();
+		$path = $this->make_pdf( 'Lost Commit' );
+		$this->enqueue( $id, 'Lost Commit', $path );
+		add_filter( 'wps3_retry_delay', static function () { return 1; } );
+		// The database drops the connection just before the backup is committed (as a restart does); wpdb
+		// reconnects and sends COMMIT again on a new connection, where it commits nothing.
+		$killed = 0;
+		$kill   = static function ( $query ) use ( $wpdb, &$killed ) {
+			if ( 'COMMIT' === $query && 0 === $killed++ ) {
+				mysqli_query( $wpdb->dbh, 'KILL ' . mysqli_thread_id( $wpdb->dbh ) );
+			}
+			return $query;
+		};
+		add_filter( 'query', $kill );
+		$stats = $this->process();
+		remove_filter( 'query', $kill );
+		$this->assertSame( 1, $killed, 'the connection was killed at COMMIT' );
+		$job = $this->fresh_job( $id );
+		$this->assertSame( 0, $stats['done'], 'not reported done: nothing was committed (' . wp_json_encode( $stats ) . ', job ' . $job['status'] . ')' );
+		$this->assertSame( 'pending', $job['status'], 'the job is retried' );
+		$this->assertSame( 'DB_ERROR', $job['last_error_code'] );
+		$this->assertCount( 0, $this->uploaded_calls( $id ), 'wps_s3_uploaded did not fire for an unrecorded backup' );
+		// The object was stored before the commit failed.
+		list( $status, , $headers ) = $this->get_object( $job['object_key'] );
+		$this->assertSame( 200, $status );
+		$stored_at = $headers['last-modified'];
+
+		sleep( 2 );
+		$this->assertSame( 1, $this->process()['done'] );
+		$this->assertSame( 'done', $this->fresh_job( $id )['status'] );
+		$this->assertCount( 1, $this->uploaded_calls( $id ), 'announced exactly once' );
+		list( $status, $body, $headers ) = $this->get_object( wps3_get_backup( $id )['object_key'] );
+		$this->assertSame( 200, $status );
+		$this->assertSame( file_get_contents( $path ), $body );
+		$this->assertSame( $stored_at, $headers['last-modified'], 'the retry recorded the stored object instead of writing it again' );
+		$this->assertSame( filesize( $path ), (int) wps3_get_backup( $id )['size'] );
+	}
+
+	/**
 	 * Wrong credentials per ministack.
 	 *
 	 * @return array

@@ -168,6 +168,33 @@ class IntegrationsTest extends WPS3_E2E_TestCase {
 	}
 
 	/**
+	 * A page of links in one call: every form of one object in one batch envelope, each answer under its
+	 * caller's key and in order, refusals and broken references in their own slots.
+	 */
+	public function test_presigned_urls_signs_a_page_in_order() {
+		$bucket  = self::env( 'S3_BUCKET' );
+		$objects = array();
+		foreach ( $this->forms() as $n => $form ) {
+			$objects[ "form-$n" ] = $form;
+		}
+		$objects['forbidden'] = 's3://' . $bucket . '/uploads/7/x.pdf';
+		$objects['renamed']   = array(
+			'bucket'   => $bucket,
+			'key'      => self::KEY,
+			'filename' => 'Buch.pdf',
+		);
+		$objects['foreign']   = '/var/www/file.zip';
+		$urls                 = \WPS3\Links\ObjectLinks::presigned_urls( $objects );
+		$this->assertSame( array_keys( $objects ), array_keys( $urls ) );
+		foreach ( array_keys( $this->forms() ) as $n ) {
+			$this->assertServes( $urls[ "form-$n" ], 'C++ Primer + Übungen (2. Auflage).pdf' );
+		}
+		$this->assertServes( $urls['renamed'], 'Buch.pdf' );
+		$this->assertSame( 'wps3_link_forbidden', $urls['forbidden']->get_error_code() );
+		$this->assertSame( 'wps3_not_an_object_ref', $urls['foreign']->get_error_code() );
+	}
+
+	/**
 	 * Lifetimes are clamped to 5–60 minutes (default 15).
 	 */
 	public function test_link_lifetime_is_clamped() {

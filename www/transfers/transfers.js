@@ -5,9 +5,11 @@
 //   import { upload, download, listFiles, deleteFile } from './transfers.js';
 //   const { fileId } = await upload(file, { onProgress: (sent, total) => …, signal });
 //
-// Settings come from window.wps3Transfers ({ root, nonce }), printed by the
-// [wps3_files] shortcode, or from configure(). Every failure is a
-// TransferError whose message is a sentence a user can act on.
+// Settings come from window.wps3Transfers ({ root, nonce, wasm }), printed by
+// the [wps3_files] shortcode, or from configure(). Every failure is a
+// TransferError whose message is a sentence a user can act on. Whether a
+// failed answer is worth another try is the core's verdict (statusVerdict of
+// the web wasm build, `wasm`), never a status rule here.
 
 const PARALLEL_PARTS = 4;
 const PART_ATTEMPTS = 4;
@@ -19,7 +21,7 @@ const RESUME_PREFIX = 'wps3-upload:';
 
 let settings = null;
 
-/** Overrides window.wps3Transfers: { root: '…/wp-json/wps3/v1/', nonce }. */
+/** Overrides window.wps3Transfers: { root: '…/wp-json/wps3/v1/', nonce, wasm: '…/pkg/web/wps3.js' }. */
 export function configure(next) {
   settings = { ...next };
 }
@@ -45,6 +47,22 @@ export class TransferError extends Error {
 
 const cancelledError = () => new TransferError('The upload was cancelled.', 'cancelled');
 
+// The web wasm core, loaded once (before the first upload, or at the first failed answer).
+let corePromise = null;
+function core() {
+  corePromise ??= import(config().wasm).then(async (m) => {
+    await m.default();
+    return m;
+  });
+  return corePromise.catch(() => {
+    corePromise = null;
+    throw new TransferError('This page could not load its WebAssembly core; reload it.', 'config');
+  });
+}
+
+// The core's verdict on a failed answer ({ code, retryable }); status 0 is no answer at all.
+const verdict = async (status) => (await core()).statusVerdict(status);
+
 // ---- the site's REST routes ----
 
 async function api(path, options = {}) {
@@ -53,7 +71,7 @@ async function api(path, options = {}) {
       return await apiOnce(path, options);
     } catch (e) {
       // Rate-limited: wait as long as the site asks (bounded), then try again.
-      if (e.status !== 429 || waited >= 120) throw e;
+      if (!e.throttled || waited >= 120) throw e;
       const seconds = Math.min(60, Math.max(1, e.retryAfter || 5));
       waited += seconds;
       await sleep(seconds * 1000, options.signal);
@@ -74,7 +92,7 @@ async function apiOnce(path, { method = 'GET', body, signal } = {}) {
     });
   } catch (e) {
     if (signal?.aborted) throw cancelledError();
-    throw new TransferError('The site did not answer. Check your connection and try again.', 'site-unreachable', { retry: true });
+    throw new TransferError('The site did not answer. Check your connection and try again.', 'site-unreachable', { retry: (await verdict(0)).retryable });
   }
   let data = null;
   try {
@@ -88,27 +106,32 @@ async function apiOnce(path, { method = 'GET', body, signal } = {}) {
     : res.status === 401 || res.status === 403
       ? 'Your session has expired. Reload the page and log in again.'
       : `The site answered with an error (HTTP ${res.status}). Try again later.`;
-  const error = new TransferError(message, data?.code ?? `http-${res.status}`, { status: res.status, retry: res.status === 429 || res.status >= 500 });
+  const judged = await verdict(res.status);
+  const error = new TransferError(message, data?.code ?? `http-${res.status}`, { status: res.status, retry: judged.retryable });
+  error.throttled = judged.code === 'TooManyRequests';
   error.retryAfter = Number(res.headers.get('Retry-After')) || 0;
   throw error;
 }
 
 // ---- talking to the bucket (XHR: fetch has no upload progress) ----
 
-function storageError(status, phase) {
-  if (status === 0) {
-    return new TransferError('The storage could not be reached (network problem, or the bucket does not allow this site in its CORS rules).', 'storage-unreachable', { retry: true });
+// The sentence for a failed answer from the bucket, chosen by the core's code for it.
+async function storageError(status, phase) {
+  const { code, retryable } = await verdict(status);
+  const retry = { status, retry: retryable };
+  switch (code) {
+    case 'NETWORK_ERROR':
+      return new TransferError('The storage could not be reached (network problem, or the bucket does not allow this site in its CORS rules).', 'storage-unreachable', retry);
+    case 'AccessDenied':
+      return new TransferError(`The storage refused the ${phase}: the link expired or the file is not what was announced (size or type). Try again.`, 'storage-refused', retry);
+    case 'BadRequest':
+    case 'EntityTooLarge':
+      return new TransferError(`The storage rejected the ${phase}: the file is larger than allowed or not of the announced type.`, 'storage-rejected', retry);
+    case 'NotImplemented':
+      return new TransferError('This storage does not accept this kind of upload; an administrator must switch the upload mode to PUT.', 'storage-unsupported', retry);
+    default:
+      return new TransferError(`The storage had a problem with the ${phase} (HTTP ${status}). Try again.`, 'storage-error', retry);
   }
-  if (status === 403) {
-    return new TransferError(`The storage refused the ${phase}: the link expired or the file is not what was announced (size or type). Try again.`, 'storage-refused', { status });
-  }
-  if (status === 400 || status === 413) {
-    return new TransferError(`The storage rejected the ${phase}: the file is larger than allowed or not of the announced type.`, 'storage-rejected', { status });
-  }
-  if (status === 501) {
-    return new TransferError('This storage does not accept this kind of upload; an administrator must switch the upload mode to PUT.', 'storage-unsupported', { status });
-  }
-  return new TransferError(`The storage had a problem with the ${phase} (HTTP ${status}). Try again.`, 'storage-error', { status, retry: status >= 500 || status === 429 });
 }
 
 // Sends one request; resolves with the status of a 2xx answer, rejects otherwise.
@@ -125,8 +148,9 @@ function send({ method, url, headers = [], body, signal, onProgress, phase }) {
       signal?.removeEventListener('abort', onAbort);
       fn();
     };
-    xhr.onload = () => done(() => (xhr.status >= 200 && xhr.status < 300 ? resolve(xhr.status) : reject(storageError(xhr.status, phase))));
-    xhr.onerror = () => done(() => reject(storageError(0, phase)));
+    const fail = (status) => storageError(status, phase).then(reject, reject);
+    xhr.onload = () => done(() => (xhr.status >= 200 && xhr.status < 300 ? resolve(xhr.status) : fail(xhr.status)));
+    xhr.onerror = () => done(() => fail(0));
     xhr.onabort = () => done(() => reject(cancelledError()));
     xhr.send(body);
   });
@@ -153,7 +177,7 @@ async function uploadSingle(file, plan, { onProgress, signal }) {
     onProgress: (loaded) => onProgress?.(Math.min(loaded, file.size), file.size),
     phase: 'upload',
   });
-  if (!expected.includes(status)) throw storageError(status, 'upload');
+  if (!expected.includes(status)) throw await storageError(status, 'upload');
   onProgress?.(file.size, file.size);
   return api('confirm-upload', { method: 'POST', body: { key: plan.key, filename: file.name }, signal });
 }
@@ -278,6 +302,8 @@ export async function upload(file, { onProgress, signal } = {}) {
   if (!(file instanceof Blob) || typeof file.name !== 'string') {
     throw new TransferError('Pick a file first.', 'no-file');
   }
+  // Loaded before any byte is sent, so a failure at storage finds its verdict ready.
+  await core();
   const request = { filename: file.name, mime_type: file.type || 'application/octet-stream', file_size: file.size };
   let plan;
   const resume = remembered(file);

@@ -18,9 +18,9 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use serde_json::{json, Value};
 use wps3::s3::endpoint::{AddressingStyle, Provider, ResolvedEndpoint, StorageConfig};
 use wps3::s3::post_policy::{presign_post, PostPolicyRequest};
-use wps3::s3::presign::{presign_url, PresignRequest, ResponseOverrides};
+use wps3::s3::presign::{presign_simple, presign_url, PresignRequest, ResponseOverrides, SimplePresign};
 use wps3::s3::request::{sign_request, PayloadHash, S3Request};
-use wps3::sigv4::{Credentials, SigningKeyCache};
+use wps3::sigv4::{Credentials, DayKey, SigningKeyCache};
 use wps3::time::Timestamp;
 
 type Candidate<'a> = (&'static str, &'static str, Box<dyn FnMut() -> String + 'a>);
@@ -209,6 +209,15 @@ fn main() {
         .into();
     let policy_b64 = s(&expected["C"], "policy");
 
+    let simple = SimplePresign {
+        method: "GET",
+        key: &key,
+        expires_in: get_expires,
+        content_disposition: Some(&cd),
+        content_type: None,
+        cache_control: None,
+    };
+    let mut day = DayKey::new();
     let mut cache_a = SigningKeyCache::new();
     let mut cache_b = SigningKeyCache::new();
     let mut cache_c = SigningKeyCache::new();
@@ -223,6 +232,16 @@ fn main() {
                     Box::new(|| {
                         let u = presign_url(&endpoint, &creds, ts, &get_req, &mut cache_a)
                             .expect("presign");
+                        u.url.rsplit("X-Amz-Signature=").next().unwrap().to_owned()
+                    }),
+                ),
+                (
+                    // The sidecar's cached signer's path: one buffer, the day's prepared HMAC.
+                    "ours (native, presign_simple + DayKey)",
+                    "ours",
+                    Box::new(|| {
+                        let u = presign_simple(&endpoint, &creds, ts, &simple, &mut day)
+                            .expect("presign_simple");
                         u.url.rsplit("X-Amz-Signature=").next().unwrap().to_owned()
                     }),
                 ),

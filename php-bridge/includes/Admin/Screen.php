@@ -123,6 +123,18 @@ final class Screen {
 	}
 
 	/**
+	 * A positive integer id from the request, else 0. Not absint(): it folds "-5" into 5, so a mangled id
+	 * would act on another row (the nonce of that row's link then matches).
+	 *
+	 * @param string $name Request field.
+	 * @return int
+	 */
+	public static function request_id( string $name ): int {
+		$raw = isset( $_REQUEST[ $name ] ) && is_string( $_REQUEST[ $name ] ) ? sanitize_text_field( wp_unslash( $_REQUEST[ $name ] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- the caller checks the nonce of the id read here.
+		return ( ctype_digit( $raw ) && strlen( $raw ) < 19 ) ? (int) $raw : 0;
+	}
+
+	/**
 	 * Redirects back to the page and stops.
 	 *
 	 * @return void
@@ -196,7 +208,7 @@ final class Screen {
 	 */
 	public function handle_retry(): void {
 		self::require_capability();
-		$job_id = isset( $_REQUEST['job'] ) ? absint( $_REQUEST['job'] ) : 0; // phpcs:ignore WordPress.Security.NonceVerification -- checked right below.
+		$job_id = self::request_id( 'job' );
 		check_admin_referer( 'wps3_retry_' . $job_id );
 		if ( Queue::instance()->retry( $job_id ) ) {
 			Notices::add( 'success', __( 'The backup was queued again.', 'wps3' ) );
@@ -230,7 +242,7 @@ final class Screen {
 	 */
 	public function handle_download(): void {
 		self::require_capability();
-		$backup_id = isset( $_REQUEST['backup'] ) ? absint( $_REQUEST['backup'] ) : 0; // phpcs:ignore WordPress.Security.NonceVerification -- checked right below.
+		$backup_id = self::request_id( 'backup' );
 		check_admin_referer( 'wps3_download_' . $backup_id );
 		$queue  = Queue::instance();
 		$backup = $queue->backup( $backup_id );

@@ -44,21 +44,26 @@ final class BackupLinks {
 		$out         = array();
 		$groups      = array();
 		foreach ( $backups as $i => $backup ) {
-			$storage = $settings->storage( self::overrides( $backup ) );
-			if ( is_wp_error( $storage ) ) {
-				$out[ $i ] = $storage;
+			// A page's backups were mostly written with the same settings: one storage object and one batch each.
+			$overrides = self::overrides( $backup );
+			$id        = (string) wp_json_encode( $overrides );
+			if ( ! isset( $groups[ $id ] ) ) {
+				$groups[ $id ] = array(
+					'storage' => $settings->storage( $overrides ),
+					'backups' => array(),
+				);
+			}
+			$storage = $groups[ $id ]['storage'];
+			if ( is_wp_error( $storage ) || is_wp_error( $credentials ) ) {
+				$out[ $i ] = is_wp_error( $storage ) ? $storage : $credentials;
 				continue;
 			}
-			if ( is_wp_error( $credentials ) ) {
-				$out[ $i ] = $credentials;
-				continue;
-			}
-			$id                             = (string) wp_json_encode( $storage );
-			$groups[ $id ]['storage']       = $storage;
 			$groups[ $id ]['backups'][ $i ] = $backup;
 		}
 		foreach ( $groups as $group ) {
-			$out = $this->sign_group( $group['storage'], (array) $credentials, $group['backups'] ) + $out;
+			if ( array() !== $group['backups'] ) {
+				$out = $this->sign_group( $group['storage'], (array) $credentials, $group['backups'] ) + $out;
+			}
 		}
 		$ordered = array();
 		foreach ( array_keys( $backups ) as $i ) {

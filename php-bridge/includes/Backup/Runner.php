@@ -62,7 +62,7 @@ final class Runner {
 	 * @param string $token Lease token from claim().
 	 * @return string Outcome: DONE, RETRY (also "not ours any more") or FAILED.
 	 */
-	public function run( int $id, string $token ): string {
+	public function run( int $id, #[\SensitiveParameter] string $token ): string {
 		$job = $this->store->job( $id );
 		if ( null === $job || ! $job->is_locked_by( $token ) ) {
 			return self::RETRY;
@@ -122,6 +122,10 @@ final class Runner {
 		// After the filter, which may change the path but not where files may come from: the real path and
 		// the allowed roots, which the sidecar checks the opened file against (FileOutsideAllowedRoots).
 		$upload_args = array_merge( $upload_args, is_string( $path ) ? AllowedRoots::upload_args( $path ) : array( 'allowedRoots' => AllowedRoots::roots() ) );
+		$stored      = $this->already_stored( $job, $upload_args, $key );
+		if ( null !== $stored ) {
+			return $this->finalize( $job, $token, $this->backup_row( $job, $storage, $provider_id, $key, $stored ) );
+		}
 		// No total timeout: an upload may take longer than the lease. The lease is renewed while it runs and
 		// the transfer is aborted (the sidecar then aborts the upload) as soon as the lease is lost; a sidecar
 		// that stops answering health checks is abandoned.
@@ -154,15 +158,15 @@ final class Runner {
 	 * @param string               $key         Object key.
 	 * @return array<string, mixed>
 	 */
-	private function upload_args( Job $job, array $storage, array $credentials, string $key ): array {
+	private function upload_args( Job $job, array $storage, #[\SensitiveParameter] array $credentials, string $key ): array {
 		$args = array(
 			'storage'            => $storage,
-			'credentials'        => $credentials,
 			'key'                => $key,
 			'path'               => $job->file_path,
 			'contentType'        => 'application/pdf',
 			'metadata'           => array(
 				'wps3-document-id' => rawurlencode( $job->document_id ),
+				'wps3-source'      => self::source_marker( $job ),
 			),
 			'multipartThreshold' => 64 * MB_IN_BYTES,
 			'partSize'           => 16 * MB_IN_BYTES,
@@ -170,6 +174,8 @@ final class Runner {
 		);
 		/**
 		 * Filters the arguments of the sidecar `upload-file` op (part size, concurrency, metadata, content type).
+		 * The credentials are not among them: they carry the key material derived from the WordPress salts,
+		 * which no public hook sees; they are added after the filter.
 		 *
 		 * @param array $upload_args Op arguments.
 		 * @param array $job         Job row.
@@ -177,9 +183,59 @@ final class Runner {
 		$filtered = apply_filters( 'wps3_upload_args', $args, $job->row() );
 		if ( ! is_array( $filtered ) ) {
 			Errors::filter_misuse( 'wps3_upload_args', __( 'an array of upload-file arguments', 'wps3' ), $filtered );
-			return $args;
+			$filtered = $args;
 		}
+		$filtered['credentials'] = $credentials;
 		return $filtered;
+	}
+
+	/**
+	 * Which file of which job an object was written from: a hash of the job id, the file's path, size and
+	 * modification time (not of its bytes: hashing a large PDF in PHP on every upload costs seconds). The
+	 * storage checked the bytes when the upload was made (payload hash, Content-Length).
+	 *
+	 * @param Job $job Job.
+	 * @return string 32 hex characters ('' when the file cannot be read).
+	 */
+	private static function source_marker( Job $job ): string {
+		clearstatcache( true, $job->file_path );
+		$stat = @stat( $job->file_path ); // phpcs:ignore Generic.PHP.NoSilencedErrors,WordPress.PHP.NoSilencedErrors -- a missing file fails the upload with its own error.
+		return false === $stat ? '' : substr( hash( 'sha256', $job->id . "\n" . $job->file_path . "\n" . $stat['size'] . "\n" . $stat['mtime'] ), 0, 32 );
+	}
+
+	/**
+	 * The object an earlier attempt of this job already stored under $key, if any. An attempt can store
+	 * the object and stop before recording it (database down, PHP request killed, lease lost while the
+	 * sidecar went on): the next attempt records that object instead of writing the same bytes again.
+	 * Only asked on a retry with a key stored by an earlier attempt; any doubt means upload again.
+	 *
+	 * @param Job                  $job         Job.
+	 * @param array<string, mixed> $upload_args The upload-file arguments of this attempt.
+	 * @param string               $key         Object key.
+	 * @return array<string, mixed>|null A result shaped like upload-file's, or null to upload.
+	 */
+	private function already_stored( Job $job, array $upload_args, string $key ): ?array {
+		$marker = $upload_args['metadata']['wps3-source'] ?? '';
+		if ( $job->attempts < 2 || '' === $job->stored_key() || ! is_string( $marker ) || '' === $marker || ( $upload_args['key'] ?? '' ) !== $key ) {
+			return null;
+		}
+		$head = \WPS3\Sidecar\Client::instance()->call(
+			'head-object',
+			array(
+				'storage'     => $upload_args['storage'] ?? array(),
+				'credentials' => $upload_args['credentials'] ?? array(),
+				'key'         => $key,
+			)
+		);
+		if ( ! is_array( $head ) || empty( $head['exists'] ) || ( $head['metadata']['wps3-source'] ?? null ) !== $marker
+			|| (int) ( $head['size'] ?? -1 ) !== (int) @filesize( $job->file_path ) ) { // phpcs:ignore Generic.PHP.NoSilencedErrors,WordPress.PHP.NoSilencedErrors -- see source_marker().
+			return null;
+		}
+		return array(
+			'key'  => $key,
+			'size' => (int) $head['size'],
+			'etag' => (string) ( $head['etag'] ?? '' ),
+		);
 	}
 
 	/**
@@ -216,7 +272,7 @@ final class Runner {
 	 * @param array<string, mixed> $backup Backup row.
 	 * @return string DONE, or RETRY when the job was not ours any more or could not be recorded.
 	 */
-	private function finalize( Job $job, string $token, array $backup ): string {
+	private function finalize( Job $job, #[\SensitiveParameter] string $token, array $backup ): string {
 		$committed = $this->store->finalize( $job->id, $token, $backup );
 		if ( is_string( $committed ) ) {
 			$this->fail(
@@ -253,7 +309,7 @@ final class Runner {
 	 * @param \WP_Error $error Failure.
 	 * @return string RETRY or FAILED (RETRY also when another worker took the job over: its outcome, not ours).
 	 */
-	private function fail( Job $job, string $token, \WP_Error $error ): string {
+	private function fail( Job $job, #[\SensitiveParameter] string $token, \WP_Error $error ): string {
 		$attempts = max( 1, $job->attempts ); // The claim counted this attempt.
 		$code     = (string) Errors::field( $error, 'code', $error->get_error_code() );
 		$cause    = (string) Errors::field( $error, 'cause', $error->get_error_message() );

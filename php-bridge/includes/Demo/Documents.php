@@ -128,6 +128,8 @@ final class Documents implements Part {
 		if ( null !== $doc ) {
 			/* translators: %s: title */
 			Notices::add( 'success', sprintf( __( '"%s" is fully signed; its backup was queued.', 'wps3' ), (string) $doc['title'] ) );
+		} else {
+			Notices::add( 'error', __( 'That sample document does not exist.', 'wps3' ) );
 		}
 		Screen::back();
 	}

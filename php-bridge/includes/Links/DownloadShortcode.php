@@ -85,7 +85,10 @@ final class DownloadShortcode {
 		}
 		$url = ObjectLinks::presigned_url( $ref, array( 'source' => 'shortcode' ) );
 		if ( is_wp_error( $url ) ) {
-			wp_die( esc_html( $url->get_error_message() ), esc_html__( 'Download unavailable', 'wps3' ), array( 'response' => 503 ) );
+			// A refused or malformed reference is the link's fault (4xx, as the error says); only storage trouble is 503.
+			$data   = $url->get_error_data();
+			$status = is_array( $data ) && isset( $data['status'] ) && (int) $data['status'] >= 400 && (int) $data['status'] < 500 ? (int) $data['status'] : 503;
+			wp_die( esc_html( $url->get_error_message() ), esc_html__( 'Download unavailable', 'wps3' ), array( 'response' => $status ) );
 		}
 		nocache_headers();
 		header( 'Cache-Control: no-store' );

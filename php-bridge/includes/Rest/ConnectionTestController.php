@@ -166,11 +166,13 @@ final class ConnectionTestController {
 		}
 		$data  = $error->get_error_data();
 		$texts = AdviceTexts::resolve( (string) Errors::field( $error, 'adviceId', '' ), $code, is_array( $data ) ? $data : array(), $error->get_error_message() );
+		// The sidecar refusing the request itself (a 1 MiB secret, say) is the request's fault, not a bad gateway.
+		$status = 'PAYLOAD_TOO_LARGE' === $code ? 413 : ( 'BAD_REQUEST' === $code || str_starts_with( $code, 'INVALID_' ) ? 400 : 502 );
 		return new \WP_Error(
 			'wps3_test_failed',
 			trim( $texts['cause'] . ' ' . $texts['fix'] ),
 			array(
-				'status' => 502,
+				'status' => $status,
 				'code'   => $code,
 			)
 		);

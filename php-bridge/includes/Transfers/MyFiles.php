@@ -80,6 +80,8 @@ final class MyFiles {
 				array(
 					'root'         => esc_url_raw( rest_url( 'wps3/v1/' ) ),
 					'nonce'        => wp_create_nonce( 'wp_rest' ),
+					// The core's verdict on failed answers (statusVerdict) comes from the web wasm build.
+					'wasm'         => plugins_url( 'pkg/web/wps3.js', WPS3_PLUGIN_FILE ),
 					'maxSize'      => Config::max_size( get_current_user_id() ),
 					'allowedTypes' => Config::allowed_types(),
 				)
