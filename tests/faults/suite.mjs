@@ -534,5 +534,9 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 fs.writeFileSync(path.join(DIR, 'faults-result.json'), JSON.stringify({ documents: docs.length, faults, completed: result.completed, lost: result.lost, duplicated: result.duplicated, writes, open, seconds }, null, 2));
-const ok = result.lost.length === 0 && result.duplicated.length === 0 && result.completed === docs.length && !result.selfCheckFailed;
+// Every kind of fault must really have happened, or the run proved less than it says.
+const KINDS = [/storage down/, /SlowDown/, /InternalError/, /ServiceUnavailable/, /cut mid-upload/, /sidecar SIGKILL/, /PHP request killed/, /MariaDB restarted/, /clock skew/];
+const missing = KINDS.filter((re) => !Object.entries(faults).some(([k, v]) => re.test(k) && v > 0));
+if (missing.length) console.log(`FAULT KINDS NOT INJECTED: ${missing.map(String).join(' ')}`);
+const ok = result.lost.length === 0 && result.duplicated.length === 0 && result.completed === docs.length && !result.selfCheckFailed && !missing.length;
 process.exit(ok ? 0 : 1);
