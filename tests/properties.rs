@@ -338,6 +338,7 @@ mod presigning {
             } else {
                 AddressingStyle::Virtual
             },
+            allow_private_endpoints: false,
         }
         .resolve()
         .unwrap()

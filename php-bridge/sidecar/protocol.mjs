@@ -142,8 +142,15 @@ export function createProtocol(state, options = {}) {
   // Runs one op; always resolves to { ok, result } or { ok: false, error }.
   // ctx.signal: aborted when the client disconnects or the sidecar exits.
   async function runOp(name, args, ctx = {}) {
+    return runOpNow(name, args, ctx);
+  }
+
+  // runOp for a batch: a synchronous op (presign, sign, …) answers at once
+  // rather than a microtask later, so a page of links does not pay a
+  // promise round per op; an op that does I/O answers with a promise.
+  function runOpNow(name, args, ctx = {}) {
     const t0 = Date.now();
-    let out;
+    let value;
     try {
       if (typeof name !== 'string' || !Object.hasOwn(OPS, name)) {
         throw new SidecarError('UNKNOWN_OP', `unknown op ${JSON.stringify(String(name)).slice(0, 80)}`);
@@ -151,10 +158,20 @@ export function createProtocol(state, options = {}) {
       if (args === undefined || args === null) args = {};
       if (!isObject(args)) throw bad('args must be a JSON object');
       if (ctx.signal?.aborted) throw cancelled();
-      out = { ok: true, result: await OPS[name](args, ctx) };
+      value = OPS[name](args, ctx);
     } catch (e) {
-      out = { ok: false, error: toWireError(e, log) };
+      return finished(name, t0, { ok: false, error: toWireError(e, log) });
     }
+    if (value instanceof Promise) {
+      return value.then(
+        (result) => finished(name, t0, { ok: true, result }),
+        (e) => finished(name, t0, { ok: false, error: toWireError(e, log) }),
+      );
+    }
+    return finished(name, t0, { ok: true, result: value });
+  }
+
+  function finished(name, t0, out) {
     // Failures and uploads are always worth a line; cheap successes only in debug.
     const level = !out.ok || name === 'upload-file' ? 'info' : 'debug';
     // A page of links is hundreds of ops: build no line nobody will read.
@@ -206,7 +223,8 @@ export function createProtocol(state, options = {}) {
         continue;
       }
       // runOp answers CANCELLED for every op left once the client is gone.
-      results.push(await runOp(item.op, fromEnvelope(env, item.args ?? {}), ctx));
+      const out = runOpNow(item.op, fromEnvelope(env, item.args ?? {}), ctx);
+      results.push(out instanceof Promise ? await out : out);
     }
     return { results };
   }

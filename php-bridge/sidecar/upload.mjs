@@ -1,32 +1,35 @@
 // upload-file: streams a file from disk to S3. PHP only passes the path.
 //
-// Below multipartThreshold: one PutObject. Above: multipart, with each of
-// `concurrency` workers owning one reusable part buffer, so memory is
-// bounded by concurrency x partSize whatever the file size.
+// Below multipartThreshold: one PutObject. Above: multipart, `concurrency`
+// parts in flight, each streamed from the file through two small reused
+// buffers, so memory is bounded by concurrency x 2 x SEND_CHUNK whatever the
+// file and part sizes.
 //
 // Payload hashes come from the core: UNSIGNED-PAYLOAD over https (TLS
 // already protects integrity), a real SHA-256 over plain http, where the
-// signature is all that protects the body.
+// signature is all that protects the body. Those hashes are computed by the
+// core's wasm in worker threads (hash-pool.mjs), a few parts ahead of the
+// senders, so hashing and sending overlap; each part is read twice (once to
+// hash, once to send), the second time mostly from the page cache.
 
-import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { SidecarError, bad, cancelled, localError } from './errors.mjs';
-import { callCore, newHasher, sha256Hex, resolveCredentials } from './core.mjs';
+import { callCore, sha256Hex, resolveCredentials } from './core.mjs';
+import { fileHasher } from './hash-pool.mjs';
 import { s3Action } from './s3client.mjs';
 import { log } from './log.mjs';
 import { fileError, openWithin, rootsArg } from './files.mjs';
 
 const MiB = 1024 * 1024;
 export const DEFAULTS = { multipartThreshold: 16 * MiB, partSize: 8 * MiB, concurrency: 4 };
-// Input bounds of upload-file. Part buffers are held in memory, hence the
-// 512 MiB cap; S3's own limits (5 MiB parts, 10,000 parts) are the core's.
+// Input bounds of upload-file. S3's own limits (5 MiB parts, 10,000 parts)
+// are the core's; 512 MiB bounds how much one retry resends.
 const MIN_PART = 5 * MiB;
 const MAX_PART = 512 * MiB;
 const MAX_SINGLE_PUT = 5 * 1024 * MiB;
-// Ceiling on part buffers held at once (concurrency is lowered to fit).
-const MAX_BUFFERED = 256 * MiB;
-const READ_CHUNK = MiB;
+// Each body streams through two buffers of this size: one being read while
+// the other is written to the socket.
+const SEND_CHUNK = 512 * 1024;
 const PART_ATTEMPTS = 3;
 
 function intArg(args, name, def, min, max) {
@@ -66,40 +69,46 @@ async function readAt(fh, buf, off, len, pos, p) {
   }
 }
 
-// Reads [start, start+len) in fresh 1 MiB chunks; errors if the file ends
-// early, since a short body would not match the signed Content-Length.
-async function* readRange(fh, start, len, p, signal) {
-  let pos = start;
-  const end = start + len;
-  while (pos < end) {
-    if (signal?.aborted) throw cancelled();
-    const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, end - pos));
-    const { bytesRead } = await readAt(fh, buf, 0, buf.length, pos, p);
-    if (bytesRead === 0) throw changed(p);
-    pos += bytesRead;
-    yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
-  }
-}
+// Two send buffers, reused for every body one sender streams (fresh ones
+// per part would pile up as garbage faster than the GC returns them).
+// `busy` while a pump runs: a retry whose previous pump has not finished
+// yet gets fresh buffers rather than sharing these.
+const sendBuffers = (len) => {
+  const n = Math.max(1, Math.min(SEND_CHUNK, len));
+  return { busy: false, bufs: [Buffer.allocUnsafeSlow(n), Buffer.allocUnsafeSlow(n)] };
+};
 
-async function hashRange(fh, start, len, p, signal) {
-  const h = newHasher();
-  try {
-    for await (const chunk of readRange(fh, start, len, p, signal)) h.update(chunk);
-    return h.finish();
-  } finally {
-    h.dispose();
-  }
-}
-
-// Fills buf[0..len) from the file at `start`.
-async function readInto(fh, buf, start, len, p) {
-  let got = 0;
-  while (got < len) {
-    const { bytesRead } = await readAt(fh, buf, got, len - got, start + got, p);
-    if (bytesRead === 0) throw changed(p);
-    got += bytesRead;
-  }
-  return buf.subarray(0, len);
+// A request body streaming [start, start+len) of the file (see exchange's
+// `pump`): two buffers alternate, the next chunk is read while the last one
+// is written. Errors if the file ends early, since a short body would not
+// match the signed Content-Length. Replayable, for a retry.
+function fileBody(fh, start, len, p, signal, pool = null) {
+  return {
+    async pump(write) {
+      const own = pool && !pool.busy ? pool : sendBuffers(len);
+      own.busy = true;
+      try {
+        const end = start + len;
+        const fill = async (buf, pos) => {
+          if (signal?.aborted) throw cancelled();
+          const { bytesRead } = await readAt(fh, buf, 0, Math.min(buf.length, end - pos), pos, p);
+          if (bytesRead === 0) throw changed(p);
+          return buf.subarray(0, bytesRead);
+        };
+        let pos = start;
+        let chunk = await fill(own.bufs[0], pos);
+        for (let k = 1; ; k ^= 1) {
+          pos += chunk.length;
+          const sent = write(chunk);
+          if (pos >= end) return await sent;
+          const [, next] = await Promise.all([sent, fill(own.bufs[k], pos)]);
+          chunk = next;
+        }
+      } finally {
+        own.busy = false;
+      }
+    },
+  };
 }
 
 export function parseUploadArgs(args) {
@@ -125,8 +134,8 @@ export function parseUploadArgs(args) {
   return o;
 }
 
-// Uploads at once across all clients: each may hold up to MAX_BUFFERED of
-// part buffers, so this caps the sidecar's total, not just one upload's.
+// Uploads at once across all clients: each holds send buffers and shares
+// the hashing threads, so this caps the sidecar's total, not one upload's.
 const MAX_UPLOADS = Math.max(1, Number(process.env.WPS3_MAX_UPLOADS) || 2);
 let running = 0;
 const waiting = [];
@@ -181,12 +190,20 @@ export async function uploadFile(args, { signal } = {}) {
 
 async function putSingle(o, fh, size, hashed) {
   // Over http the hash must be in the signature before the first body byte:
-  // one streaming pass to hash, a second to send.
-  const payloadHash = hashed ? await hashRange(fh, 0, size, o.path, o.signal) : undefined;
+  // one streaming pass to hash (off the event loop), a second to send.
+  let payloadHash;
+  if (hashed) {
+    const hasher = fileHasher(fh, o.path, { signal: o.signal });
+    try {
+      payloadHash = await hasher.hash(0, size, 1);
+    } finally {
+      await hasher.close();
+    }
+  }
   const { result } = await s3Action({
     storage: o.storage, credentials: o.credentials, action: 'put_object',
     args: { key: o.key, contentType: o.contentType, metadata: o.metadata, payloadHash },
-    body: size === 0 ? Buffer.alloc(0) : () => Readable.from(readRange(fh, 0, size, o.path, o.signal), { objectMode: false }),
+    body: size === 0 ? Buffer.alloc(0) : fileBody(fh, 0, size, o.path, o.signal),
     contentLength: size,
     signal: o.signal,
   });
@@ -206,7 +223,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function putMultipart(o, fh, size, hashed) {
   // The core lays out the parts (raised from partSize when 10,000 would not hold the file).
   const { partSize, partCount: count } = callCore('transferPartLayout', { size, partSize: o.partSize });
-  const concurrency = Math.max(1, Math.min(o.concurrency, count, Math.floor(MAX_BUFFERED / partSize)));
+  const concurrency = Math.max(1, Math.min(o.concurrency, count));
   const common = { storage: o.storage, credentials: o.credentials };
 
   const { result: created } = await s3Action({
@@ -217,33 +234,47 @@ async function putMultipart(o, fh, size, hashed) {
 
   const active = { ...common, key: o.key, uploadId };
   activeUploads.add(active);
+  const hasher = hashed ? fileHasher(fh, o.path, { signal: o.signal }) : null;
   try {
     const etags = new Array(count);
     const fault = faultyPart();
+    const span = (i) => [i * partSize, Math.min(partSize, size - i * partSize)];
+    // Hashes run ahead of the senders by a bounded window: enough to keep
+    // every hashing thread busy while `concurrency` parts are on the wire,
+    // not so many that a failed upload leaves much work to drop. Only
+    // 64-character hex strings are kept, never part bytes.
+    const hashes = new Array(count);
+    const ahead = concurrency + 2 * Math.max(1, hasher?.threads ?? 0);
+    let hashedUpTo = 0;
+    const hashFor = (i) => {
+      for (; hasher && hashedUpTo < Math.min(count, i + ahead); hashedUpTo++) {
+        hashes[hashedUpTo] = hasher.hash(...span(hashedUpTo), hashedUpTo + 1);
+      }
+      return hashes[i];
+    };
     let next = 0;
     let failure = null;
-    const worker = async () => {
-      // One buffer per worker, reused for every part it sends.
-      const buf = Buffer.allocUnsafeSlow(Math.min(partSize, size));
+    const sender = async () => {
+      const buffers = sendBuffers(partSize);
       while (!failure && next < count) {
         if (o.signal?.aborted) {
           failure ??= cancelled();
           break;
         }
         const i = next++;
-        const start = i * partSize;
-        const len = Math.min(partSize, size - start);
+        const [start, len] = span(i);
         try {
-          const body = await readInto(fh, buf, start, len, o.path);
-          const payloadHash = hashed ? sha256Hex(body) : undefined;
+          const payloadHash = hasher ? await hashFor(i) : undefined;
+          if (failure) break;
           const id = fault === i + 1 ? uploadId + 'x' : uploadId;
-          etags[i] = await putPart(common, { key: o.key, uploadId: id, partNumber: i + 1, payloadHash }, body, o.signal);
+          const body = fileBody(fh, start, len, o.path, o.signal, buffers);
+          etags[i] = await putPart(common, { key: o.key, uploadId: id, partNumber: i + 1, payloadHash }, body, len, o.signal);
         } catch (e) {
           failure ??= e;
         }
       }
     };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    await Promise.all(Array.from({ length: concurrency }, sender));
     if (failure) throw failure;
 
     // The core writes the part list and reads the answer (an error inside a 200 included).
@@ -254,18 +285,20 @@ async function putMultipart(o, fh, size, hashed) {
     });
     return { bucket: o.storage.bucket, key: o.key, size, etag: done.etag ?? null, multipart: true, parts: count };
   } catch (e) {
+    await hasher?.close();
     await abortUpload(active);
     throw e;
   } finally {
+    await hasher?.close();
     activeUploads.delete(active);
   }
 }
 
-async function putPart(common, args, body, signal) {
+async function putPart(common, args, body, contentLength, signal) {
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw cancelled();
     try {
-      const { result } = await s3Action({ ...common, action: 'upload_part', args, body, contentLength: body.length, signal });
+      const { result } = await s3Action({ ...common, action: 'upload_part', args, body, contentLength, signal });
       return result.etag;
     } catch (e) {
       // The core's verdict; a clock fix was already tried inside s3Action.

@@ -2,7 +2,7 @@
 // Unix socket (or TCP), start real storage servers, and verify objects
 // byte-for-byte. node:crypto hashing appears here ONLY to check results.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -262,3 +262,14 @@ export async function waitFor(what, fn, timeoutMs = 10_000, everyMs = 25) {
 }
 
 export const inFlight = async (sc) => (await sc.request({ path: '/v1/health' })).json.inFlight;
+
+// A throwaway self-signed certificate for 127.0.0.1 (TLS relays in front of
+// http-only test servers). Resolves { key, cert } file paths in `dir`.
+export function selfSigned(dir) {
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  return { key, cert };
+}

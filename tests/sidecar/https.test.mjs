@@ -8,18 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { startSidecar, startStorage, need, tmpDir, makeFile, sha256File, downloadSha256, MiB } from './helpers.mjs';
-
-function selfSigned(dir) {
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
-  return { key, cert };
-}
+import { startSidecar, startStorage, need, tmpDir, makeFile, sha256File, downloadSha256, selfSigned, MiB } from './helpers.mjs';
 
 test('https endpoint: UNSIGNED-PAYLOAD, no hashing pass; untrusted certificate is a clear error', async (t) => {
   if (!need(t, ['core', 'ministack'])) return;

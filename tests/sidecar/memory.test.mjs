@@ -2,10 +2,11 @@
 // peak well under the file size.
 //
 // Bound: 200 MB. Node 20 idles at ~55 MB RSS with the wasm core loaded;
-// 4 workers x one reusable 8 MiB part buffer add 32 MiB, plus transient
-// 1 MiB read chunks, socket buffers and GC slack. Measured: ~97 MB for
-// both 256 MiB and 1 GiB. A sidecar that buffered the file would exceed
-// 256 MB here.
+// 4 senders x two reused 512 KiB send buffers add 4 MiB, each hashing
+// thread ~11 MB (its own isolate and wasm core), plus GC slack. Measured:
+// ~77 MB with one hashing thread, for 128 MiB as for 1 GiB (bench/upload.mjs
+// reports it against the idle RSS). A sidecar that buffered the file would
+// exceed 256 MB here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -183,7 +183,7 @@ function showErrors(list) {
 
 function validate() {
   const secret = controls.secretAccessKey.value;
-  const report = core.validateSettings({ ...values(), keyTemplate: config.keyTemplate || undefined, ...(secret ? { secretAccessKey: secret } : {}) });
+  const report = core.validateSettings({ ...values(), keyTemplate: config.keyTemplate || undefined, allowPrivateEndpoints: config.allowPrivate === true, ...(secret ? { secretAccessKey: secret } : {}) });
   return report;
 }
 

@@ -52,6 +52,8 @@ final class SettingsPage {
 			'route'       => '/' . SettingsController::NAMESPACE . '/settings',
 			'wasm'        => plugins_url( 'pkg/web/wps3.js', WPS3_PLUGIN_FILE ),
 			'keyTemplate' => $settings->key_template(),
+			// The browser's validateSettings gives the server's SSRF verdict while the admin types.
+			'allowPrivate' => Settings::allow_private_endpoints(),
 			'sample'      => array(
 				'title' => 'Service Agreement',
 				'id'    => 142,

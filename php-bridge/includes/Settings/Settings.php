@@ -251,9 +251,22 @@ final class Settings {
 		$filtered = apply_filters( 'wps3_storage', $storage, $s['provider'] );
 		if ( ! is_array( $filtered ) || ! isset( $filtered['bucket'] ) || ! is_string( $filtered['bucket'] ) ) {
 			Errors::filter_misuse( 'wps3_storage', __( 'an array with provider, region and bucket', 'wps3' ), $filtered );
-			return $storage;
+			$filtered = $storage;
+		}
+		// After the filter: only wp-config decides whether storage may sit on a private network.
+		unset( $filtered['allowPrivateEndpoints'] );
+		if ( self::allow_private_endpoints() ) {
+			$filtered['allowPrivateEndpoints'] = true;
 		}
 		return $filtered;
+	}
+
+	/**
+	 * Whether wp-config allows storage at loopback or private addresses (WPS3_ALLOW_PRIVATE_ENDPOINTS).
+	 * The core refuses them otherwise, and refuses link-local and metadata addresses always.
+	 */
+	public static function allow_private_endpoints(): bool {
+		return defined( 'WPS3_ALLOW_PRIVATE_ENDPOINTS' ) && true === constant( 'WPS3_ALLOW_PRIVATE_ENDPOINTS' );
 	}
 
 	/**
@@ -381,7 +394,7 @@ final class Settings {
 	 * @param string $secret Plain secret.
 	 * @return string|\WP_Error Envelope.
 	 */
-	public function seal_secret( string $secret ): string|\WP_Error {
+	public function seal_secret( #[\SensitiveParameter] string $secret ): string|\WP_Error {
 		return $this->secret->seal( $secret );
 	}
 
