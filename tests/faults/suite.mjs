@@ -49,7 +49,8 @@ const faults = {}; // kind -> times injected
 const injected = (kind, n = 1) => (faults[kind] = (faults[kind] || 0) + n);
 
 // ---------------------------------------------------------------- storage, direct (not through the proxy)
-const realStorage = { provider: 'custom', region: env.S3_REGION, bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT, addressingStyle: 'path' };
+// Loopback storage: the core's SSRF rule refuses it unless allowed, as WPS3_ALLOW_PRIVATE_ENDPOINTS does for the site.
+const realStorage = { provider: 'custom', region: env.S3_REGION, bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT, addressingStyle: 'path', allowPrivateEndpoints: true };
 const credentials = { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY };
 const s3 = (action, args, extra = {}) => s3Action({ storage: realStorage, credentials, action, args, ...extra });
 
