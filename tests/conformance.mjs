@@ -141,7 +141,7 @@ if (existsSync(botoDir)) {
 
 // --- botocore-generated S3 vectors, through the product API ---------------
 const storageOf = (i) => ({
-  provider: 'custom', region: i.region, bucket: i.bucket, endpoint: i.endpoint, addressingStyle: i.addressing_style,
+  provider: 'custom', region: i.region, bucket: i.bucket, endpoint: i.endpoint, addressingStyle: i.addressing_style, allowPrivateEndpoints: true,
 });
 const credsOf = (i) => ({ accessKeyId: i.access_key_id, secretAccessKey: i.secret_access_key, sessionToken: i.session_token });
 
