@@ -370,8 +370,8 @@ fn check_region(report: &mut Report, provider: Provider, region: &str, endpoint_
 }
 
 /// The page's sample document, with the longest id (20 digits, a 64-bit
-/// post id) and user name (64 characters) a key can hold: those two are
-/// never shortened, only the title is.
+/// post id), user name (64 characters) and site id (20 digits) a key can
+/// hold: those are never shortened, only the title is.
 const SAMPLE_ID: &str = "12345678901234567890";
 
 fn check_template(report: &mut Report, template: &str, prefix: &str) {
@@ -392,6 +392,7 @@ fn check_template(report: &mut Report, template: &str, prefix: &str) {
             // Any instant: dates render at a fixed width.
             now: Timestamp::from_unix(0)?,
             user: Some(&user),
+            site: Some(SAMPLE_ID),
         })
     };
     if let Err(e) = render(prefix) {
