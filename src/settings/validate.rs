@@ -60,6 +60,8 @@ pub struct SettingsInput {
     /// Whether a loopback or private endpoint is acceptable (set by the
     /// host from its configuration, never by the form); see [`crate::net`].
     #[zeroize(skip)]
+    // pkg/web has no SSRF verdict (src/net), so it need not read the flag.
+    #[cfg_attr(not(feature = "node"), serde(skip))]
     pub allow_private_endpoints: Option<bool>,
 }
 
