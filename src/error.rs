@@ -45,6 +45,9 @@ pub enum ErrorCode {
     EncryptFailed,
     /// An S3 error body that is not parseable XML.
     InvalidXml,
+    /// An endpoint at a link-local, metadata, loopback or private address
+    /// the site does not allow (see [`crate::net`]).
+    EndpointRefused,
     /// A file to upload that resolves outside every allowed root ([`crate::files`]).
     FileOutsideAllowedRoots,
 }
@@ -66,6 +69,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedEnvelope => "UNSUPPORTED_ENVELOPE",
             ErrorCode::EncryptFailed => "ENCRYPT_FAILED",
             ErrorCode::InvalidXml => "INVALID_XML",
+            // Named as docs/CONTRACTS.md fixes it for the SSRF contract.
+            ErrorCode::EndpointRefused => "EndpointRefused",
             // Named as docs/CONTRACTS.md fixes it for the file-roots contract.
             ErrorCode::FileOutsideAllowedRoots => "FileOutsideAllowedRoots",
         }
@@ -86,6 +91,7 @@ impl ErrorCode {
         ErrorCode::UnsupportedEnvelope,
         ErrorCode::EncryptFailed,
         ErrorCode::InvalidXml,
+        ErrorCode::EndpointRefused,
         ErrorCode::FileOutsideAllowedRoots,
     ];
 
@@ -110,6 +116,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedEnvelope => AdviceId::SecretEnvelopeUnsupported,
             ErrorCode::EncryptFailed => AdviceId::SecretEncryptFailed,
             ErrorCode::InvalidXml => AdviceId::ResponseNotS3,
+            ErrorCode::EndpointRefused => AdviceId::EndpointRefused,
             ErrorCode::FileOutsideAllowedRoots => AdviceId::FileOutsideAllowedRoots,
         }
     }

@@ -10,6 +10,7 @@
 //! * [`s3`] — endpoints per provider, presigned URLs, presigned POST policies,
 //!   Content-Disposition, name validation and S3 error bodies.
 //! * [`keys`] — object-key templates for backups.
+//! * [`net`] — which addresses storage may live at (the SSRF guard).
 //! * [`files`] — which files an upload may read (allowed roots).
 //! * [`page`] — the integration page: IAM policy, CORS rule, URL-shape preview, Test Connection verdicts.
 //! * [`secrets`] — AES-256-GCM envelopes for the stored secret key.
@@ -22,6 +23,7 @@
 pub mod error;
 pub mod files;
 pub mod keys;
+pub mod net;
 pub mod page;
 pub mod s3;
 #[cfg(feature = "secrets")]

@@ -21,6 +21,7 @@ fn examplebucket() -> ResolvedEndpoint {
         endpoint: None,
         account_id: None,
         addressing_style: AddressingStyle::Auto,
+        allow_private_endpoints: false,
     }
     .resolve()
     .unwrap()

@@ -425,6 +425,8 @@ fn storage_from(input: &Value) -> Result<ResolvedEndpoint, String> {
         endpoint: Some(s(input, "endpoint")?.to_owned()),
         account_id: None,
         addressing_style: style,
+        // The vectors' servers are local ones.
+        allow_private_endpoints: true,
     }
     .resolve()
     .map_err(|e| e.to_string())

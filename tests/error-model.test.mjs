@@ -74,7 +74,7 @@ test('s3Request signs what the core built; streamed bodies follow payloadSigning
   assert.equal(core.payloadSigning(storage), 'unsigned');
   const put = core.s3Request({ storage, credentials, now, action: 'put_object', args: { key: 'k' } });
   assert.deepEqual(put.headers.find(([n]) => n === 'X-Amz-Content-SHA256'), ['X-Amz-Content-SHA256', 'UNSIGNED-PAYLOAD']);
-  const local = { provider: 'custom', region: 'us-east-1', bucket: 'bkt', endpoint: 'http://127.0.0.1:9000' };
+  const local = { provider: 'custom', region: 'us-east-1', bucket: 'bkt', endpoint: 'http://127.0.0.1:9000', allowPrivateEndpoints: true };
   assert.equal(core.payloadSigning(local), 'sha256');
   const bucket = new core.Bucket(storage, credentials);
   try {

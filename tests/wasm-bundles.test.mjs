@@ -63,7 +63,7 @@ test('pkg/web answers as pkg/node does', () => {
   const forms = [
     { provider: 'amazon_s3', region: 'eu-west-1', bucket: 'good-bucket', pathPrefix: '/a\\b/' },
     { provider: 'cloudflare_r2', accountId: 'nope', bucket: 'Bad_Bucket', keyTemplate: '{nope}' },
-    { provider: 'custom', endpoint: 'http://127.0.0.1:9000', bucket: 'b.example', addressingStyle: 'virtual' },
+    { provider: 'custom', endpoint: 'http://127.0.0.1:9000', bucket: 'b.example', addressingStyle: 'virtual', allowPrivateEndpoints: true },
     {},
   ];
   for (const f of forms) assert.deepEqual(web.validateSettings(f), node.validateSettings(f));

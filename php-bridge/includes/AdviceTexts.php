@@ -377,6 +377,11 @@ final class AdviceTexts {
 					__( 'The endpoint is not a plain http(s) URL of a host and optional port.', 'wps3' ),
 					__( 'Enter only scheme, host and port, e.g. https://s3.example.com, without a path or query.', 'wps3' )
 				);
+			case 'endpoint-refused':
+				return $pair(
+					__( 'The storage endpoint is refused: it is, or resolves to, a link-local/cloud metadata address, or a private or loopback address this site does not allow.', 'wps3' ),
+					__( 'Use the storage service\'s public endpoint. If it really runs on this server or network, the site owner can allow private endpoints with define( \'WPS3_ALLOW_PRIVATE_ENDPOINTS\', true ) in wp-config.php; link-local and metadata addresses are never allowed.', 'wps3' )
+				);
 			case 'endpoint-required':
 				return $pair(
 					__( 'An S3-compatible provider needs the address of its S3 API.', 'wps3' ),

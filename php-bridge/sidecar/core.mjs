@@ -18,7 +18,7 @@ const require = createRequire(import.meta.url);
 const REQUIRED = [
   'version', 'resolveEndpoint', 'signRequest', 'presignUrl', 'presignPost', 'renderKey', 'contentDisposition',
   'encryptSecret', 'decryptSecret', 'parseS3Error', 'sha256Hex', 'PayloadHasher', 'classifyFailure', 'adviceCatalog', 's3Request', 's3Response', 'payloadSigning',
-  'validateSettings', 'settingsSchema', 'retryDelay', 'checkFileRoots', 'Bucket', 'signerKey', 'expiresAt',
+  'validateSettings', 'settingsSchema', 'retryDelay', 'checkFileRoots', 'Bucket', 'signerKey', 'expiresAt', 'checkAddress',
 ];
 
 // WPS3_PKG_DIR, else a copy bundled next to the sidecar (plugin zips ship

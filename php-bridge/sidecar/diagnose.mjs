@@ -48,7 +48,9 @@ async function observe(run) {
       res,
     };
   } catch (e) {
-    if (!(e instanceof SidecarError)) throw e;
+    // A refused endpoint is no observation: the answer is the refusal alone,
+    // with no status or timing an admin could scan the network with.
+    if (!(e instanceof SidecarError) || e.code === 'EndpointRefused') throw e;
     const error = toWireError(e, log);
     return { ok: false, status: error.httpStatus ?? 0, error, bucketRegion: error.bucketRegion ?? null };
   }
@@ -84,7 +86,9 @@ async function preflights(t, origin, key, signal) {
   for (const p of cors.preflights) {
     const headers = [['Origin', cors.origin], ['Access-Control-Request-Method', p.method], ['Access-Control-Request-Headers', p.requestHeaders]];
     try {
-      const res = await exchange({ method: 'OPTIONS', url, headers }, { limit: 4096, timeoutMs: PREFLIGHT_TIMEOUT_MS, signal });
+      const res = await exchange({ method: 'OPTIONS', url, headers }, {
+        limit: 4096, timeoutMs: PREFLIGHT_TIMEOUT_MS, signal, allowPrivate: t.storage.allowPrivateEndpoints === true,
+      });
       out.push({
         method: p.method,
         status: res.status,
@@ -92,6 +96,7 @@ async function preflights(t, origin, key, signal) {
         allowMethods: res.headers['access-control-allow-methods'] ?? null,
       });
     } catch (e) {
+      if (e.code === 'EndpointRefused') throw e;
       out.push({ method: p.method, status: 0, error: toWireError(e, log) });
     }
   }

@@ -3,25 +3,51 @@
 // responses, hands failures to the core for its verdict, and corrects the
 // clock when that verdict says so.
 
+import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import { pipeline } from 'node:stream';
 import { SidecarError, cancelled, classify, localError } from './errors.mjs';
 import { callCore, clockFor } from './core.mjs';
 import { log } from './log.mjs';
 
+// The SSRF guard at connect time: every address a storage host name
+// resolves to goes through the core's rule (checkAddress) before the socket
+// connects, so a name that points at a private or metadata address, or
+// changes its answer after settings were checked (DNS rebinding), is
+// refused. IP literals never reach a lookup; exchange() checks those.
+export function checkedLookup(allowPrivate, resolve = dns.lookup) {
+  return (hostname, options, callback) => {
+    if (typeof options === 'function') [callback, options] = [options, {}];
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err);
+      try {
+        for (const a of addresses) callCore('checkAddress', { host: hostname, address: a.address, allowPrivateEndpoints: allowPrivate });
+      } catch (e) {
+        return callback(e);
+      }
+      if (options.all) return callback(null, addresses);
+      callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
+}
+
 // Keep-alive so multipart parts reuse connections; maxSockets bounds the
-// sockets (and so the memory) one sidecar can hold toward storage.
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 8 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 8 }),
-};
+// sockets (and so the memory) one sidecar can hold toward storage. One pool
+// per SSRF verdict, so a socket opened for a storage that allows private
+// endpoints is never reused for one that does not.
+const agentPair = (allowPrivate) => ({
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 8, lookup: checkedLookup(allowPrivate) }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 8, lookup: checkedLookup(allowPrivate) }),
+});
+const pools = { public: agentPair(false), private: agentPair(true) };
 
 const DEFAULT_TIMEOUT_MS = Number(process.env.WPS3_S3_TIMEOUT_MS) || 120_000;
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 export function destroyAgents() {
-  for (const a of Object.values(agents)) a.destroy();
+  for (const pair of Object.values(pools)) for (const a of Object.values(pair)) a.destroy();
 }
 
 // Splits a URL without re-encoding it: the path must go out byte-for-byte
@@ -76,11 +102,21 @@ function headerPairs(rawHeaders) {
 // so a retry can replay it) | { pump(write) } (pump writes the body through
 // `write(chunk)`, which resolves once the chunk has left for the socket, so
 // the pump may reuse its buffers; may be called again for a retry). Resolves { status, headers, rawHeaders, body }
-// with at most `limit` bytes of response body kept.
-export function exchange(signed, { body, contentLength, limit, timeoutMs, signal }) {
+// with at most `limit` bytes of response body kept. allowPrivate: the
+// storage's allowPrivateEndpoints (the core's SSRF rule decides).
+export function exchange(signed, { body, contentLength, limit, timeoutMs, signal, allowPrivate = false }) {
   const u = splitUrl(signed.url);
   const host = u.hostname + (u.port ? ':' + u.port : '');
+  const agents = allowPrivate === true ? pools.private : pools.public;
   return new Promise((resolve, reject) => {
+    if (net.isIP(u.hostname)) {
+      try {
+        callCore('checkAddress', { host: u.hostname, address: u.hostname, allowPrivateEndpoints: allowPrivate === true });
+      } catch (e) {
+        reject(e);
+        return;
+      }
+    }
     let settled = false;
     let responded = false;
     const fail = (e) => {
@@ -228,7 +264,7 @@ export async function s3Action(opts) {
       res = await exchange(signed, {
         body: coreBody ?? opts.body,
         contentLength: coreBody ? coreBody.length : opts.contentLength,
-        limit, timeoutMs, signal,
+        limit, timeoutMs, signal, allowPrivate: storage?.allowPrivateEndpoints === true,
       });
     } catch (e) {
       if (e.staleSocket && !staleRetried) {

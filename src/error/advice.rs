@@ -323,6 +323,11 @@ catalog! {
         cause: "The endpoint is not a plain http(s) URL of a host and optional port.",
         fix: "Enter only scheme, host and port, e.g. https://s3.example.com, without a path or query.",
     }
+    /// The endpoint is, or resolves to, an address storage may not be reached at.
+    EndpointRefused = "endpoint-refused" {
+        cause: "The storage endpoint is refused: it is, or resolves to, a link-local/cloud metadata address, or a private or loopback address this site does not allow.",
+        fix: "Use the storage service's public endpoint. If it really runs on this server or network, the site owner can allow private endpoints with define( 'WPS3_ALLOW_PRIVATE_ENDPOINTS', true ) in wp-config.php; link-local and metadata addresses are never allowed.",
+    }
     /// An endpoint is required for this provider but none was given.
     EndpointRequired = "endpoint-required" {
         cause: "An S3-compatible provider needs the address of its S3 API.",

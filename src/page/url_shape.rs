@@ -91,6 +91,7 @@ mod tests {
             endpoint: None,
             account_id: None,
             addressing_style: AddressingStyle::Auto,
+            allow_private_endpoints: false,
         }
         .resolve()
         .unwrap()

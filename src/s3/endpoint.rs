@@ -91,6 +91,10 @@ pub struct StorageConfig {
     pub account_id: Option<String>,
     /// Virtual-hosted or path-style.
     pub addressing_style: AddressingStyle,
+    /// Whether a loopback or private endpoint is acceptable (the site's
+    /// `WPS3_ALLOW_PRIVATE_ENDPOINTS`); link-local and metadata addresses
+    /// are refused regardless. See [`crate::net`].
+    pub allow_private_endpoints: bool,
 }
 
 /// http or https.
@@ -167,6 +171,7 @@ impl StorageConfig {
                 (Scheme::Https, format!("{account}.r2.cloudflarestorage.com"))
             }
         };
+        check_endpoint_host(&base_host, self.allow_private_endpoints)?;
         let ip_host = is_ip_or_localhost(&base_host);
         check_addressing_style(self.addressing_style, &base_host)?;
         let addressing_style = match self.addressing_style {
@@ -382,7 +387,20 @@ pub(crate) fn validate_r2_account(account: &str) -> Result<()> {
     }
 }
 
+/// Refuses a `host[:port]` whose host is a link-local/metadata address, or
+/// a private one unless `allow_private` (see [`crate::net`]).
+pub(crate) fn check_endpoint_host(host_with_port: &str, allow_private: bool) -> Result<()> {
+    let host = match host_with_port.strip_prefix('[') {
+        Some(v6) => &host_with_port[..v6.find(']').map_or(host_with_port.len(), |i| i + 2)],
+        None => host_with_port.split(':').next().unwrap_or_default(),
+    };
+    crate::net::check_host(host, allow_private)
+}
+
 /// Parses `scheme://host[:port][/]`; anything else (a path, credentials, a query) is refused.
+/// IP addresses come back in their one canonical spelling, read as WHATWG URL
+/// parsing reads them (`http://2130706433` is `http://127.0.0.1`), so the
+/// address checks and the signed Host header see what a browser or Node would.
 pub(crate) fn parse_endpoint_url(url: &str) -> Result<(Scheme, String)> {
     let bad = |why: &str| {
         invalid(
@@ -408,11 +426,7 @@ pub(crate) fn parse_endpoint_url(url: &str) -> Result<(Scheme, String)> {
         let (addr, after) = v6
             .split_once(']')
             .ok_or_else(|| bad("has an unclosed IPv6 bracket"))?;
-        if addr.is_empty()
-            || !addr
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        {
+        if crate::net::parse_ipv6(addr).is_none() {
             return Err(bad("has an invalid IPv6 address"));
         }
         let port = match after {
@@ -440,7 +454,12 @@ pub(crate) fn parse_endpoint_url(url: &str) -> Result<(Scheme, String)> {
         if host.is_empty() || host.len() > 253 || !labels_ok {
             return Err(bad("has an invalid host name"));
         }
-        (host.to_ascii_lowercase(), port)
+        let host = host.to_ascii_lowercase();
+        match crate::net::parse_ipv4_host(&host) {
+            Ok(Some(ip)) => (crate::net::dotted(ip), port),
+            Ok(None) => (host, port),
+            Err(_) => return Err(bad("has a host that is not a valid IPv4 address")),
+        }
     };
     match port {
         None => Ok((scheme, host)),
@@ -481,6 +500,7 @@ mod tests {
             endpoint: None,
             account_id: None,
             addressing_style: AddressingStyle::Auto,
+            allow_private_endpoints: false,
         }
     }
 
@@ -520,6 +540,7 @@ mod tests {
         );
         let mut c = cfg(Provider::Custom, "", "bkt");
         assert!(c.resolve().is_err());
+        c.allow_private_endpoints = true;
         c.endpoint = Some("http://127.0.0.1:9000/".into());
         let e = c.resolve().unwrap();
         assert_eq!(e.bucket_url(), "http://127.0.0.1:9000/bkt");
@@ -560,6 +581,79 @@ mod tests {
         c.addressing_style = AddressingStyle::Auto;
         c.endpoint = Some("https://S3.Example.com:443".into());
         assert_eq!(c.resolve().unwrap().host, "s3.example.com");
+    }
+
+    #[test]
+    fn private_and_metadata_endpoints() {
+        let mut c = cfg(Provider::Custom, "", "bkt");
+        let refused = |c: &StorageConfig, url: &str| {
+            let mut c = c.clone();
+            c.endpoint = Some(url.into());
+            c.resolve().map(|e| e.host)
+        };
+        for url in [
+            "http://127.0.0.1:9000",
+            "http://2130706433:9000",
+            "http://0x7f000001:9000",
+            "http://0177.0.0.1:9000",
+            "http://127.1:9000",
+            "http://[::1]:9000",
+            "http://[::ffff:127.0.0.1]:9000",
+            "http://[::ffff:7f00:1]",
+            "http://10.0.0.8",
+            "http://172.20.0.1",
+            "http://192.168.0.10",
+            "http://0.0.0.0:9000",
+            "http://localhost:9000",
+            "https://minio.localhost",
+        ] {
+            assert_eq!(
+                refused(&c, url).unwrap_err().code(),
+                ErrorCode::EndpointRefused,
+                "{url}"
+            );
+        }
+        for url in [
+            "http://169.254.169.254",
+            "http://2852039166",
+            "http://0xa9fea9fe",
+            "http://169.254.169.254.",
+            "http://[fd00:ec2::254]",
+            "http://[fe80::1]:9000",
+            "http://[::ffff:169.254.169.254]",
+        ] {
+            for allow in [false, true] {
+                c.allow_private_endpoints = allow;
+                let e = refused(&c, url).unwrap_err();
+                // A trailing dot is not a host name this form takes at all.
+                let want = if url.ends_with('.') {
+                    ErrorCode::InvalidEndpoint
+                } else {
+                    ErrorCode::EndpointRefused
+                };
+                assert_eq!(e.code(), want, "{url}");
+            }
+        }
+        c.allow_private_endpoints = true;
+        assert_eq!(
+            refused(&c, "http://2130706433:9000").unwrap(),
+            "127.0.0.1:9000"
+        );
+        assert_eq!(refused(&c, "http://0177.0.0.1").unwrap(), "127.0.0.1");
+        assert_eq!(
+            refused(&c, "http://[::FFFF:127.0.0.1]").unwrap(),
+            "[::ffff:127.0.0.1]"
+        );
+        assert_eq!(
+            refused(&c, "http://256.0.0.1").unwrap_err().code(),
+            ErrorCode::InvalidEndpoint
+        );
+        c.allow_private_endpoints = false;
+        assert_eq!(
+            refused(&c, "https://s3.example.com").unwrap(),
+            "s3.example.com"
+        );
+        assert_eq!(refused(&c, "https://8.8.8.8").unwrap(), "8.8.8.8");
     }
 
     #[test]

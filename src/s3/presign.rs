@@ -385,6 +385,7 @@ mod tests {
             endpoint: endpoint.map(str::to_owned),
             account_id: None,
             addressing_style: style,
+            allow_private_endpoints: true,
         }
         .resolve()
         .unwrap()

@@ -15,8 +15,8 @@ use crate::keys::template::{
     sanitize_path_prefix, KeyInput, KeyTemplate, DEFAULT_PATH_PREFIX, DEFAULT_TEMPLATE,
 };
 use crate::s3::endpoint::{
-    check_addressing_style, parse_endpoint_url, validate_r2_account, validate_region,
-    AddressingStyle, EndpointView, Provider, StorageConfig,
+    check_addressing_style, check_endpoint_host, parse_endpoint_url, validate_r2_account,
+    validate_region, AddressingStyle, EndpointView, Provider, StorageConfig,
 };
 use crate::s3::validate::validate_bucket;
 use crate::sigv4::credentials::validate_access_key_id;
@@ -57,6 +57,12 @@ pub struct SettingsInput {
     pub access_key_id: Option<String>,
     /// Secret access key, checked for shape when given.
     pub secret_access_key: Option<String>,
+    /// Whether a loopback or private endpoint is acceptable (set by the
+    /// host from its configuration, never by the form); see [`crate::net`].
+    #[zeroize(skip)]
+    // pkg/web has no SSRF verdict (src/net), so it need not read the flag.
+    #[cfg_attr(not(feature = "node"), serde(skip))]
+    pub allow_private_endpoints: Option<bool>,
 }
 
 /// The settings after normalisation, defaults filled in. Empty strings mean "none".
@@ -148,6 +154,7 @@ pub fn validate_settings(input: &SettingsInput) -> SettingsReport {
         }
     };
 
+    let allow_private = input.allow_private_endpoints == Some(true);
     let endpoint = text(&input.endpoint);
     let endpoint = endpoint.strip_suffix('/').unwrap_or(endpoint).to_owned();
     let base_host = if endpoint.is_empty() {
@@ -164,7 +171,13 @@ pub fn validate_settings(input: &SettingsInput) -> SettingsReport {
         None
     } else {
         match parse_endpoint_url(&endpoint) {
-            Ok((_, host)) => Some(host),
+            Ok((_, host)) => match check_endpoint_host(&host, allow_private) {
+                Ok(()) => Some(host),
+                Err(e) => {
+                    report.add("endpoint", "endpoint-refused", e);
+                    None
+                }
+            },
             Err(e) => {
                 report.add("endpoint", "endpoint-invalid", e);
                 None
@@ -289,6 +302,7 @@ pub fn validate_settings(input: &SettingsInput) -> SettingsReport {
                 endpoint: Some(endpoint.clone()).filter(|e| !e.is_empty()),
                 account_id: Some(account_id.clone()).filter(|a| !a.is_empty()),
                 addressing_style,
+                allow_private_endpoints: allow_private,
             };
             match config.resolve() {
                 Ok(e) => Some(e.view()),
@@ -298,6 +312,7 @@ pub fn validate_settings(input: &SettingsInput) -> SettingsReport {
                     let (field, advice) = match e.code() {
                         ErrorCode::InvalidBucket => ("bucket", "bucket-name-invalid"),
                         ErrorCode::InvalidRegion => ("region", "region-invalid"),
+                        ErrorCode::EndpointRefused => ("endpoint", "endpoint-refused"),
                         _ => ("endpoint", "endpoint-invalid"),
                     };
                     report.add(field, advice, e);
@@ -357,8 +372,8 @@ fn check_region(report: &mut Report, provider: Provider, region: &str, endpoint_
 }
 
 /// The page's sample document, with the longest id (20 digits, a 64-bit
-/// post id) and user name (64 characters) a key can hold: those two are
-/// never shortened, only the title is.
+/// post id), user name (64 characters) and site id (20 digits) a key can
+/// hold: those are never shortened, only the title is.
 const SAMPLE_ID: &str = "12345678901234567890";
 
 fn check_template(report: &mut Report, template: &str, prefix: &str) {
@@ -379,6 +394,7 @@ fn check_template(report: &mut Report, template: &str, prefix: &str) {
             // Any instant: dates render at a fixed width.
             now: Timestamp::from_unix(0)?,
             user: Some(&user),
+            site: Some(SAMPLE_ID),
         })
     };
     if let Err(e) = render(prefix) {

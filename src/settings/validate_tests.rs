@@ -75,11 +75,23 @@ fn field_errors_table() {
             vec![("endpoint", "endpoint-invalid")],
         ),
         (
-            json!({"provider": "custom", "endpoint": "http://127.0.0.1:9000", "region": "garage", "bucket": "good-bucket"}),
+            json!({"provider": "custom", "endpoint": "http://127.0.0.1:9000", "region": "garage", "bucket": "good-bucket", "allowPrivateEndpoints": true}),
             vec![],
         ),
         (
-            json!({"provider": "custom", "endpoint": "http://127.0.0.1:9000", "bucket": "good-bucket", "addressingStyle": "virtual"}),
+            json!({"provider": "custom", "endpoint": "http://127.0.0.1:9000", "bucket": "good-bucket"}),
+            vec![("endpoint", "endpoint-refused")],
+        ),
+        (
+            json!({"provider": "custom", "endpoint": "http://0x7f.1:9000", "bucket": "good-bucket"}),
+            vec![("endpoint", "endpoint-refused")],
+        ),
+        (
+            json!({"provider": "amazon_s3", "endpoint": "http://169.254.169.254", "bucket": "good-bucket", "allowPrivateEndpoints": true}),
+            vec![("endpoint", "endpoint-refused")],
+        ),
+        (
+            json!({"provider": "custom", "endpoint": "http://127.0.0.1:9000", "bucket": "good-bucket", "addressingStyle": "virtual", "allowPrivateEndpoints": true}),
             vec![("addressingStyle", "addressing-style-needs-path")],
         ),
         (
@@ -154,7 +166,11 @@ fn field_errors_table() {
                 e.advice_id
             );
             assert!(e.message.len() > 10, "{}", e.message);
-            assert!(e.code.starts_with("INVALID_"), "{}", e.code);
+            assert!(
+                e.code.starts_with("INVALID_") || e.code == "EndpointRefused",
+                "{}",
+                e.code
+            );
         }
     }
 }
@@ -192,7 +208,7 @@ fn defaults_and_normalisation() {
     assert_eq!(report.settings.path_prefix, "");
 
     let report = run(
-        json!({"provider": "custom", "endpoint": " http://127.0.0.1:9000/ ", "bucket": "good-bucket"}),
+        json!({"provider": "custom", "endpoint": " http://127.0.0.1:9000/ ", "bucket": "good-bucket", "allowPrivateEndpoints": true}),
     );
     assert_eq!(report.settings.endpoint, "http://127.0.0.1:9000");
     assert_eq!(

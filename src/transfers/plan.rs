@@ -379,6 +379,7 @@ mod tests {
             endpoint: Some("http://127.0.0.1:9000".into()),
             account_id: None,
             addressing_style: AddressingStyle::Auto,
+            allow_private_endpoints: true,
         }
         .resolve()
         .unwrap()

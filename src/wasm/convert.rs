@@ -188,6 +188,10 @@ pub(super) struct StorageInput {
     pub(super) account_id: Option<String>,
     #[serde(default)]
     addressing_style: Option<String>,
+    /// The site's `WPS3_ALLOW_PRIVATE_ENDPOINTS` (see `crate::net`).
+    #[cfg_attr(feature = "node", serde(default))]
+    #[cfg_attr(not(feature = "node"), serde(skip))]
+    pub(super) allow_private_endpoints: bool,
 }
 
 impl StorageInput {
@@ -202,6 +206,7 @@ impl StorageInput {
             addressing_style: AddressingStyle::parse(
                 self.addressing_style.as_deref().unwrap_or(""),
             )?,
+            allow_private_endpoints: self.allow_private_endpoints,
         }
         .resolve()
     }

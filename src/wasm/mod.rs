@@ -54,6 +54,7 @@ export interface Storage {
   provider: 'amazon_s3' | 'wasabi' | 'cloudflare_r2' | 'custom';
   region?: string; bucket: string; endpoint?: string; accountId?: string;
   addressingStyle?: 'auto' | 'virtual' | 'path';
+  allowPrivateEndpoints?: boolean;
 }
 export interface CredentialsInput { accessKeyId: string; secretAccessKey: string; sessionToken?: string | null; }
 export interface ResolvedEndpoint { scheme: 'http' | 'https'; host: string; addressingStyle: 'virtual' | 'path'; region: string; bucketUrl: string; }

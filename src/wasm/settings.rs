@@ -1,6 +1,6 @@
 //! Bindings for the settings form: `validateSettings` and `settingsSchema`
 //! (every build: the admin page and the sidecar both use them) and
-//! `retryDelay` (the sidecar only).
+//! `retryDelay` and `checkAddress` (the sidecar only).
 
 use super::convert::{input, output};
 #[cfg(feature = "node")]
@@ -8,7 +8,7 @@ use crate::settings::retry::{retry_delay, RetryDelayInput};
 use crate::settings::schema::settings_schema;
 use crate::settings::validate::{validate_settings, SettingsInput};
 #[cfg(feature = "node")]
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -17,6 +17,7 @@ export interface SettingsInput { provider?: string; region?: string; endpoint?: 
 export interface SettingsFieldError { field: string; code: string; adviceId: string; message: string; }
 export interface SettingsReport { valid: boolean; settings: { provider: string; region: string; endpoint: string; accountId: string; bucket: string; pathPrefix: string; keyTemplate: string; addressingStyle: string; accessKeyId: string }; endpoint: ResolvedEndpoint | null; errors: SettingsFieldError[]; }
 export interface SettingsSchema { providers: { id: string; label: string; defaultRegion: string; regions: { id: string; label: string; optIn: boolean }[]; needsEndpoint: boolean; needsAccountId: boolean; uploadShape: 'post' | 'put' }[]; defaults: { pathPrefix: string; keyTemplate: string; addressingStyle: string }; }
+export interface CheckAddressInput { host: string; address: string; allowPrivateEndpoints?: boolean; }
 export interface RetryDelayInput { retry: 'never' | 'backoff' | 'after-clock-fix'; attempt: number; retryAfterSeconds?: number | null; jitter: number; baseSeconds?: number; capSeconds?: number; }
 "#;
 
@@ -53,4 +54,27 @@ pub fn retry_delay_js(
     output(&DelayOut {
         delay_seconds: retry_delay(&req)?,
     })
+}
+
+#[cfg(feature = "node")]
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckAddressInput {
+    host: String,
+    address: String,
+    #[serde(default)]
+    allow_private_endpoints: bool,
+}
+
+#[cfg(feature = "node")]
+/// The sidecar's connect-time SSRF check: whether `host` may be reached at
+/// `address`, one of the addresses it resolved to. Returns `true`, or throws
+/// `EndpointRefused` (adviceId `endpoint-refused`).
+#[wasm_bindgen(js_name = checkAddress)]
+pub fn check_address_js(
+    #[wasm_bindgen(unchecked_param_type = "CheckAddressInput")] req: JsValue,
+) -> Result<bool, JsValue> {
+    let req: CheckAddressInput = input(req, "checkAddress")?;
+    crate::net::check_address(&req.host, &req.address, req.allow_private_endpoints)?;
+    Ok(true)
 }

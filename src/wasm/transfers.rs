@@ -420,6 +420,7 @@ pub fn parse_object_ref_js(
         endpoint: s.endpoint.clone(),
         account_id: s.account_id.clone(),
         addressing_style: AddressingStyle::Path,
+        allow_private_endpoints: s.allow_private_endpoints,
     }
     .resolve()?;
     let ctx = RefContext {

@@ -138,6 +138,8 @@ foreach ( is_array( \$wps3_e2e_define ) ? \$wps3_e2e_define : array() as \$wps3_
 }
 defined( 'WPS3_SIDECAR_SOCKET' ) || define( 'WPS3_SIDECAR_SOCKET', '$E2E_DIR/sc/sidecar.sock' );
 define( 'WPS3_E2E_HOOK_LOG', '$E2E_DIR/hooks.log' );
+// Storage runs on 127.0.0.1 here (ministack, Garage, fake-s3): the SSRF guard allows it only with this.
+defined( 'WPS3_ALLOW_PRIVATE_ENDPOINTS' ) || define( 'WPS3_ALLOW_PRIVATE_ENDPOINTS', true );
 define( 'WPS3_E2E_FILES_ROOT', '$E2E_DIR' ); // the test documents' folder, an allowed root (mu-plugin)
 PHP
     [ "${E2E_DEMO:-}" = 1 ] && echo "defined( 'WPS3_DEMO' ) || define( 'WPS3_DEMO', true );"

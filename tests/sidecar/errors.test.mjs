@@ -134,7 +134,7 @@ test('a storage endpoint that never answers times out as NETWORK_ERROR', async (
     held.forEach((s) => s.destroy());
     silent.close();
   });
-  const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${silent.address().port}`, addressingStyle: 'path' };
+  const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${silent.address().port}`, addressingStyle: 'path', allowPrivateEndpoints: true };
   const t0 = Date.now();
   const r = await sc.op('test-connection', { storage, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
   assert.equal(r.error.code, 'NETWORK_ERROR');
@@ -156,7 +156,7 @@ test('a non-S3 answer (proxy HTML page) is still a shaped S3_ERROR', async (t) =
     await sc.stop();
     proxy.close();
   });
-  const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${proxy.address().port}`, addressingStyle: 'path' };
+  const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${proxy.address().port}`, addressingStyle: 'path', allowPrivateEndpoints: true };
   const r = await sc.op('test-connection', { storage, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
   assert.equal(r.ok, false);
   assert.equal(r.error.code, 'S3_ERROR');
@@ -211,7 +211,7 @@ test('a garbled answer from storage is a retryable NETWORK_ERROR', async (t) => 
     await sc.stop();
     garbler.close();
   });
-  const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${garbler.address().port}`, addressingStyle: 'path' };
+  const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${garbler.address().port}`, addressingStyle: 'path', allowPrivateEndpoints: true };
   const r = await sc.op('test-connection', { storage, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
   assert.equal(r.error.code, 'NETWORK_ERROR', JSON.stringify(r.error));
   assert.match(r.error.errno, /^HPE_/);

@@ -17,7 +17,7 @@ test('validate-settings, settings-schema and retry-delay', async (t) => {
   assert.equal(bad.ok, true, JSON.stringify(bad));
   assert.equal(bad.result.valid, false);
   assert.deepEqual(bad.result.errors.map((e) => [e.field, e.adviceId]), [['bucket', 'bucket-name-invalid']]);
-  const good = await sc.op('validate-settings', { provider: 'custom', endpoint: 'http://127.0.0.1:9000', bucket: 'wps3-test' });
+  const good = await sc.op('validate-settings', { provider: 'custom', endpoint: 'http://127.0.0.1:9000', bucket: 'wps3-test', allowPrivateEndpoints: true });
   assert.equal(good.result.valid, true);
   assert.equal(good.result.endpoint.bucketUrl, 'http://127.0.0.1:9000/wps3-test');
   const schema = await sc.op('settings-schema', {});

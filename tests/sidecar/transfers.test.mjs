@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { need } from './helpers.mjs';
 
 const MiB = 1024 * 1024;
-const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: 'http://127.0.0.1:9000' };
+const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: 'http://127.0.0.1:9000', allowPrivateEndpoints: true };
 const credentials = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret-for-tests' };
 const upload = {
   storage, credentials, userId: 7, random: '0123456789abcdef', filename: 'Preis + Leistung.pdf',

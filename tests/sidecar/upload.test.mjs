@@ -177,7 +177,7 @@ test('storage that ignores Expect: 100-continue still gets the body (after one w
     server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${server.address().port}`, addressingStyle: 'path' };
+  const storage = { provider: 'custom', region: 'us-east-1', bucket: 'wps3-test', endpoint: `http://127.0.0.1:${server.address().port}`, addressingStyle: 'path', allowPrivateEndpoints: true };
   const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
   const f = makeFile(`${dir}/e.bin`, 2 * MiB);
   const t0 = Date.now();

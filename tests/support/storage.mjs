@@ -243,6 +243,8 @@ function makeHandle(base, { child, dir, watchdogPid, logFile, verbose }) {
     bucket: base.bucket,
     endpoint: base.endpoint,
     addressingStyle: 'path',
+    // The servers listen on 127.0.0.1: the core's SSRF guard refuses that unless allowed.
+    allowPrivateEndpoints: true,
   };
   const credentials = { accessKeyId: base.accessKeyId, secretAccessKey: base.secretAccessKey };
   return { ...base, provider: 'custom', storage, credentials, pid: child.pid, dir, logFile, stop };

@@ -183,7 +183,7 @@ function showErrors(list) {
 
 function validate() {
   const secret = controls.secretAccessKey.value;
-  const report = core.validateSettings({ ...values(), keyTemplate: config.keyTemplate || undefined, ...(secret ? { secretAccessKey: secret } : {}) });
+  const report = core.validateSettings({ ...values(), keyTemplate: config.keyTemplate || undefined, allowPrivateEndpoints: config.allowPrivate === true, ...(secret ? { secretAccessKey: secret } : {}) });
   return report;
 }
 
@@ -211,7 +211,7 @@ function update() {
   let key = null;
   try {
     if (fine('pathPrefix')) {
-      key = core.renderKey({ template: s.keyTemplate || undefined, pathPrefix: s.pathPrefix, title: config.sample.title, documentId: config.sample.id, now: now() });
+      key = core.renderKey({ template: s.keyTemplate || undefined, pathPrefix: s.pathPrefix, title: config.sample.title, documentId: config.sample.id, now: now(), ...(config.site ? { site: config.site } : {}) });
     }
   } catch (e) {
     key = null;

@@ -101,7 +101,7 @@ final class Job {
 	 * @param string $token Lease token.
 	 * @return bool
 	 */
-	public function is_locked_by( string $token ): bool {
+	public function is_locked_by( #[\SensitiveParameter] string $token ): bool {
 		return null !== $this->locked_by && hash_equals( $this->locked_by, $token );
 	}
 

@@ -174,7 +174,7 @@ final class JobStore {
 	 * @param int    $now   Unix time.
 	 * @return bool Whether this worker got the job.
 	 */
-	public function claim( int $id, string $token, int $until, int $now ): bool {
+	public function claim( int $id, #[\SensitiveParameter] string $token, int $until, int $now ): bool {
 		$rows = $this->db()->query(
 			$this->db()->prepare(
 				"UPDATE {$this->tables()['jobs']} SET locked_by = %s, locked_until = %d, status = 'running', attempts = attempts + 1, updated_at = %s WHERE id = %d AND status IN ('pending','running') AND next_attempt_at <= %d AND (locked_until IS NULL OR locked_until < %d)",
@@ -197,7 +197,7 @@ final class JobStore {
 	 * @param int    $until Unix time the lease ends.
 	 * @return bool Whether the worker still owns the job (a database hiccup is not a lost lease).
 	 */
-	public function renew_lease( int $id, string $token, int $until ): bool {
+	public function renew_lease( int $id, #[\SensitiveParameter] string $token, int $until ): bool {
 		$table = $this->tables()['jobs'];
 		$rows  = $this->db()->query( $this->db()->prepare( "UPDATE {$table} SET locked_until = %d WHERE id = %d AND locked_by = %s AND status = 'running'", $until, $id, $token ) );
 		if ( false === $rows ) {
@@ -220,7 +220,7 @@ final class JobStore {
 	 * @param int    $until Lease end used to confirm ownership when the row did not change.
 	 * @return bool Whether this worker still owns the job.
 	 */
-	public function store_key( int $id, string $token, string $key, int $until ): bool {
+	public function store_key( int $id, #[\SensitiveParameter] string $token, string $key, int $until ): bool {
 		$rows = $this->db()->query( $this->db()->prepare( "UPDATE {$this->tables()['jobs']} SET object_key = %s WHERE id = %d AND locked_by = %s", $key, $id, $token ) );
 		return false !== $rows && ( 1 === (int) $rows || $this->renew_lease( $id, $token, $until ) );
 	}
@@ -233,7 +233,7 @@ final class JobStore {
 	 * @param Release $release What to write.
 	 * @return bool Whether the row was ours and was updated (false: another worker took the job over).
 	 */
-	public function release( int $id, string $token, Release $release ): bool {
+	public function release( int $id, #[\SensitiveParameter] string $token, Release $release ): bool {
 		$db   = $this->db();
 		$next = null === $release->next_attempt_at ? '' : $db->prepare( ', next_attempt_at = %d', $release->next_attempt_at );
 		$key  = $release->clear_key ? ', object_key = NULL' : '';
@@ -261,7 +261,7 @@ final class JobStore {
 	 * @param array<string, mixed> $backup Backup row (document_id, provider, endpoint, region, bucket, object_key, size, etag, uploaded_at).
 	 * @return bool|string True when committed, false when the job was not ours, or the database error.
 	 */
-	public function finalize( int $id, string $token, array $backup ): bool|string {
+	public function finalize( int $id, #[\SensitiveParameter] string $token, array $backup ): bool|string {
 		$db     = $this->db();
 		$tables = $this->tables();
 		$db->query( 'START TRANSACTION' );

@@ -74,7 +74,7 @@ final class Lease {
 	 * @param string $token Lease token.
 	 * @return bool Whether the worker still owns the job.
 	 */
-	public function renew( int $id, string $token ): bool {
+	public function renew( int $id, #[\SensitiveParameter] string $token ): bool {
 		return $this->store->renew_lease( $id, $token, $this->until() );
 	}
 
@@ -87,7 +87,7 @@ final class Lease {
 	 * @param bool   $lost  Set to true when the lease was lost.
 	 * @return callable(): bool
 	 */
-	public function keeper( int $id, string $token, bool &$lost ): callable {
+	public function keeper( int $id, #[\SensitiveParameter] string $token, bool &$lost ): callable {
 		$every = $this->renew_interval();
 		$next  = time() + $every;
 		return function () use ( $id, $token, $every, &$next, &$lost ): bool {

@@ -62,7 +62,7 @@ final class Runner {
 	 * @param string $token Lease token from claim().
 	 * @return string Outcome: DONE, RETRY (also "not ours any more") or FAILED.
 	 */
-	public function run( int $id, string $token ): string {
+	public function run( int $id, #[\SensitiveParameter] string $token ): string {
 		$job = $this->store->job( $id );
 		if ( null === $job || ! $job->is_locked_by( $token ) ) {
 			return self::RETRY;
@@ -158,10 +158,9 @@ final class Runner {
 	 * @param string               $key         Object key.
 	 * @return array<string, mixed>
 	 */
-	private function upload_args( Job $job, array $storage, array $credentials, string $key ): array {
+	private function upload_args( Job $job, array $storage, #[\SensitiveParameter] array $credentials, string $key ): array {
 		$args = array(
 			'storage'            => $storage,
-			'credentials'        => $credentials,
 			'key'                => $key,
 			'path'               => $job->file_path,
 			'contentType'        => 'application/pdf',
@@ -175,6 +174,8 @@ final class Runner {
 		);
 		/**
 		 * Filters the arguments of the sidecar `upload-file` op (part size, concurrency, metadata, content type).
+		 * The credentials are not among them: they carry the key material derived from the WordPress salts,
+		 * which no public hook sees; they are added after the filter.
 		 *
 		 * @param array $upload_args Op arguments.
 		 * @param array $job         Job row.
@@ -182,8 +183,9 @@ final class Runner {
 		$filtered = apply_filters( 'wps3_upload_args', $args, $job->row() );
 		if ( ! is_array( $filtered ) ) {
 			Errors::filter_misuse( 'wps3_upload_args', __( 'an array of upload-file arguments', 'wps3' ), $filtered );
-			return $args;
+			$filtered = $args;
 		}
+		$filtered['credentials'] = $credentials;
 		return $filtered;
 	}
 
@@ -270,7 +272,7 @@ final class Runner {
 	 * @param array<string, mixed> $backup Backup row.
 	 * @return string DONE, or RETRY when the job was not ours any more or could not be recorded.
 	 */
-	private function finalize( Job $job, string $token, array $backup ): string {
+	private function finalize( Job $job, #[\SensitiveParameter] string $token, array $backup ): string {
 		$committed = $this->store->finalize( $job->id, $token, $backup );
 		if ( is_string( $committed ) ) {
 			$this->fail(
@@ -307,7 +309,7 @@ final class Runner {
 	 * @param \WP_Error $error Failure.
 	 * @return string RETRY or FAILED (RETRY also when another worker took the job over: its outcome, not ours).
 	 */
-	private function fail( Job $job, string $token, \WP_Error $error ): string {
+	private function fail( Job $job, #[\SensitiveParameter] string $token, \WP_Error $error ): string {
 		$attempts = max( 1, $job->attempts ); // The claim counted this attempt.
 		$code     = (string) Errors::field( $error, 'code', $error->get_error_code() );
 		$cause    = (string) Errors::field( $error, 'cause', $error->get_error_message() );

@@ -40,6 +40,8 @@ final class Uninstaller {
 		self::uninstall_sidecar();
 		Installer::on_each_site( true, array( self::class, 'uninstall_site' ) );
 		delete_site_option( RuntimeSuffix::OPTION );
+		delete_site_option( \WPS3\Settings\NetworkMode::OPTION );
+		delete_site_transient( \WPS3\Sidecar\Status::START_ERROR );
 	}
 
 	/**
@@ -62,21 +64,32 @@ final class Uninstaller {
 			return;
 		}
 		$client->supervisor()->stop();
+		$admin_file = defined( 'WPS3_SIDECAR_TOKEN_FILE' ) ? (string) WPS3_SIDECAR_TOKEN_FILE : '';
+		self::clear_default_dir( $dir, $runtime->files(), $admin_file );
+	}
+
+	/**
+	 * Empties and removes the default runtime directory (the plugin's alone: random name, 0700), except
+	 * an admin-supplied token file (WPS3_SIDECAR_TOKEN_FILE), which stays even when it lives there.
+	 *
+	 * @param string   $dir         The default runtime directory.
+	 * @param string[] $files       The files the plugin may have created there.
+	 * @param string   $admin_file WPS3_SIDECAR_TOKEN_FILE, '' when not set.
+	 * @return void
+	 */
+	public static function clear_default_dir( string $dir, array $files, string $admin_file ): void {
 		if ( ! is_dir( $dir ) || is_link( $dir ) ) {
 			return;
 		}
-		$files = $runtime->files();
-		if ( defined( 'WPS3_SIDECAR_TOKEN_FILE' ) && WPS3_SIDECAR_TOKEN_FILE ) {
-			// An admin-provided token file stays.
-			$files = array_diff( $files, array( (string) WPS3_SIDECAR_TOKEN_FILE ) );
-		}
+		// Compared by real path: the constant may spell the same file another way.
+		$keep = '' !== $admin_file ? realpath( $admin_file ) : false;
 		foreach ( $files as $file ) {
-			if ( file_exists( $file ) || is_link( $file ) ) {
+			if ( ( file_exists( $file ) || is_link( $file ) ) && ( false === $keep || realpath( $file ) !== $keep ) ) {
 				@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 			}
 		}
-		// The default directory is the plugin's alone (random name, 0700): remove all of it.
-		self::remove_dir( $dir, false );
+		// The directory itself goes too, unless the admin's token file keeps it.
+		self::remove_dir( $dir, false, false === $keep ? '' : $keep );
 	}
 
 	/**
@@ -136,11 +149,15 @@ final class Uninstaller {
 	 * @param string $dir          Directory.
 	 * @param bool   $regular_only Only regular files and links (the demo folder), or anything but
 	 *                             directories (the runtime directory: sockets too).
+	 * @param string $keep         Real path of a file that stays ('' for none).
 	 * @return void
 	 */
-	private static function remove_dir( string $dir, bool $regular_only ): void {
+	private static function remove_dir( string $dir, bool $regular_only, string $keep = '' ): void {
 		foreach ( (array) glob( $dir . '/{,.}[!.]*', GLOB_BRACE ) as $file ) {
 			$file = (string) $file;
+			if ( '' !== $keep && realpath( $file ) === $keep ) {
+				continue;
+			}
 			if ( $regular_only ? ( is_file( $file ) || is_link( $file ) ) : ( ! is_dir( $file ) || is_link( $file ) ) ) {
 				@unlink( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,Generic.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 			}

@@ -42,7 +42,7 @@ final class CoreCheck {
 	 * @param string                $secret A new secret access key ('' when none): checked, never echoed back.
 	 * @return array{normalized: array<string, string>, errors: \WP_Error|null, failure: \WP_Error|null}
 	 */
-	public static function check( array $values, string $secret = '' ): array {
+	public static function check( array $values, #[\SensitiveParameter] string $secret = '' ): array {
 		$out  = array(
 			'normalized' => array(),
 			'errors'     => null,
@@ -61,6 +61,9 @@ final class CoreCheck {
 		}
 		if ( defined( 'WPS3_KEY_TEMPLATE' ) ) {
 			$args['keyTemplate'] = (string) WPS3_KEY_TEMPLATE;
+		}
+		if ( Settings::allow_private_endpoints() ) {
+			$args['allowPrivateEndpoints'] = true;
 		}
 		$checked = \WPS3\Sidecar\Client::instance()->call( 'validate-settings', $args, 10 );
 		if ( is_wp_error( $checked ) ) {

@@ -37,7 +37,7 @@ final class Secret {
 	 * @param string $envelope Envelope from seal().
 	 * @return void
 	 */
-	public function store( string $envelope ): void {
+	public function store( #[\SensitiveParameter] string $envelope ): void {
 		update_option( self::OPTION, $envelope, false );
 	}
 
@@ -83,7 +83,7 @@ final class Secret {
 	 * @param string $secret Plain secret.
 	 * @return string|\WP_Error Envelope.
 	 */
-	public function seal( string $secret ): string|\WP_Error {
+	public function seal( #[\SensitiveParameter] string $secret ): string|\WP_Error {
 		$client = \WPS3\Sidecar\Client::instance();
 		$args   = array(
 			'keyMaterial' => $this->key_material(),

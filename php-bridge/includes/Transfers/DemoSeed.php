@@ -27,7 +27,7 @@ final class DemoSeed {
 	 * @param string $password2 Password of the second member.
 	 * @return array|\WP_Error Users, passwords and page URLs.
 	 */
-	public static function seed( string $password1, string $password2 ) {
+	public static function seed( #[\SensitiveParameter] string $password1, #[\SensitiveParameter] string $password2 ) {
 		$out = array();
 		foreach ( array(
 			'member'  => $password1,

@@ -319,6 +319,7 @@ pub(crate) mod test_support {
             endpoint: custom.map(str::to_owned),
             account_id: None,
             addressing_style: AddressingStyle::Auto,
+            allow_private_endpoints: true,
         }
         .resolve()
         .unwrap()
