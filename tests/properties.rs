@@ -107,6 +107,7 @@ fn template() -> impl Strategy<Value = String> {
         Just("{day}".to_string()),
         Just("{document_id}".to_string()),
         Just("{user}".to_string()),
+        Just("{site}".to_string()),
         Just("/".to_string()),
         Just("..".to_string()),
         Just(".".to_string()),
@@ -158,6 +159,7 @@ proptest! {
         title in hostile(),
         document_id in prop_oneof![any::<String>(), "[0-9]{1,12}"],
         user in prop::option::of(hostile()),
+        site in prop::option::of(prop_oneof![hostile(), "[0-9]{1,20}"]),
         now in timestamp(),
     ) {
         let input = KeyInput {
@@ -167,6 +169,7 @@ proptest! {
             document_id: &document_id,
             now,
             user: user.as_deref(),
+            site: site.as_deref(),
         };
         if let Ok(key) = render_key(&input) {
             assert_safe_key(&key)?;
@@ -192,6 +195,7 @@ proptest! {
             document_id: &document_id,
             now,
             user: None,
+            site: None,
         };
         let key = render_key(&input).unwrap();
         assert_safe_key(&key)?;

@@ -68,6 +68,7 @@ final class Plugin {
 		( new \WPS3\Rest\SettingsController() )->boot();
 		if ( is_admin() ) {
 			Screen::instance()->boot();
+			\WPS3\Admin\NetworkScreen::boot();
 		}
 		if ( Demo::enabled() ) {
 			Demo::instance()->boot();

@@ -84,7 +84,16 @@ class HashPool {
       let w = this.idle.pop();
       if (!w) {
         if (this.all.size >= this.size) return;
-        w = this.spawn();
+        try {
+          w = this.spawn();
+        } catch (e) {
+          // No thread to be had (out of memory, thread limit): this job fails
+          // clearly; later ones try again.
+          const job = this.queue.shift();
+          log('error', 'payload hashing thread could not start', { err: String(e?.message ?? e) });
+          job.reject(new SidecarError('INTERNAL', `a payload hashing thread could not start (${e?.message ?? e}); the upload was stopped`));
+          continue;
+        }
       }
       const job = this.queue.shift();
       w.job = job;

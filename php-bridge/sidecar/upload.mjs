@@ -73,7 +73,10 @@ async function readAt(fh, buf, off, len, pos, p) {
 // per part would pile up as garbage faster than the GC returns them).
 // `busy` while a pump runs: a retry whose previous pump has not finished
 // yet gets fresh buffers rather than sharing these.
-const sendBuffers = () => ({ busy: false, bufs: [Buffer.allocUnsafeSlow(SEND_CHUNK), Buffer.allocUnsafeSlow(SEND_CHUNK)] });
+const sendBuffers = (len) => {
+  const n = Math.max(1, Math.min(SEND_CHUNK, len));
+  return { busy: false, bufs: [Buffer.allocUnsafeSlow(n), Buffer.allocUnsafeSlow(n)] };
+};
 
 // A request body streaming [start, start+len) of the file (see exchange's
 // `pump`): two buffers alternate, the next chunk is read while the last one
@@ -82,7 +85,7 @@ const sendBuffers = () => ({ busy: false, bufs: [Buffer.allocUnsafeSlow(SEND_CHU
 function fileBody(fh, start, len, p, signal, pool = null) {
   return {
     async pump(write) {
-      const own = pool && !pool.busy ? pool : sendBuffers();
+      const own = pool && !pool.busy ? pool : sendBuffers(len);
       own.busy = true;
       try {
         const end = start + len;
@@ -252,7 +255,7 @@ async function putMultipart(o, fh, size, hashed) {
     let next = 0;
     let failure = null;
     const sender = async () => {
-      const buffers = sendBuffers();
+      const buffers = sendBuffers(partSize);
       while (!failure && next < count) {
         if (o.signal?.aborted) {
           failure ??= cancelled();

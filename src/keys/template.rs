@@ -1,7 +1,8 @@
 //! Object keys for signed-document backups, rendered from an admin template.
 //!
 //! The default template gives keys like
-//! `wpsigner/Service-Agreement_2024-01-31_42.pdf`. Admins may change it, e.g.
+//! `wpsigner/Service-Agreement_2024-01-31_42.pdf` (on a multisite network
+//! `…_2024-01-31_3-42.pdf`, site 3). Admins may change it, e.g.
 //! to `{path_prefix}{year}/{month}/{sanitized_title}_{document_id}.pdf`.
 //!
 //! Every input here (titles, user names, the prefix, the template itself) is
@@ -17,12 +18,21 @@ use crate::time::Timestamp;
 
 /// Used when no template is configured.
 pub const DEFAULT_TEMPLATE: &str = "{path_prefix}{sanitized_title}_{date}_{document_id}.pdf";
+/// Used when no template is configured on a multisite network (the caller
+/// passes a [`KeyInput::site`]): sites of one network may share a bucket and
+/// prefix and their document ids overlap, so every key carries its site.
+pub const DEFAULT_MULTISITE_TEMPLATE: &str =
+    "{path_prefix}{sanitized_title}_{date}_{site}-{document_id}.pdf";
 /// Used when no path prefix is configured. An empty prefix means "none".
 pub const DEFAULT_PATH_PREFIX: &str = "wpsigner/";
 /// Longest [`sanitize_title`] result, in characters.
 pub const MAX_TITLE_CHARS: usize = 100;
 /// What an empty or all-symbol title becomes.
 const TITLE_FALLBACK: &str = "document";
+/// What `{site}` becomes without a site id: a single site is site 1.
+const SITE_FALLBACK: &str = "1";
+/// Longest `{site}` (a WordPress blog id), in characters.
+const MAX_SITE_CHARS: usize = 20;
 /// Longest sanitised `{user}`, in characters.
 const MAX_USER_CHARS: usize = 64;
 /// What `{user}` becomes when there is no (usable) user, e.g. in WP-Cron.
@@ -46,6 +56,11 @@ pub struct KeyInput<'a> {
     pub now: Timestamp,
     /// User name for `{user}`; sanitised like a title.
     pub user: Option<&'a str>,
+    /// The site (WordPress blog id) on a multisite network, for `{site}`;
+    /// `None` on a single site. Given, it also picks
+    /// [`DEFAULT_MULTISITE_TEMPLATE`] when there is no template. ASCII letters
+    /// and digits only.
+    pub site: Option<&'a str>,
 }
 
 /// The placeholders a template may use.
@@ -59,9 +74,10 @@ enum Token {
     Day,
     DocumentId,
     User,
+    Site,
 }
 
-const TOKENS: [(&str, Token); 8] = [
+const TOKENS: [(&str, Token); 9] = [
     ("path_prefix", Token::PathPrefix),
     ("sanitized_title", Token::SanitizedTitle),
     ("date", Token::Date),
@@ -70,6 +86,7 @@ const TOKENS: [(&str, Token); 8] = [
     ("day", Token::Day),
     ("document_id", Token::DocumentId),
     ("user", Token::User),
+    ("site", Token::Site),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,12 +158,17 @@ impl KeyTemplate {
         } else {
             String::new()
         };
+        let site = match input.site {
+            Some(site) if uses(Token::Site) => sanitize_site(site)?,
+            _ => SITE_FALLBACK.to_string(),
+        };
         let values = Values {
             prefix: sanitize_path_prefix(input.path_prefix.unwrap_or(DEFAULT_PATH_PREFIX)),
             title: sanitize_title(input.title),
             document_id,
             user: slug(input.user.unwrap_or(""), MAX_USER_CHARS)
                 .unwrap_or_else(|| USER_FALLBACK.to_string()),
+            site,
             now: input.now,
         };
         let key = normalize_key(&self.fill(&values, &values.title));
@@ -191,6 +213,7 @@ impl KeyTemplate {
                 Part::Token(Token::Day) => out.push_str(&format!("{day:02}")),
                 Part::Token(Token::DocumentId) => out.push_str(&v.document_id),
                 Part::Token(Token::User) => out.push_str(&v.user),
+                Part::Token(Token::Site) => out.push_str(&v.site),
             }
         }
         out
@@ -203,6 +226,7 @@ struct Values {
     title: String,
     document_id: String,
     user: String,
+    site: String,
     now: Timestamp,
 }
 
@@ -233,7 +257,12 @@ fn finish(key: String) -> Result<String> {
 /// cannot be made to fit in 1024 bytes; [`ErrorCode::InvalidArgument`] when
 /// the template uses `{document_id}` and the id is unusable.
 pub fn render_key(input: &KeyInput<'_>) -> Result<String> {
-    KeyTemplate::parse(input.template.unwrap_or(DEFAULT_TEMPLATE))?.render(input)
+    let default = if input.site.is_some() {
+        DEFAULT_MULTISITE_TEMPLATE
+    } else {
+        DEFAULT_TEMPLATE
+    };
+    KeyTemplate::parse(input.template.unwrap_or(default))?.render(input)
 }
 
 /// Turns a title into one safe key segment: `"Service Agreement"` →
@@ -335,6 +364,24 @@ fn sanitize_document_id(id: &str) -> Result<String> {
     Ok(kept)
 }
 
+/// A site id as `{site}` renders it: never empty, never a separator, so two
+/// sites never share keys.
+fn sanitize_site(site: &str) -> Result<String> {
+    if site.is_empty()
+        || site.len() > MAX_SITE_CHARS
+        || !site.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(invalid(
+            ErrorCode::InvalidArgument,
+            format!(
+                "site '{}' is not a site id (ASCII letters and digits, at most {MAX_SITE_CHARS})",
+                crate::s3::validate::shown(site)
+            ),
+        ));
+    }
+    Ok(site.to_string())
+}
+
 /// Final pass over the whole key, since template literals are admin text
 /// too: drop control characters, turn `\` into `/`, and remove empty, `.`
 /// and `..` segments (which also removes a leading and trailing `/`).
@@ -376,6 +423,7 @@ mod tests {
             document_id: "42",
             now: now(),
             user: None,
+            site: None,
         }
     }
 
@@ -480,6 +528,46 @@ mod tests {
         // Unused, so an unusable id does not matter.
         i.template = Some("{sanitized_title}.pdf");
         assert_eq!(render_key(&i).unwrap(), "T.pdf");
+    }
+
+    #[test]
+    fn sites() {
+        let mut i = input(None, "Service Agreement");
+        i.site = Some("7");
+        assert_eq!(
+            render_key(&i).unwrap(),
+            "wpsigner/Service-Agreement_2024-03-05_7-42.pdf",
+            "the multisite default carries the site"
+        );
+        let mut other = i;
+        other.site = Some("74");
+        other.document_id = "2";
+        assert_ne!(render_key(&i).unwrap(), render_key(&other).unwrap());
+        i.template = Some("{site}/{document_id}.pdf");
+        assert_eq!(render_key(&i).unwrap(), "7/42.pdf");
+        i.site = None;
+        assert_eq!(
+            render_key(&i).unwrap(),
+            "1/42.pdf",
+            "a single site is site 1"
+        );
+        i.template = None;
+        assert_eq!(
+            render_key(&i).unwrap(),
+            "wpsigner/Service-Agreement_2024-03-05_42.pdf"
+        );
+        let long = "9".repeat(21);
+        for bad in ["", "../2", "2/3", "a b", &long] {
+            i.site = Some(bad);
+            assert_eq!(
+                render_key(&i).unwrap_err().code(),
+                ErrorCode::InvalidArgument,
+                "{bad:?}"
+            );
+        }
+        // Unused, so an unusable site does not matter.
+        i.template = Some("{document_id}.pdf");
+        assert_eq!(render_key(&i).unwrap(), "42.pdf");
     }
 
     #[test]

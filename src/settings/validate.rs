@@ -60,6 +60,8 @@ pub struct SettingsInput {
     /// Whether a loopback or private endpoint is acceptable (set by the
     /// host from its configuration, never by the form); see [`crate::net`].
     #[zeroize(skip)]
+    // pkg/web has no SSRF verdict (src/net), so it need not read the flag.
+    #[cfg_attr(not(feature = "node"), serde(skip))]
     pub allow_private_endpoints: Option<bool>,
 }
 
@@ -370,8 +372,8 @@ fn check_region(report: &mut Report, provider: Provider, region: &str, endpoint_
 }
 
 /// The page's sample document, with the longest id (20 digits, a 64-bit
-/// post id) and user name (64 characters) a key can hold: those two are
-/// never shortened, only the title is.
+/// post id), user name (64 characters) and site id (20 digits) a key can
+/// hold: those are never shortened, only the title is.
 const SAMPLE_ID: &str = "12345678901234567890";
 
 fn check_template(report: &mut Report, template: &str, prefix: &str) {
@@ -392,6 +394,7 @@ fn check_template(report: &mut Report, template: &str, prefix: &str) {
             // Any instant: dates render at a fixed width.
             now: Timestamp::from_unix(0)?,
             user: Some(&user),
+            site: Some(SAMPLE_ID),
         })
     };
     if let Err(e) = render(prefix) {

@@ -189,7 +189,8 @@ pub(super) struct StorageInput {
     #[serde(default)]
     addressing_style: Option<String>,
     /// The site's `WPS3_ALLOW_PRIVATE_ENDPOINTS` (see `crate::net`).
-    #[serde(default)]
+    #[cfg_attr(feature = "node", serde(default))]
+    #[cfg_attr(not(feature = "node"), serde(skip))]
     pub(super) allow_private_endpoints: bool,
 }
 

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
-export interface RenderKeyInput { template?: string; pathPrefix?: string; title: string; documentId: string | number; now: Now; user?: string; }
+export interface RenderKeyInput { template?: string; pathPrefix?: string; title: string; documentId: string | number; now: Now; user?: string; site?: string | number; }
 "#;
 
 /// Validates storage settings and returns host, addressing style and region.
@@ -58,6 +58,8 @@ struct RenderInput {
     now: NowInput,
     #[serde(default)]
     user: Option<String>,
+    #[serde(default)]
+    site: Option<IdInput>,
 }
 
 /// Renders a backup object key from a template.
@@ -79,6 +81,16 @@ pub fn render_key_js(
         }
         IdInput::Text(t) => t.clone(),
     };
+    let site = match &req.site {
+        Some(IdInput::Number(n)) if n.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(n) => {
+            Some(format!("{}", *n as u64))
+        }
+        Some(IdInput::Number(n)) => {
+            return Err(invalid(&format!("site {n} is not a whole number")))
+        }
+        Some(IdInput::Text(t)) => Some(t.clone()),
+        None => None,
+    };
     Ok(render(&KeyInput {
         template: req.template.as_deref(),
         path_prefix: req.path_prefix.as_deref(),
@@ -86,6 +98,7 @@ pub fn render_key_js(
         document_id: &id,
         now: req.now.timestamp()?,
         user: req.user.as_deref(),
+        site: site.as_deref(),
     })?)
 }
 

@@ -49,7 +49,8 @@ const faults = {}; // kind -> times injected
 const injected = (kind, n = 1) => (faults[kind] = (faults[kind] || 0) + n);
 
 // ---------------------------------------------------------------- storage, direct (not through the proxy)
-const realStorage = { provider: 'custom', region: env.S3_REGION, bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT, addressingStyle: 'path' };
+// Loopback storage: the core's SSRF rule refuses it unless allowed, as WPS3_ALLOW_PRIVATE_ENDPOINTS does for the site.
+const realStorage = { provider: 'custom', region: env.S3_REGION, bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT, addressingStyle: 'path', allowPrivateEndpoints: true };
 const credentials = { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY };
 const s3 = (action, args, extra = {}) => s3Action({ storage: realStorage, credentials, action, args, ...extra });
 
@@ -534,5 +535,9 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 fs.writeFileSync(path.join(DIR, 'faults-result.json'), JSON.stringify({ documents: docs.length, faults, completed: result.completed, lost: result.lost, duplicated: result.duplicated, writes, open, seconds }, null, 2));
-const ok = result.lost.length === 0 && result.duplicated.length === 0 && result.completed === docs.length && !result.selfCheckFailed;
+// Every kind of fault must really have happened, or the run proved less than it says.
+const KINDS = [/storage down/, /SlowDown/, /InternalError/, /ServiceUnavailable/, /cut mid-upload/, /sidecar SIGKILL/, /PHP request killed/, /MariaDB restarted/, /clock skew/];
+const missing = KINDS.filter((re) => !Object.entries(faults).some(([k, v]) => re.test(k) && v > 0));
+if (missing.length) console.log(`FAULT KINDS NOT INJECTED: ${missing.map(String).join(' ')}`);
+const ok = result.lost.length === 0 && result.duplicated.length === 0 && result.completed === docs.length && !result.selfCheckFailed && !missing.length;
 process.exit(ok ? 0 : 1);

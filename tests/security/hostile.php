@@ -230,6 +230,8 @@ function sec_backup_case( array $args ): array {
 		$key = (string) $args['keyFilter'];
 		add_filter( 'wps_s3_backup_key', static fn () => $key, 10, 0 );
 	}
+	// The plugin's default roots (the uploads folder): the harness also declares its own folder, which holds wp-config.php.
+	add_filter( 'wps3_allowed_roots', static fn () => array( wp_upload_dir( null, false )['basedir'] ), 100, 0 );
 	if ( array_key_exists( 'template', $args ) ) {
 		$template = (string) $args['template'];
 		add_filter( 'wps3_key_template', static fn () => $template, 10, 0 );
@@ -245,6 +247,7 @@ function sec_backup_case( array $args ): array {
 	} finally {
 		remove_all_filters( 'wps_s3_backup_key' );
 		remove_all_filters( 'wps3_key_template' );
+		remove_all_filters( 'wps3_allowed_roots', 100 );
 	}
 	if ( null === $row ) {
 		return array( 'lost', 'the job vanished', array() );

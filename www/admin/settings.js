@@ -211,7 +211,7 @@ function update() {
   let key = null;
   try {
     if (fine('pathPrefix')) {
-      key = core.renderKey({ template: s.keyTemplate || undefined, pathPrefix: s.pathPrefix, title: config.sample.title, documentId: config.sample.id, now: now() });
+      key = core.renderKey({ template: s.keyTemplate || undefined, pathPrefix: s.pathPrefix, title: config.sample.title, documentId: config.sample.id, now: now(), ...(config.site ? { site: config.site } : {}) });
     }
   } catch (e) {
     key = null;

@@ -103,10 +103,10 @@ final class Notices {
 	 * @return void
 	 */
 	private static function sidecar_failure(): void {
-		$sidecar = get_transient( 'wps3_sidecar_error' );
+		$sidecar = \WPS3\Sidecar\Status::start_failure( Screen::can_manage_network() );
 		if ( is_array( $sidecar ) && \WPS3\Sidecar\Client::instance()->cached_health_ok() ) {
 			// It runs again (started by another request, or by an admin): the old failure is history.
-			delete_transient( 'wps3_sidecar_error' );
+			\WPS3\Sidecar\Status::started();
 			return;
 		}
 		if ( ! is_array( $sidecar ) || empty( $sidecar['message'] ) ) {

@@ -52,6 +52,8 @@ final class SettingsPage {
 			'route'       => '/' . SettingsController::NAMESPACE . '/settings',
 			'wasm'        => plugins_url( 'pkg/web/wps3.js', WPS3_PLUGIN_FILE ),
 			'keyTemplate' => $settings->key_template(),
+			// The preview renders {site} as this site's keys carry it (multisite only).
+			'site'         => is_multisite() ? (string) get_current_blog_id() : null,
 			// The browser's validateSettings gives the server's SSRF verdict while the admin types.
 			'allowPrivate' => Settings::allow_private_endpoints(),
 			'sample'      => array(

@@ -97,7 +97,7 @@ final class BackupLinks {
 	 * @param array<int|string, array<string, mixed>> $backups     Backup rows.
 	 * @return array<int|string, string|\WP_Error>
 	 */
-	private function sign_group( array $storage, array $credentials, array $backups ): array {
+	private function sign_group( array $storage, #[\SensitiveParameter] array $credentials, array $backups ): array {
 		$client  = \WPS3\Sidecar\Client::instance();
 		$prepare = array();
 		foreach ( $backups as $backup ) {

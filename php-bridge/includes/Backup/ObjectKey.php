@@ -97,9 +97,9 @@ final class ObjectKey {
 		$template = $settings->key_template();
 		/**
 		 * Filters the key template before rendering. Tokens: {path_prefix} {sanitized_title} {date} {year}
-		 * {month} {day} {document_id} {user}.
+		 * {month} {day} {document_id} {user} {site} (the blog id on a multisite network, 1 on a single site).
 		 *
-		 * @param string $template Template.
+		 * @param string $template Template ('' for the core's default).
 		 * @param array  $document Document.
 		 */
 		$filtered = apply_filters( 'wps3_key_template', $template, $document );
@@ -117,6 +117,10 @@ final class ObjectKey {
 		);
 		if ( '' !== $filtered ) {
 			$args['template'] = $filtered; // Without one the core uses its default template.
+		}
+		if ( is_multisite() ) {
+			// {site}, and the core's multisite default template when none is set: sites never share keys.
+			$args['site'] = (string) get_current_blog_id();
 		}
 		if ( isset( $document['user'] ) && is_scalar( $document['user'] ) && '' !== (string) $document['user'] ) {
 			$args['user'] = (string) $document['user'];

@@ -40,6 +40,8 @@ final class Uninstaller {
 		self::uninstall_sidecar();
 		Installer::on_each_site( true, array( self::class, 'uninstall_site' ) );
 		delete_site_option( RuntimeSuffix::OPTION );
+		delete_site_option( \WPS3\Settings\NetworkMode::OPTION );
+		delete_site_transient( \WPS3\Sidecar\Status::START_ERROR );
 	}
 
 	/**

@@ -125,6 +125,7 @@ final class SettingsController {
 			'secretSet'       => $settings->has_secret(),
 			'locked'          => (object) $locked,
 			'canEditEndpoint' => self::can_edit_endpoint(),
+			'networkMode'     => \WPS3\Settings\NetworkMode::get(),
 			'origin'          => self::origin(),
 		);
 	}
@@ -180,7 +181,23 @@ final class SettingsController {
 			}
 			unset( $input['endpoint'] );
 		}
-		return array( $input, $errors );
+		if ( \WPS3\Settings\NetworkMode::LOCKED === \WPS3\Settings\NetworkMode::get() ) {
+			// The network's credentials come with its bucket, region and prefix: a site admin who could change
+			// one of them could aim the network's key at any bucket, or at another site's objects.
+			$settings = Settings::instance();
+			foreach ( array_merge( \WPS3\Settings\NetworkMode::LOCKED_FIELDS, array( 'secret_access_key' ) ) as $field ) {
+				if ( ! array_key_exists( $field, $input ) ) {
+					continue;
+				}
+				$posted = is_scalar( $input[ $field ] ) ? trim( (string) $input[ $field ] ) : '';
+				$same   = 'secret_access_key' === $field ? '' === $posted : rtrim( $posted, '/' ) === rtrim( $settings->get( $field ), '/' );
+				if ( ! $same && ! current_user_can( 'manage_network_options' ) ) {
+					$errors[] = __( 'The network administrator locked the storage settings and credentials of every site; only wp-config.php changes them.', 'wps3' );
+				}
+				unset( $input[ $field ] );
+			}
+		}
+		return array( $input, array_values( array_unique( $errors ) ) );
 	}
 
 	/**

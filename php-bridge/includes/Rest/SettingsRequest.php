@@ -63,7 +63,8 @@ final class SettingsRequest {
 		}
 		list( $input, $refused ) = SettingsController::filter_input_for_user( $input );
 		if ( $refused ) {
-			return new \WP_Error( 'wps3_endpoint_network_only', implode( ' ', $refused ), array( 'status' => 403 ) );
+			$code = \WPS3\Settings\NetworkMode::LOCKED === \WPS3\Settings\NetworkMode::get() ? 'wps3_network_locked' : 'wps3_endpoint_network_only';
+			return new \WP_Error( $code, implode( ' ', $refused ), array( 'status' => 403 ) );
 		}
 		return $input;
 	}

@@ -114,6 +114,10 @@ final class Settings {
 	 * @return bool
 	 */
 	public function is_locked( string $field ): bool {
+		$network = NetworkMode::locks( $field ); // Multisite: the network admin's choice comes first.
+		if ( null !== $network ) {
+			return $network;
+		}
 		if ( 'secret_access_key' === $field ) {
 			return defined( 'WPS3_SECRET_ACCESS_KEY' );
 		}
@@ -143,7 +147,12 @@ final class Settings {
 	 */
 	public function get( string $field ): string {
 		if ( 'secret_access_key' !== $field && $this->is_locked( $field ) ) {
-			return (string) constant( self::CONSTANTS[ $field ] );
+			if ( defined( self::CONSTANTS[ $field ] ) ) {
+				return (string) constant( self::CONSTANTS[ $field ] );
+			}
+			// Locked by the network without a constant: the default, never the site's stored value.
+			$schema = 'path_prefix' === $field ? Schema::get() : null;
+			return is_array( $schema ) ? (string) ( $schema['defaults']['pathPrefix'] ?? '' ) : '';
 		}
 		return $this->stored()[ $field ] ?? '';
 	}
@@ -167,7 +176,10 @@ final class Settings {
 	 * @return bool
 	 */
 	public function has_secret(): bool {
-		return $this->is_locked( 'secret_access_key' ) ? '' !== (string) WPS3_SECRET_ACCESS_KEY : '' !== $this->secret->envelope();
+		if ( $this->is_locked( 'secret_access_key' ) ) {
+			return defined( 'WPS3_SECRET_ACCESS_KEY' ) && '' !== (string) WPS3_SECRET_ACCESS_KEY;
+		}
+		return '' !== $this->secret->envelope();
 	}
 
 	/**
@@ -186,14 +198,19 @@ final class Settings {
 	}
 
 	/**
-	 * The key template: WPS3_KEY_TEMPLATE, else the core's default ('' when the core cannot be asked: the
-	 * core then renders with its default anyway).
+	 * The key template: WPS3_KEY_TEMPLATE, else the core's default ('' on a network, and when the core cannot
+	 * be asked: the core then renders with its default, on a network the one that carries {site}).
 	 *
 	 * @return string
 	 */
 	public function key_template(): string {
 		if ( defined( 'WPS3_KEY_TEMPLATE' ) ) {
 			return (string) WPS3_KEY_TEMPLATE;
+		}
+		if ( is_multisite() ) {
+			// The core's multisite default (keys carry {site}: sites may share bucket and prefix, and their
+			// document ids overlap), which it picks itself when given a site and no template.
+			return '';
 		}
 		$schema = Schema::get();
 		return is_array( $schema ) ? (string) ( $schema['defaults']['keyTemplate'] ?? '' ) : '';

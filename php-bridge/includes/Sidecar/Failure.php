@@ -83,6 +83,37 @@ final class Failure {
 	}
 
 	/**
+	 * The same error for a site of a multisite network: the sidecar's runtime directory, socket, log, token
+	 * file and binaries are the host's, shared by every site, so file paths are left out of the message and
+	 * the fix (network admins read them in their notice). Unchanged on a single site.
+	 *
+	 * @param \WP_Error $error Error.
+	 * @return \WP_Error
+	 */
+	public static function for_sites( \WP_Error $error ): \WP_Error {
+		if ( ! is_multisite() ) {
+			return $error;
+		}
+		$data = (array) $error->get_error_data();
+		foreach ( array( 'fix', 'cause', 'message' ) as $key ) {
+			if ( isset( $data[ $key ] ) && is_string( $data[ $key ] ) ) {
+				$data[ $key ] = self::hide_paths( $data[ $key ] );
+			}
+		}
+		return new \WP_Error( $error->get_error_code(), self::hide_paths( $error->get_error_message() ), $data );
+	}
+
+	/**
+	 * Replaces absolute file paths in a text (not URLs) with "[…]".
+	 *
+	 * @param string $text Text.
+	 * @return string
+	 */
+	private static function hide_paths( string $text ): string {
+		return (string) preg_replace( '#(?<![\w.:/~-])/[^\s\'"),;]*(?<!\.)#u', __( '[path shown to network administrators]', 'wps3' ), $text );
+	}
+
+	/**
 	 * "The sidecar cannot be reached": retried later.
 	 *
 	 * @param string $message       Message.

@@ -33,7 +33,7 @@ final class Status {
 	 * @return void
 	 */
 	public static function healthy(): void {
-		delete_transient( self::START_ERROR );
+		self::forget_start_failure();
 		if ( false !== get_transient( self::VERSION_MISMATCH ) ) {
 			delete_transient( self::VERSION_MISMATCH );
 		}
@@ -45,7 +45,32 @@ final class Status {
 	 * @return void
 	 */
 	public static function started(): void {
+		self::forget_start_failure();
+	}
+
+	/**
+	 * Drops the recorded start failure (the site's copy and, on a network, the full one).
+	 *
+	 * @return void
+	 */
+	private static function forget_start_failure(): void {
 		delete_transient( self::START_ERROR );
+		if ( is_multisite() && false !== get_site_transient( self::START_ERROR ) ) {
+			delete_site_transient( self::START_ERROR );
+		}
+	}
+
+	/**
+	 * The start failure the current user may read: on a network, network admins get the full record (with
+	 * the host's paths), site admins the site's copy without them.
+	 *
+	 * @param bool $network_admin Whether the reader administers the network (or the single site).
+	 * @return array<string, mixed>|null `{ message, fix, time }`.
+	 */
+	public static function start_failure( bool $network_admin ): ?array {
+		$full = is_multisite() && $network_admin ? get_site_transient( self::START_ERROR ) : false;
+		$mine = is_array( $full ) ? $full : get_transient( self::START_ERROR );
+		return is_array( $mine ) ? $mine : null;
 	}
 
 	/**
@@ -55,15 +80,16 @@ final class Status {
 	 * @return void
 	 */
 	public static function start_failed( \WP_Error $error ): void {
-		set_transient(
-			self::START_ERROR,
-			array(
-				'message' => $error->get_error_message(),
-				'fix'     => Failure::field( $error, 'fix', '' ),
-				'time'    => time(),
-			),
-			HOUR_IN_SECONDS
+		$record = static fn( \WP_Error $e ): array => array(
+			'message' => $e->get_error_message(),
+			'fix'     => Failure::field( $e, 'fix', '' ),
+			'time'    => time(),
 		);
+		// Site admins of a network read the site's copy: without the runtime directory, log or binary paths.
+		set_transient( self::START_ERROR, $record( Failure::for_sites( $error ) ), HOUR_IN_SECONDS );
+		if ( is_multisite() ) {
+			set_site_transient( self::START_ERROR, $record( $error ), HOUR_IN_SECONDS );
+		}
 	}
 
 	/**

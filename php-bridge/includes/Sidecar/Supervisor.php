@@ -110,7 +110,7 @@ final class Supervisor {
 		if ( is_wp_error( $health ) && ( 'UNAUTHORIZED' === Failure::field( $health, 'code' ) || Failure::field( $health, 'no_start', false ) ) ) {
 			// A sidecar runs there but we hold the wrong token, or the port is not ours, or the token file
 			// is unreadable: starting another cannot help.
-			return $health;
+			return Failure::for_sites( $health );
 		}
 		if ( null !== $this->start_error ) {
 			return $this->start_error;
@@ -120,8 +120,10 @@ final class Supervisor {
 			Status::started();
 			return $result;
 		}
-		$this->start_error = Failure::as_backoff( $result );
-		Status::start_failed( $this->start_error );
+		// Recorded in full for the (network) admins' notice; returned to callers, and so to a site's job
+		// list and REST answers, without the host's paths on a multisite network.
+		Status::start_failed( Failure::as_backoff( $result ) );
+		$this->start_error = Failure::for_sites( Failure::as_backoff( $result ) );
 		return $this->start_error;
 	}
 
