@@ -3,7 +3,7 @@
 //!
 //! Input layout: up to five fields separated by the byte 0xFF (which never
 //! occurs in UTF-8, so the fields themselves keep every other byte):
-//! template, path prefix, title, document id, user. A field starting with
+//! template, path prefix, title, document id, user, site. A field starting with
 //! 0xFE is treated as absent (`None`), to reach the defaults too.
 
 use wps3::keys::template::{render_key, sanitize_title, KeyInput};
@@ -26,6 +26,7 @@ pub fn check(data: &[u8]) {
     let title = field(&parts, 2).unwrap_or_default();
     let document_id = field(&parts, 3).unwrap_or_default();
     let user = field(&parts, 4);
+    let site = field(&parts, 5);
     let now = Timestamp::from_unix(1_706_700_000).expect("fixed time is valid");
 
     let once = sanitize_title(&title);
@@ -38,6 +39,7 @@ pub fn check(data: &[u8]) {
         document_id: &document_id,
         now,
         user: user.as_deref(),
+        site: site.as_deref(),
     };
     if let Ok(key) = render_key(&input) {
         assert!(validate_key(&key).is_ok(), "{key:?}");
