@@ -33,7 +33,19 @@ test('SIGTERM during an upload: it finishes, then exit 0', async (t) => {
   lateConn.write('POST /v1/op/health HTTP/1.1\r\n'); // a request already begun
   await sleep(50);
   sc.child.kill('SIGTERM');
-  await sleep(100);
+  // Wait until the signal was handled (the listener refuses new connections)
+  // rather than for a fixed time: a loaded machine may take longer than 100 ms.
+  const listenerClosed = async () => new Promise((resolve) => {
+    const probe = net.connect(sc.socket);
+    probe.once('connect', () => { probe.destroy(); resolve(false); });
+    probe.once('error', () => resolve(true));
+  });
+  let closed = false;
+  for (let i = 0; i < 500 && !closed; i++) {
+    closed = await listenerClosed();
+    if (!closed) await sleep(10);
+  }
+  assert.ok(closed, 'the sidecar stops accepting connections after SIGTERM');
   // New work during shutdown is refused: either the listener is closed, or
   // an already-open connection gets SHUTTING_DOWN.
   const late = await new Promise((resolve) => {
