@@ -1,4 +1,5 @@
 //! Object keys for signed-document backups, rendered from an admin template.
+//! (Over 400 lines because of its tests: the code ends near line 410.)
 //!
 //! The default template gives keys like
 //! `wpsigner/Service-Agreement_2024-01-31_42.pdf` (on a multisite network

@@ -1,4 +1,5 @@
 //! Where a bucket lives: provider, region, host and addressing style.
+//! (Over 400 lines because of its tests: the code ends near line 490.)
 //!
 //! Each provider has exactly one rule for building its host, and one place
 //! decides between virtual-hosted (`bucket.host/key`) and path-style

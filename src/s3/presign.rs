@@ -1,4 +1,5 @@
 //! Presigned URLs: GET, PUT, HEAD and DELETE with query-string authentication.
+//! (Over 400 lines because of its tests: the code ends near line 370.)
 
 use super::endpoint::{wire_query, AddressingStyle, ResolvedEndpoint};
 use super::request::{validate_headers, validate_method, validate_signable_key};

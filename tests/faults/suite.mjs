@@ -1,6 +1,7 @@
 // The fault suite: a workload of completed documents backed up by real WordPress (two web nodes on one
 // database, each with its own sidecar) into real storage (ministack) through a fault-injecting proxy,
 // while storage, the sidecars, PHP and MariaDB fail. Then every document is checked in the bucket.
+// Over 400 lines: the workload, the fault schedule and the counting are one run; the proxy is its own file.
 // Started by tests/faults/run.sh (which brings the harness up); see docs/OPERATIONS.md, "Fault suite".
 //
 // Counts (printed at the end, exit 1 unless lost = 0, duplicated = 0 and completed = documents):

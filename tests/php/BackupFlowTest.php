@@ -1,6 +1,7 @@
 <?php
 /**
  * The backup flow against real storage (ministack): key, bytes, hooks, idempotency, concurrency, download.
+ * Slightly over 400 lines: one test per behaviour of the flow, sharing one storage fixture.
  *
  * @package wps3
  */

@@ -8,6 +8,9 @@
  * through the routes under test) and talks to the served site over HTTP with curl, as a browser would.
  * Every HTTP exchange is kept in memory (Sec::$exchanges) so a suite can search all of them afterwards.
  *
+ * Over 400 lines: the harness boot, the HTTP client, the state snapshots and the form helpers the three
+ * suites share; splitting it would give each suite a partial copy of the same harness knowledge.
+ *
  * @package wps3
  */
 

@@ -1,4 +1,6 @@
 // Throwaway S3-compatible servers that really verify SigV4, for tests and the demo.
+// Over 400 lines: each server's start-up quirks (ministack IAM users, Garage layout and keys, s3s-fs)
+// live here so no test repeats them.
 //
 //   import { startStorage } from './tests/support/storage.mjs';
 //   const s3 = await startStorage('ministack');   // or 'garage'
