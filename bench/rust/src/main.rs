@@ -128,6 +128,7 @@ fn main() {
         endpoint: None,
         account_id: None,
         addressing_style: AddressingStyle::Auto,
+        allow_private_endpoints: false,
     };
     let endpoint: ResolvedEndpoint = config.resolve().expect("endpoint");
     let get_req = PresignRequest {
