@@ -16,7 +16,6 @@ import { startCore, coreVersion } from './core.mjs';
 import { createProtocol, loadedIo, BODY_LIMIT } from './protocol.mjs';
 import { SIDECAR_VERSION } from './version.mjs';
 import { log } from './log.mjs';
-import { createTcpAuth } from './tcp-auth.mjs';
 
 const SHUTDOWN_GRACE_MS = Number(process.env.WPS3_SHUTDOWN_GRACE_MS) || 30_000;
 const HEADERS_TIMEOUT_MS = Number(process.env.WPS3_HEADERS_TIMEOUT_MS) || 10_000;
@@ -168,7 +167,8 @@ async function main() {
   // requests: the AbortController of every request being worked on.
   const state = { startedAt: Date.now(), inFlight: 0, shuttingDown: false, requests: new Set() };
   const protocol = createProtocol(state);
-  const tcpAuth = opts.tokenFile ? createTcpAuth(loadToken(opts.tokenFile)) : null;
+  // TCP mode only (it loads node:crypto, which a socket sidecar's start-up need not pay for).
+  const tcpAuth = opts.tokenFile ? (await import('./tcp-auth.mjs')).createTcpAuth(loadToken(opts.tokenFile)) : null;
 
   const server = http.createServer({
     headersTimeout: HEADERS_TIMEOUT_MS,
