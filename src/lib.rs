@@ -15,6 +15,7 @@
 //! * [`page`] — the integration page: IAM policy, CORS rule, URL-shape preview, Test Connection verdicts.
 //! * [`secrets`] — AES-256-GCM envelopes for the stored secret key.
 //! * [`settings`] — the settings form's schema, validation and retry policy.
+//! * `tcp_proof` (feature `node`) — the TCP fallback's proof of the sidecar token (HMAC over nonces and connection ends).
 //! * `wasm` — the wasm-bindgen bindings (only on `wasm32`).
 
 #![forbid(unsafe_code)]
@@ -30,6 +31,10 @@ pub mod s3;
 pub mod secrets;
 pub mod settings;
 pub mod sigv4;
+// The sidecar's alone: the web build must not even compile it (pkg/web's
+// size budget; a new caller of shared helpers changes how they inline).
+#[cfg(feature = "node")]
+pub mod tcp_proof;
 pub mod time;
 pub mod transfers;
 

@@ -23,7 +23,7 @@ const PAGE = ['validateSettings', 'settingsSchema', 'resolveEndpoint', 'renderKe
   'validateBucket', 'validateKey', 'urlShape', 'iamPolicy', 'corsRules', 'version'];
 // Secret envelopes, XML parsing, signing with a secret, hashing, server-side transfers and diagnosis.
 const SERVER_ONLY = ['encryptSecret', 'decryptSecret', 'parseS3Error', 'signRequest', 'presignUrl', 'presignPost', 'Bucket',
-  'PayloadHasher', 'sha256Hex', 'retryDelay', 'transferUpload', 'diagnoseConnection', 'checkFileRoots'];
+  'PayloadHasher', 'sha256Hex', 'retryDelay', 'transferUpload', 'diagnoseConnection', 'checkFileRoots', 'tcpHelloProof', 'tcpRequestValid'];
 
 const has = (mod, name) => typeof mod[name] === 'function';
 

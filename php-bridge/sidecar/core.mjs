@@ -19,6 +19,7 @@ const REQUIRED = [
   'version', 'resolveEndpoint', 'signRequest', 'presignUrl', 'presignPost', 'renderKey', 'contentDisposition',
   'encryptSecret', 'decryptSecret', 'parseS3Error', 'sha256Hex', 'PayloadHasher', 'classifyFailure', 'adviceCatalog', 's3Request', 's3Response', 'payloadSigning',
   'validateSettings', 'settingsSchema', 'retryDelay', 'checkFileRoots', 'Bucket', 'signerKey', 'expiresAt', 'checkAddress',
+  'tcpHelloProof', 'tcpRequestValid',
 ];
 
 // WPS3_PKG_DIR, else a copy bundled next to the sidecar (plugin zips ship

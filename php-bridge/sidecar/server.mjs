@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // wps3 sidecar: serves the PHP plugin over a Unix socket (or, where that is
-// impossible, 127.0.0.1 with a bearer token). CLI, socket safety and
-// lifecycle live here; the protocol is in protocol.mjs.
+// impossible, 127.0.0.1 with a token both sides prove, tcp-auth.mjs). CLI,
+// socket safety and lifecycle live here; the protocol is in protocol.mjs.
 //
 //   node server.mjs --socket PATH [--pid-file F]
 //   node server.mjs --port N --token-file F [--pid-file F]
@@ -18,6 +18,7 @@ import { destroyAgents } from './s3client.mjs';
 import { abortAllUploads } from './upload.mjs';
 import { SIDECAR_VERSION } from './version.mjs';
 import { log } from './log.mjs';
+import { createTcpAuth } from './tcp-auth.mjs';
 
 const SHUTDOWN_GRACE_MS = Number(process.env.WPS3_SHUTDOWN_GRACE_MS) || 30_000;
 const HEADERS_TIMEOUT_MS = Number(process.env.WPS3_HEADERS_TIMEOUT_MS) || 10_000;
@@ -103,16 +104,6 @@ function loadToken(file) {
   return token;
 }
 
-// Constant-time in the length of the expected token: every byte is looked
-// at whatever the client sent.
-function tokenMatches(given, expected) {
-  const a = Buffer.from(expected, 'utf8');
-  const b = Buffer.from(given ?? '', 'utf8');
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ (i < b.length ? b[i] : 0);
-  return diff === 0;
-}
-
 // ---- HTTP plumbing ----
 
 function sendJson(res, status, obj, { close = false } = {}) {
@@ -177,7 +168,7 @@ async function main() {
   // requests: the AbortController of every request being worked on.
   const state = { startedAt: Date.now(), inFlight: 0, shuttingDown: false, requests: new Set() };
   const protocol = createProtocol(state);
-  const token = opts.tokenFile ? loadToken(opts.tokenFile) : null;
+  const tcpAuth = opts.tokenFile ? createTcpAuth(loadToken(opts.tokenFile)) : null;
 
   const server = http.createServer({
     headersTimeout: HEADERS_TIMEOUT_MS,
@@ -198,13 +189,28 @@ async function main() {
     if (!busy.get(socket)) socket.destroy();
   });
 
+  // Over TCP nothing is worked on before PHP's proof of the request head
+  // checked out (the body is checked against it once read). False when
+  // refused (the answer is sent).
+  const authorized = (req, res) => {
+    if (tcpAuth === null || req.wps3BodySha256 !== undefined) return true;
+    try {
+      req.wps3BodySha256 = tcpAuth.authorize(req);
+      return true;
+    } catch (e) {
+      sendError(res, e, { close: true });
+      return false;
+    }
+  };
+
   // curl and PHP send "Expect: 100-continue" for larger bodies: refuse an
-  // oversize one before the client sends it.
+  // oversize or unproved one before the client sends it.
   server.on('checkContinue', (req, res) => {
     if (Number(req.headers['content-length']) > BODY_LIMIT) {
       sendError(res, new SidecarError('PAYLOAD_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`), { close: true });
       return;
     }
+    if (!authorized(req, res)) return;
     res.writeContinue();
     server.emit('request', req, res);
   });
@@ -214,13 +220,15 @@ async function main() {
       sendError(res, new SidecarError('SHUTTING_DOWN', 'the sidecar is shutting down; retry shortly'), { close: true });
       return;
     }
-    if (token !== null) {
-      const m = /^Bearer\s+(\S+)$/.exec(req.headers.authorization || '');
-      if (!tokenMatches(m?.[1], token)) {
-        sendError(res, new SidecarError('UNAUTHORIZED', 'missing or wrong bearer token'), { close: true });
-        return;
+    if (tcpAuth?.isHello(req)) {
+      try {
+        sendJson(res, 200, { ok: true, result: tcpAuth.hello(req) });
+      } catch (e) {
+        sendError(res, e, { close: true });
       }
+      return;
     }
+    if (!authorized(req, res)) return;
     // Health checks are instant and do not count as work to wait for.
     const counted = !(req.method === 'GET' || req.method === 'HEAD');
     if (counted) state.inFlight++;
@@ -237,12 +245,13 @@ async function main() {
     });
     try {
       const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, ac.signal);
+      tcpAuth?.checkBody(req, req.wps3BodySha256, body);
       const out = await protocol.handle(req.method, req.url, body, { signal: ac.signal });
       sendJson(res, out.status, out.json);
     } catch (e) {
       // Body not fully read (too large, timed out): close so the unread rest
       // is not parsed as the next request.
-      const close = (e.code === 'PAYLOAD_TOO_LARGE' && !req.complete) || e.code === 'REQUEST_TIMEOUT';
+      const close = (e.code === 'PAYLOAD_TOO_LARGE' && !req.complete) || e.code === 'REQUEST_TIMEOUT' || e.code === 'UNAUTHORIZED';
       sendError(res, e, { close });
       if (close) res.on('finish', () => req.socket.destroySoon?.());
     } finally {

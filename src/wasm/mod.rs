@@ -14,7 +14,8 @@
 //!   never holds the secret, the page previews URL shapes with `urlShape`),
 //!   a page of links in one call (`links.rs`, `Bucket.presignPage`),
 //!   payload hashing (`hashing.rs`), the allowed-roots check of opened
-//!   files (`files.rs`), transfers, Test Connection verdicts, retry delays.
+//!   files (`files.rs`), transfers, Test Connection verdicts, retry delays,
+//!   the TCP fallback's token proof (`tcp_proof.rs`).
 //!   pkg/web must stay ≤ 100 KB gzipped (tools/build-wasm.sh fails above
 //!   it): gate new bindings with `node` unless the admin page calls them.
 //! * `#[cfg(feature = "xml")]` — needs quick-xml (S3 errors and actions, `s3.rs`).
@@ -44,6 +45,8 @@ mod secrets;
 mod settings;
 #[cfg(feature = "node")]
 mod signing;
+#[cfg(feature = "node")]
+mod tcp_proof;
 // Server-side upload signing and verification: the browser gets presigned
 // URLs from the server, so pkg/web leaves these out.
 #[cfg(feature = "node")]

@@ -32,7 +32,8 @@ backup_via_fpm() {
   local id=$1 pdf="$WP_DIR/wp-content/uploads/fpm-recycle-$1.pdf" i status=
   printf '%%PDF-1.4\n%% fpm recycle %s %s\n%%%%EOF\n' "$id" "$(date +%s%N)" >"$pdf"
   wp eval "\$r = wps3_backup_document( array( 'id' => '$id', 'title' => 'FPM Recycle $id', 'status' => 'completed', 'path' => '$pdf' ) ); echo is_wp_error( \$r ) ? \$r->get_error_message() : 'queued';" >/dev/null
-  for i in $(seq 1 60); do
+  # Up to 90 s: wp-cron.php returns at once while another run's lock (WP_CRON_LOCK_TIMEOUT, 60 s) is held.
+  for i in $(seq 1 180); do
     curl -s -o /dev/null "$SITE_URL/wp-cron.php"
     status=$(wp eval "\$j = \\WPS3\\Backup\\Queue::instance()->job_for_document( '$id' ); echo \$j ? \$j->status : 'none';")
     [ "$status" = done ] && break

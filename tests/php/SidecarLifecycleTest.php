@@ -1,6 +1,6 @@
 <?php
 /**
- * The sidecar seen from PHP: the TCP fallback with a bearer token, stale and hung sidecars replaced,
+ * The sidecar seen from PHP: the TCP fallback (both sides prove the token), stale and hung sidecars replaced,
  * the default runtime directory.
  *
  * @package wps3
@@ -17,7 +17,7 @@ class SidecarLifecycleTest extends WPS3_Sidecar_TestCase {
 
 	const CALL = '$c = WPS3\Sidecar\Client::instance(); $r = $c->call( "render-key", array( "title" => "Over TCP", "documentId" => "7", "now" => 1700000000 ) ); $h = $c->health(); echo wp_json_encode( array( "result" => is_wp_error( $r ) ? $r->get_error_data() : $r, "pid" => is_wp_error( $h ) ? 0 : $h["pid"] ) );';
 
-	public function test_tcp_fallback_with_bearer_token_to_a_sidecar_started_by_hand() {
+	public function test_tcp_fallback_to_a_sidecar_started_by_hand() {
 		$dir   = $this->private_dir( 'tcp' );
 		$port  = self::free_port();
 		$token = $dir . '/token';
@@ -39,7 +39,15 @@ class SidecarLifecycleTest extends WPS3_Sidecar_TestCase {
 		$this->assertSame( 'wpsigner/Over-TCP_2023-11-14_7.pdf', $r['result']['key'] ?? null, wp_json_encode( $r ) );
 		$this->assertSame( $ready['pid'], $r['pid'], 'the sidecar started by hand answered' );
 
-		// A wrong token is refused by the sidecar, and PHP does not start a second one.
+		// Several requests in one PHP request share one proved connection (seq 1, 2, 3 …), and a connection the
+		// sidecar closed while idle (keep-alive 5 s) is replaced by a newly proved one.
+		$r = $this->eval_json(
+			'$c = WPS3\Sidecar\Client::instance(); $keys = array(); foreach ( array( 0, 0, 6 ) as $pause ) { sleep( $pause ); $r = $c->call( "render-key", array( "title" => "Over TCP", "documentId" => "7", "now" => 1700000000 ) ); $keys[] = is_wp_error( $r ) ? $r->get_error_data() : $r["key"]; } echo wp_json_encode( $keys );',
+			$defines
+		);
+		$this->assertSame( array_fill( 0, 3, 'wpsigner/Over-TCP_2023-11-14_7.pdf' ), $r );
+
+		// A sidecar with another token cannot prove this site's token: PHP refuses it and starts no second one.
 		$wrong = $dir . '/wrong-token';
 		file_put_contents( $wrong, str_repeat( 'f', 64 ) );
 		chmod( $wrong, 0600 );

@@ -2,7 +2,7 @@
 /**
  * What the plugin may signal, where it may send secrets, and what it leaves alone: exact command-line pid
  * checks, the owner of the TCP port, the two-step stop, draining sidecars, admin-run sidecars (other versions,
- * uninstall in a directory the admin chose), unreadable token files.
+ * uninstall in a directory the admin chose), unreadable token files, TCP listeners that cannot prove the token.
  *
  * @package wps3
  */
@@ -142,6 +142,97 @@ class SidecarSafetyTest extends WPS3_Sidecar_TestCase {
 		$pipe = end( $this->pipes );
 		stream_set_blocking( $pipe, false );
 		$this->assertSame( '', (string) stream_get_contents( $pipe ), 'not a byte (token, credentials) reached the foreign listener' );
+	}
+
+	/**
+	 * How a listener that does not hold the token answers: a well-formed but unproved hello (keeping the
+	 * connection, or closing it after the answer), or nothing at all.
+	 *
+	 * @return array
+	 */
+	public function unproved_listeners() {
+		return array(
+			'forged answer'          => array( 'keep' ),
+			'forged answer, closing' => array( 'close' ),
+			'silent'                 => array( 'silent' ),
+		);
+	}
+
+	/**
+	 * Issue 10, hole 6: a process of the same user that wins the port between TcpGuard's owner check and the
+	 * connect (simulated: it simply holds the port) receives the nonce and nothing else: no token, no request,
+	 * no body.
+	 *
+	 * @dataProvider unproved_listeners
+	 *
+	 * @param string $mode How it answers.
+	 */
+	public function test_tcp_listener_that_cannot_prove_the_token_gets_no_token_and_no_request( $mode ) {
+		$port     = self::free_port();
+		$dir      = $this->private_dir( 'tcp-unproved-' . $mode );
+		$token    = str_repeat( 'b', 64 );
+		$received = $dir . '/received';
+		file_put_contents( $dir . '/token', $token );
+		chmod( $dir . '/token', 0600 );
+		$answer   = wp_json_encode(
+			array(
+				'ok'     => true,
+				'result' => array(
+					'nonce' => str_repeat( 'a', 64 ),
+					'proof' => str_repeat( 'c', 64 ),
+					'key'   => 'forged',
+					'pid'   => 4242,
+				),
+			)
+		);
+		$listener = 'const fs = require("fs"); require("net").createServer((c) => { let buf = ""; c.on("data", (d) => { fs.appendFileSync(' . var_export( $received, true ) . ', d); buf += d.toString("latin1"); while (buf.includes("\r\n\r\n")) { buf = buf.slice(buf.indexOf("\r\n\r\n") + 4); const a = ' . var_export( (string) $answer, true ) . '; const mode = ' . var_export( $mode, true ) . '; if (mode === "silent") continue; c.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + (mode === "close" ? "Connection: close\r\n" : "") + "Content-Length: " + a.length + "\r\n\r\n" + a); if (mode === "close") c.end(); } }); }).listen(' . $port . ', "127.0.0.1", () => process.stdout.write("ready\n"));';
+		$this->start_proc( array( 'node', '-e', $listener ) );
+		$defines = array(
+			'WPS3_SIDECAR_URL'        => 'http://127.0.0.1:' . $port,
+			'WPS3_SIDECAR_TOKEN_FILE' => $dir . '/token',
+			'WPS3_SIDECAR_SOCKET'     => $dir . '/unused.sock',
+		);
+		$r       = $this->eval_json( self::CALL, $defines );
+		$this->assertSame( 'UNAUTHORIZED', $r['result']['code'] ?? null, wp_json_encode( $r ) );
+		$this->assertStringContainsString( 'could not prove', $r['result']['cause'] );
+		$this->assertStringContainsString( 'nothing was sent', $r['result']['cause'] );
+		$this->assertSame( 0, $r['pid'], 'health() refused it too' );
+		$this->assertFalse( file_exists( $dir . '/sidecar.pid' ), 'no sidecar was started' );
+		clearstatcache();
+		$seen = (string) @file_get_contents( $received ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		$this->assertStringNotContainsString( $token, $seen, 'the token never reached the listener' );
+		$this->assertStringNotContainsStringIgnoringCase( 'authorization', $seen );
+		$this->assertStringNotContainsString( 'Safe', $seen, 'no request body reached the listener' );
+		$this->assertSame( 0, preg_match( '#^(POST|GET /v1/health)#m', $seen ), 'no request but the hello: ' . $seen );
+		$this->assertGreaterThan( 0, preg_match_all( '#^GET /v1/hello HTTP/1\.1\r$#m', $seen ), 'PHP asked for the proof: ' . $seen );
+	}
+
+	/**
+	 * Issue 10, hole 6: a real sidecar started with another token (another site's, a stale file) cannot prove
+	 * this site's token, so PHP sends it no request.
+	 */
+	public function test_tcp_sidecar_with_another_token_is_refused_before_any_request() {
+		$dir   = $this->private_dir( 'tcp-other-token' );
+		$port  = self::free_port();
+		$mine  = $dir . '/mine';
+		$theirs = $dir . '/theirs';
+		file_put_contents( $mine, str_repeat( 'd', 64 ) );
+		file_put_contents( $theirs, str_repeat( 'e', 64 ) );
+		chmod( $mine, 0600 );
+		chmod( $theirs, 0600 );
+		$pid     = $this->start_proc( array( 'node', WPS3_PLUGIN_DIR . '/sidecar/server.mjs', '--port', (string) $port, '--token-file', $theirs ), array(), '{"event":"ready"' );
+		$defines = array(
+			'WPS3_SIDECAR_URL'        => 'http://127.0.0.1:' . $port,
+			'WPS3_SIDECAR_TOKEN_FILE' => $mine,
+			'WPS3_SIDECAR_SOCKET'     => $dir . '/unused.sock',
+		);
+		$r       = $this->eval_json( self::CALL, $defines );
+		$this->assertSame( 'UNAUTHORIZED', $r['result']['code'] ?? null, wp_json_encode( $r ) );
+		$this->assertStringContainsString( 'could not prove', $r['result']['cause'], 'PHP refused the sidecar, not the other way round' );
+		$this->assertSame( 'backoff', $r['result']['retry'] ?? null );
+		$this->assertSame( 0, $r['pid'] );
+		$this->assertTrue( self::alive( $pid ), 'the other sidecar is left alone' );
+		$this->assertFalse( file_exists( $dir . '/sidecar.pid' ), 'no second sidecar was started' );
 	}
 
 	public function test_proc_net_tcp_parser() {

@@ -3,7 +3,7 @@
 // byte-for-byte. node:crypto hashing appears here ONLY to check results.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -61,13 +61,111 @@ export function tmpDir(prefix = 'wps3-sc-') {
   return d;
 }
 
-// Raw HTTP to the sidecar. Resolves { status, headers, json, text }.
-export function rawRequest(target, { method = 'GET', path: p = '/', body, headers = {}, timeoutMs = 600_000 } = {}) {
+const toBuffer = (body) => (body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
+
+// One raw HTTP/1.1 connection to 127.0.0.1:port, requests in turn: the TCP
+// fallback's proof and the requests it covers must share a connection,
+// which Node's http client does not promise. The sidecar always answers
+// with a Content-Length. send() resolves { status, headers, json, text },
+// or { status: 0, closed: true } when the sidecar hung up instead.
+export function tcpConnection(port) {
+  const sock = net.connect({ host: '127.0.0.1', port });
+  let buf = Buffer.alloc(0), closed = false, waiting = null;
+  const parse = () => {
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0) return null;
+    const [statusLine, ...lines] = buf.subarray(0, end).toString('latin1').split('\r\n');
+    const headers = {};
+    for (const l of lines) headers[l.slice(0, l.indexOf(':')).trim().toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
+    const len = Number(headers['content-length'] ?? 0);
+    if (buf.length < end + 4 + len) return null;
+    const text = buf.subarray(end + 4, end + 4 + len).toString('utf8');
+    buf = buf.subarray(end + 4 + len);
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: Number(statusLine.split(' ')[1]), headers, json, text };
+  };
+  const pump = () => {
+    if (!waiting) return;
+    const r = parse() ?? (closed ? { status: 0, closed: true } : null);
+    if (r) { const w = waiting; waiting = null; w(r); }
+  };
+  sock.on('data', (c) => { buf = Buffer.concat([buf, c]); pump(); });
+  sock.on('close', () => { closed = true; pump(); });
+  sock.on('error', () => {});
+  const connected = new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  return {
+    sock,
+    async send(method, p, headers = {}, body = undefined) {
+      await connected;
+      const data = toBuffer(body);
+      const h = { Host: `127.0.0.1:${port}`, ...headers };
+      if (data) h['Content-Length'] = data.length;
+      const head = `${method} ${p} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+      const answer = new Promise((resolve) => { waiting = resolve; });
+      sock.write(data ? Buffer.concat([Buffer.from(head, 'latin1'), data]) : head);
+      pump();
+      return answer;
+    },
+    close() { sock.destroy(); },
+  };
+}
+
+export const hmacHex = (token, message) => createHmac('sha256', token).update(message).digest('hex');
+const sha256Hex = (data) => createHash('sha256').update(data ?? Buffer.alloc(0)).digest('hex');
+
+// PHP's side of the TCP fallback's proof (docs/CONTRACTS.md, "TCP fallback"):
+// GET /v1/hello with a fresh nonce; the sidecar's proof must be the HMAC of
+// both nonces and this connection's two ends; then every request carries
+// PHP's HMAC of the nonces, its sequence number, method, path and body hash.
+// Throws when the sidecar's proof is wrong. Resolves { conn, hello, request }.
+export async function proofSession(port, token) {
+  const conn = tcpConnection(port);
+  const clientNonce = randomBytes(32).toString('hex');
+  const hello = await conn.send('GET', '/v1/hello', { 'X-WPS3-Nonce': clientNonce });
+  const serverNonce = hello.json?.result?.nonce;
+  const ends = `${conn.sock.localAddress}:${conn.sock.localPort}\n${conn.sock.remoteAddress}:${conn.sock.remotePort}`;
+  const expected = hmacHex(token, `wps3-tcp-hello-v1\n${clientNonce}\n${serverNonce}\n${ends}`);
+  if (hello.status !== 200 || hello.json?.result?.proof !== expected) {
+    conn.close();
+    throw Object.assign(new Error(`the sidecar did not prove itself: ${hello.status} ${hello.text}`), { hello });
+  }
+  let seq = 0;
+  const requestProof = (n, method, p, bodyHash) => hmacHex(token, `wps3-tcp-request-v1\n${clientNonce}\n${serverNonce}\n${n}\n${method}\n${p}\n${bodyHash}`);
+  return {
+    conn,
+    hello,
+    clientNonce,
+    serverNonce,
+    requestProof,
+    // `proof`/`seq`/`bodyHash` override what is sent (tests of refusals).
+    request({ method = 'GET', path: p = '/', body, headers = {}, seq: n = ++seq, bodyHash, proof } = {}) {
+      const declared = bodyHash ?? sha256Hex(toBuffer(body));
+      const h = { 'X-WPS3-Body-SHA256': declared, 'X-WPS3-Proof': proof ?? requestProof(n, method, p, declared), ...headers };
+      return conn.send(method, p, h, body);
+    },
+  };
+}
+
+// Raw HTTP to the sidecar. Resolves { status, headers, json, text }. Over
+// TCP (target.token) each request gets its own proved connection.
+export async function rawRequest(target, opts = {}) {
+  if (target.token) {
+    const s = await proofSession(target.port, target.token);
+    try {
+      return await s.request(opts);
+    } finally {
+      s.conn.close();
+    }
+  }
+  return httpRequest(target, opts);
+}
+
+function httpRequest(target, { method = 'GET', path: p = '/', body, headers = {}, timeoutMs = 600_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const data = toBuffer(body);
     const h = { ...headers };
     if (data) h['Content-Length'] = data.length;
-    if (target.token && !('Authorization' in h)) h.Authorization = `Bearer ${target.token}`;
     const base = target.socket ? { socketPath: target.socket } : { host: '127.0.0.1', port: target.port };
     const req = http.request({ ...base, method, path: p, headers: h, agent: false }, (res) => {
       const chunks = [];

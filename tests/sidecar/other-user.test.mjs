@@ -10,23 +10,32 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startSidecar, need, tmpDir, CI } from './helpers.mjs';
+
+const HELPERS = JSON.stringify(pathToFileURL(path.join(import.meta.dirname, 'helpers.mjs')).href);
 
 // Prints one JSON line: { connect: 'ok' | errno, status?, tokenRead: 'ok' | errno }.
 const CLIENT = `
+const HELPERS = ${HELPERS};
 const http = require('node:http');
 const fs = require('node:fs');
 const [target, tokenFile] = process.argv.slice(1);
 let tokenRead = 'none', token = '';
 if (tokenFile) { try { token = fs.readFileSync(tokenFile, 'utf8').trim(); tokenRead = 'ok'; } catch (e) { tokenRead = e.code; } }
 const base = target.startsWith('/') ? { socketPath: target } : { host: '127.0.0.1', port: Number(target) };
-const headers = token ? { Authorization: 'Bearer ' + token } : {};
-const req = http.request({ ...base, path: '/v1/health', headers, agent: false }, (res) => {
-  res.resume();
-  res.on('end', () => console.log(JSON.stringify({ connect: 'ok', status: res.statusCode, tokenRead })));
-});
-req.on('error', (e) => console.log(JSON.stringify({ connect: e.code, tokenRead })));
-req.end();
+if (token) {
+  // The owner proves the token (TCP fallback) with the test helpers' PHP side.
+  import(HELPERS).then((h) => h.rawRequest({ port: base.port, token }, { path: '/v1/health' }))
+    .then((r) => console.log(JSON.stringify({ connect: 'ok', status: r.status, tokenRead })), (e) => console.log(JSON.stringify({ connect: e.code ?? String(e), tokenRead })));
+} else {
+  const req = http.request({ ...base, path: '/v1/health', agent: false }, (res) => {
+    res.resume();
+    res.on('end', () => console.log(JSON.stringify({ connect: 'ok', status: res.statusCode, tokenRead })));
+  });
+  req.on('error', (e) => console.log(JSON.stringify({ connect: e.code, tokenRead })));
+  req.end();
+}
 `;
 
 function runAs(user, args) {

@@ -55,7 +55,11 @@ test('ministack: s3 op runs every action through the core', async (t) => {
   assert.equal((await s3op('head_object', { key: 'op/mp.bin' })).size, 11 * MiB);
 
   const { uploadId: dropped } = await s3op('create_multipart_upload', { key: 'op/dropped.bin' });
+  const open = await s3op('list_multipart_uploads', { prefix: 'op/' });
+  assert.deepEqual(open.uploads.map((u) => [u.key, u.uploadId]), [['op/dropped.bin', dropped]], 'the completed upload is not listed');
+  assert.match(open.uploads[0].initiated, /^\d{4}-\d\d-\d\dT/);
   assert.equal((await s3op('abort_multipart_upload', { key: 'op/dropped.bin', uploadId: dropped })).aborted, true);
+  assert.deepEqual((await s3op('list_multipart_uploads', { prefix: 'op/' })).uploads, []);
   const gone = await sc.op('s3', { ...base, action: 'list_parts', args: { key: 'op/dropped.bin', uploadId: dropped } });
   assert.equal(gone.error.s3Code, 'NoSuchUpload');
   assert.equal(gone.error.retry, 'never');

@@ -79,6 +79,13 @@ final class Queue {
 	private JobListing $listing;
 
 	/**
+	 * The run at the end of this request.
+	 *
+	 * @var AfterResponse
+	 */
+	private AfterResponse $after_response;
+
+	/**
 	 * Wires the queue's parts.
 	 */
 	private function __construct() {
@@ -88,6 +95,8 @@ final class Queue {
 		$this->runner  = new Runner( $this->store, $this->lease, $this->policy, new ObjectKey(), \Closure::fromCallable( array( $this, 'schedule_run' ) ) );
 		$this->links   = new BackupLinks();
 		$this->listing = new JobListing();
+
+		$this->after_response = new AfterResponse();
 	}
 
 	/**
@@ -291,12 +300,17 @@ final class Queue {
 	}
 
 	/**
-	 * Schedules a run now and asks WP-Cron to start it (a non-blocking loopback request) unless disabled.
+	 * Schedules a run now, then runs it in this request once the response is sent (PHP-FPM, LiteSpeed) or
+	 * asks WP-Cron to start it (a non-blocking loopback request) unless disabled.
 	 *
 	 * @return void
 	 */
 	private function run_soon(): void {
 		$this->schedule_run( time() );
+		if ( AfterResponse::available() ) {
+			$this->after_response->request();
+			return;
+		}
 		/**
 		 * Whether to spawn WP-Cron right after a document was queued (default true).
 		 *

@@ -126,6 +126,11 @@ final class Runner {
 		if ( null !== $stored ) {
 			return $this->finalize( $job, $token, $this->backup_row( $job, $storage, $provider_id, $key, $stored ) );
 		}
+		if ( '' !== $job->stored_key() && is_string( $path ) && (int) @filesize( $path ) >= (int) ( $upload_args['multipartThreshold'] ?? 0 ) ) { // phpcs:ignore Generic.PHP.NoSilencedErrors,WordPress.PHP.NoSilencedErrors -- a missing file fails the upload with its own error.
+			// An earlier attempt uploaded under this key in parts and may have been cut off before it completed
+			// or aborted its multipart upload.
+			( new StaleUploads() )->abort_for( (array) ( $upload_args['storage'] ?? $storage ), $credentials, $key );
+		}
 		// No total timeout: an upload may take longer than the lease. The lease is renewed while it runs and
 		// the transfer is aborted (the sidecar then aborts the upload) as soon as the lease is lost; a sidecar
 		// that stops answering health checks is abandoned.

@@ -1,6 +1,6 @@
 <?php
 /**
- * RPC client of the Node sidecar: HTTP/1.1 over its unix socket, or loopback TCP with a bearer token.
+ * RPC client of the Node sidecar: HTTP/1.1 over its unix socket, or loopback TCP after the sidecar proved its token.
  *
  * @package wps3
  */
@@ -12,7 +12,7 @@ namespace WPS3\Sidecar;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Talks to `php-bridge/sidecar/server.mjs` through ext-curl.
+ * Talks to `php-bridge/sidecar/server.mjs` through ext-curl (unix socket) or a TcpChannel (TCP fallback).
  *
  * One curl handle is reused for the whole PHP request. The first request of a PHP request makes sure a
  * current sidecar answers (Supervisor); a request that cannot connect starts it and is sent once more.
@@ -33,6 +33,13 @@ final class Client {
 	 * @var \CurlHandle|null
 	 */
 	private ?\CurlHandle $ch = null;
+
+	/**
+	 * Reused connection of the TCP fallback.
+	 *
+	 * @var TcpChannel|null
+	 */
+	private ?TcpChannel $tcp = null;
 
 	/**
 	 * Runtime directory.
@@ -126,6 +133,7 @@ final class Client {
 	 */
 	public function reset_connection(): void {
 		$this->ch = null;
+		$this->tcp?->close();
 	}
 
 	/**
@@ -330,6 +338,25 @@ final class Client {
 	 * @return array{0:int,1:array<string,mixed>|null}|\WP_Error Status and decoded JSON.
 	 */
 	private function request( string $method, string $path, ?string $body, int $timeout, array $options = array() ): array|\WP_Error {
+		// Health checks may run from inside a transfer's progress callback: never on that transfer's handle.
+		$separate = 'health' === ( $options['handle'] ?? null );
+		$watchdog = new Watchdog( $options, fn (): bool => ! is_wp_error( $this->health( 5 ) ) );
+		if ( $this->endpoint->uses_tcp() ) {
+			$channel = $this->endpoint->tcp_channel( $separate ? null : $this->tcp );
+			if ( is_wp_error( $channel ) ) {
+				return $channel;
+			}
+			$this->tcp = $separate ? $this->tcp : $channel;
+			// Long ops get their own connection, never resent (as CURLOPT_FRESH_CONNECT below).
+			$answer = $channel->exchange( $method, $path, $body, $timeout, $watchdog, $separate || 0 === $timeout || $timeout > 60 );
+			if ( $separate ) {
+				$channel->close();
+			}
+			if ( 'stalled' === $watchdog->aborted() ) {
+				$this->supervisor->recheck();
+			}
+			return $answer;
+		}
 		if ( ! function_exists( 'curl_init' ) ) {
 			return Failure::setup( __( 'The PHP curl extension is missing.', 'wps3' ), __( 'Install and enable the PHP curl extension (php-curl).', 'wps3' ) );
 		}
@@ -337,10 +364,7 @@ final class Client {
 		if ( is_wp_error( $transport ) ) {
 			return $transport;
 		}
-		// Health checks may run from inside a transfer's progress callback: never on that transfer's handle.
-		$separate = 'health' === ( $options['handle'] ?? null );
 		$ch       = $separate ? curl_init() : $this->shared_handle();
-		$watchdog = new Watchdog( $options, fn (): bool => ! is_wp_error( $this->health( 5 ) ) );
 		$headers  = array_merge( array( 'Accept: application/json', 'Expect:' ), $transport['headers'] );
 		$settings = $transport['options'] + array(
 			CURLOPT_RETURNTRANSFER    => true,
@@ -374,15 +398,7 @@ final class Client {
 			}
 			return $watchdog->failure( curl_errno( $ch ), curl_error( $ch ) );
 		}
-		$status = (int) curl_getinfo( $ch, CURLINFO_RESPONSE_CODE );
-		if ( 401 === $status && $this->endpoint->uses_tcp() ) {
-			return Failure::make(
-				'UNAUTHORIZED',
-				__( 'The sidecar refused the bearer token.', 'wps3' ),
-				array( 'fix' => __( 'WPS3_SIDECAR_TOKEN_FILE must be the token file the sidecar on WPS3_SIDECAR_URL was started with.', 'wps3' ) ),
-				Failure::BACKOFF
-			);
-		}
+		$status  = (int) curl_getinfo( $ch, CURLINFO_RESPONSE_CODE );
 		$decoded = json_decode( (string) $raw, true );
 		return array( $status, is_array( $decoded ) ? $decoded : null );
 	}

@@ -1,6 +1,6 @@
 <?php
 /**
- * Where the sidecar is reached: the unix socket, or the loopback TCP fallback with a bearer token.
+ * Where the sidecar is reached: the unix socket, or the loopback TCP fallback whose token both sides prove.
  *
  * @package wps3
  */
@@ -13,8 +13,9 @@ defined( 'ABSPATH' ) || exit;
 
 /**
  * Reads the configuration (WPS3_SIDECAR_SOCKET, WPS3_SIDECAR_URL, WPS3_SIDECAR_TOKEN_FILE) and gives the
- * curl options of one request. Nothing (token, sealed secret, key material) is sent over TCP before the
- * listener is known to be ours (TcpGuard).
+ * curl options of one request over the unix socket, or the TcpChannel of the TCP fallback. Nothing (sealed
+ * secret, key material) is sent over TCP before the listener proved it holds the token (TcpChannel); the
+ * token itself is never sent.
  */
 final class Endpoint {
 
@@ -119,7 +120,7 @@ final class Endpoint {
 	}
 
 	/**
-	 * Bearer token of the TCP fallback: '' when the file does not exist yet (the sidecar creates it when it
+	 * Token of the TCP fallback: '' when the file does not exist yet (the sidecar creates it when it
 	 * starts), an error when it exists but PHP cannot read it (starting a sidecar cannot fix that: one that
 	 * reads it may already listen on the port).
 	 *
@@ -144,15 +145,13 @@ final class Endpoint {
 	}
 
 	/**
-	 * Curl options and extra headers that send a request for $path to the sidecar.
+	 * Curl options and extra headers that send a request for $path to the sidecar's unix socket (the TCP
+	 * fallback goes through tcp_channel()).
 	 *
 	 * @param string $path Request path, e.g. `/v1/health`.
 	 * @return array{options:array<int,mixed>,headers:string[]}|\WP_Error
 	 */
 	public function transport( string $path ): array|\WP_Error {
-		if ( $this->uses_tcp() ) {
-			return $this->tcp_transport( $path );
-		}
 		$socket = $this->runtime->socket_path();
 		if ( strlen( $socket ) > self::MAX_SOCKET_PATH ) {
 			return Failure::setup(
@@ -174,12 +173,14 @@ final class Endpoint {
 	}
 
 	/**
-	 * The transport() of loopback TCP: the token is read and the port's owner checked first.
+	 * The channel of the TCP fallback: the token is read and the port's owner checked first (TcpGuard gives the
+	 * clearer error for a port of another user; the channel's proof is what keeps the token and the request from
+	 * a listener that took the port after that check). $current is kept when it is for the same port and token.
 	 *
-	 * @param string $path Request path.
-	 * @return array{options:array<int,mixed>,headers:string[]}|\WP_Error
+	 * @param TcpChannel|null $current The channel in use, if any.
+	 * @return TcpChannel|\WP_Error
 	 */
-	private function tcp_transport( string $path ): array|\WP_Error {
+	public function tcp_channel( ?TcpChannel $current = null ): TcpChannel|\WP_Error {
 		$target = $this->tcp_target();
 		if ( is_wp_error( $target ) ) {
 			return $target;
@@ -195,9 +196,10 @@ final class Endpoint {
 		if ( '' === $token ) {
 			return Failure::unavailable( __( 'The sidecar token file does not exist yet.', 'wps3' ), true );
 		}
-		return array(
-			'options' => array( CURLOPT_URL => $target['base'] . $path ),
-			'headers' => array( 'Authorization: Bearer ' . $token ),
-		);
+		if ( null !== $current && $current->is_for( $target['port'], $token ) ) {
+			return $current;
+		}
+		$current?->close();
+		return new TcpChannel( $target['port'], $token );
 	}
 }

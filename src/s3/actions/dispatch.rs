@@ -9,6 +9,7 @@ use super::get_bucket_location::GetBucketLocation;
 use super::get_object::GetObject;
 use super::head_bucket::HeadBucket;
 use super::head_object::HeadObject;
+use super::list_multipart_uploads::ListMultipartUploads;
 use super::list_objects_v2::ListObjectsV2;
 use super::list_parts::ListParts;
 use super::put_object::PutObject;
@@ -62,6 +63,7 @@ actions! {
     GetObject = "get_object",
     DeleteObject = "delete_object",
     ListObjectsV2 = "list_objects_v2",
+    ListMultipartUploads = "list_multipart_uploads",
     ListParts = "list_parts",
     HeadBucket = "head_bucket",
     GetBucketLocation = "get_bucket_location",

@@ -96,7 +96,7 @@ impl ListObjectsV2 {
 
 /// `encoding-type=url` answers form-encode keys and prefixes (`+` is a
 /// space, a literal `+` is `%2B`), as botocore decodes them.
-fn decode(text: &str, encoded: bool) -> String {
+pub(crate) fn decode(text: &str, encoded: bool) -> String {
     if !encoded {
         return text.to_owned();
     }

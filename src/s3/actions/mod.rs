@@ -26,6 +26,7 @@ pub mod get_bucket_location;
 pub mod get_object;
 pub mod head_bucket;
 pub mod head_object;
+pub mod list_multipart_uploads;
 pub mod list_objects_v2;
 pub mod list_parts;
 pub mod put_object;

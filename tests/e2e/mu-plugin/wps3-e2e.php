@@ -37,12 +37,14 @@ if ( defined( 'WPS3_E2E_FILES_ROOT' ) ) {
 	);
 }
 
-// Every call of wps_s3_uploaded, across processes: document_id <TAB> key <TAB> provider <TAB> pid.
+// Every call of wps_s3_uploaded, across processes: document_id <TAB> key <TAB> provider <TAB> pid <TAB> blog id
+// <TAB> the script of the request it ran in (wp-cron.php, admin-post.php, ...; "cli" outside the web server).
 if ( defined( 'WPS3_E2E_HOOK_LOG' ) ) {
 	add_action(
 		'wps_s3_uploaded',
 		static function ( $document_id, $key, $provider_id ) {
-			$line = $document_id . "\t" . $key . "\t" . $provider_id . "\t" . getmypid() . "\t" . get_current_blog_id() . "\n";
+			$script = 'cli' === PHP_SAPI ? 'cli' : basename( (string) wp_parse_url( (string) ( $_SERVER['REQUEST_URI'] ?? '' ), PHP_URL_PATH ) ); // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- test-site log, never output.
+			$line   = $document_id . "\t" . $key . "\t" . $provider_id . "\t" . getmypid() . "\t" . get_current_blog_id() . "\t" . $script . "\n";
 			file_put_contents( WPS3_E2E_HOOK_LOG, $line, FILE_APPEND | LOCK_EX );
 		},
 		10,
