@@ -104,17 +104,24 @@ if (want('php')) {
           phpPeakMiB: loop.phpPeakMiB, version: who === 'ours' ? oursV : theirsV,
         });
       }
-      log(`php: page of 100, one batch vs 100 in process, ${P.phpBatch} rounds alternated`);
+      log(`php: page of 100, one presign-page call vs one batch vs 100 in process, ${P.phpBatch} rounds rotated`);
       const batch = php(dir, ['batch', String(P.phpBatch)]);
-      extra.phpPage = { phpBuildEncodeMs: batch.phpBuildEncodeMs, phpDecodeMs: batch.phpDecodeMs, requestBytes: batch.requestBytes, replyBytes: batch.replyBytes };
+      // PHP's share of a page per shape: building and encoding the request, decoding the answer.
+      extra.phpPage = batch.php ?? { batch: { phpBuildEncodeMs: batch.phpBuildEncodeMs, phpDecodeMs: batch.phpDecodeMs, requestBytes: batch.requestBytes, replyBytes: batch.replyBytes } };
+      if (batch.page) {
+        records.push({ suite: 'php', system: 'ours (one Client::presign_page of 100)', operation: 'A page of 100', p50Ms: batch.page.p50Ms, p99Ms: batch.page.p99Ms, opsPerSec: 100e3 / batch.page.p50Ms, phpPeakMiB: batch.phpPeakMiB, version: oursV, ...extra.phpPage.page });
+      }
       records.push(
-        { suite: 'php', system: 'ours (one Client::batch of 100 presigns)', operation: 'A page of 100', p50Ms: batch.ours.p50Ms, p99Ms: batch.ours.p99Ms, opsPerSec: 100e3 / batch.ours.p50Ms, phpPeakMiB: batch.phpPeakMiB, version: oursV, ...extra.phpPage },
+        { suite: 'php', system: 'ours (one Client::batch of 100 presigns)', operation: 'A page of 100', p50Ms: batch.ours.p50Ms, p99Ms: batch.ours.p99Ms, opsPerSec: 100e3 / batch.ours.p50Ms, phpPeakMiB: batch.phpPeakMiB, version: oursV, ...extra.phpPage.batch },
         { suite: 'php', system: 'php-async-aws-core SignerV4', operation: 'A page of 100', p50Ms: batch.theirs.p50Ms, p99Ms: batch.theirs.p99Ms, opsPerSec: 100e3 / batch.theirs.p50Ms, phpPeakMiB: batch.phpPeakMiB, version: theirsV },
       );
       if (fs.existsSync(path.join(ROOT, 'php-bridge', 'includes', 'Backup', 'BackupLinks.php'))) {
-        log(`php: the plugin's page path, BackupLinks::download_urls() of 100 backups, ${P.phpBatch} pages`);
+        log(`php: the plugin's page path, BackupLinks::download_urls() of 100 backups vs 100 in process, ${P.phpBatch} pages alternated`);
         const bl = php(dir, ['backuplinks', String(P.phpBatch)]);
         records.push({ suite: 'php', system: "ours (BackupLinks::download_urls: the plugin's page, live clock)", operation: 'A page of 100 (plugin path)', p50Ms: bl.p50Ms, p99Ms: bl.p99Ms, opsPerSec: 100e3 / bl.p50Ms, phpPeakMiB: bl.phpPeakMiB, version: oursV });
+        if (bl.theirs) {
+          records.push({ suite: 'php', system: 'php-async-aws-core SignerV4', operation: 'A page of 100 (plugin path)', p50Ms: bl.theirs.p50Ms, p99Ms: bl.theirs.p99Ms, opsPerSec: 100e3 / bl.theirs.p50Ms, phpPeakMiB: bl.phpPeakMiB, version: theirsV });
+        }
       }
       log(`php: one call per fresh PHP process, ${P.phpFresh} each, alternated with an empty PHP process`);
       const fresh = php(dir, ['fresh', String(P.phpFresh)]);
@@ -197,8 +204,11 @@ const goals = [
   goal('Node presign (sidecar call shape) vs @smithy/signature-v4', nOurs, find('node', 'smithy (hash-node)', 'A')?.opsPerSec, (o, t) => o / t, '>= 4x', (r) => r >= 4, 'ops/s'),
   goal('PHP single presign p50 vs no-op round trip on the same socket', find('php', 'ours (Client::call presign)', 'A single call, warm process')?.p50Us,
     find('php', 'ours (Client::call health, no-op)')?.p50Us, (o, t) => o / t, '<= 1.5x', (r) => r <= 1.5, 'µs p50'),
-  goal('PHP page of 100: one batch vs 100 in-process php-async-aws-core', find('php', 'ours (one Client::batch of 100 presigns)', 'A page of 100')?.p50Ms,
+  goal('PHP page of 100: one presign-page call vs 100 in-process php-async-aws-core', find('php', 'ours (one Client::presign_page of 100)', 'A page of 100')?.p50Ms,
     find('php', 'php-async-aws-core SignerV4', 'A page of 100')?.p50Ms, (o, t) => t / o, '>= 2x faster', (r) => r >= 2, 'ms p50 per page'),
+  // The page a user sees: the plugin's own path (settings, sealed secret, one presign-page per storage, host check).
+  goal('PHP page of 100, the plugin\'s path (BackupLinks::download_urls) vs 100 in-process php-async-aws-core', find('php', "ours (BackupLinks::download_urls: the plugin's page, live clock)", 'A page of 100 (plugin path)')?.p50Ms,
+    find('php', 'php-async-aws-core SignerV4', 'A page of 100 (plugin path)')?.p50Ms, (o, t) => t / o, '>= 2x faster', (r) => r >= 2, 'ms p50 per page'),
 ];
 const up = extra.upload;
 const upGoal = (up?.goals ?? []).filter((g) => g && g.name);

@@ -10,6 +10,8 @@
 //    sidecar's share of a PHP page.
 //    Also per-call times of the same op with a plain secret and of the decrypt op alone (the parts).
 //    And the same page over the sidecar's real HTTP server, from Node: the page without PHP.
+//    The same page as one `presign-page` op (keys and file names as arrays, URLs back), profiled
+//    and over HTTP the same way, alternated with the batch.
 // 3. Cold start in phases: Node itself, importing the sidecar's modules, instantiating the wasm core.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -58,6 +60,14 @@ if (process.argv[2] === '--child') {
       const r = await p.runOp('presign', args(W.KEY));
       if (!r.ok) throw new Error(JSON.stringify(r.error));
     }
+  } else if (what === 'page') {
+    // The page as PHP sends it now (Client::presign_page): one presign-page op, keys and file names as arrays.
+    const body = Buffer.from(JSON.stringify(pageArgs(W, credentials)));
+    for (let i = 0; i < count / 100; i++) {
+      const r = await p.handle('POST', '/v1/op/presign-page', body);
+      if (!r.json.ok) throw new Error(JSON.stringify(r.json.error));
+      JSON.stringify(r.json);
+    }
   } else {
     // The page as PHP sends it (Client::batch with the envelope): storage and credentials once.
     const fields = (key) => {
@@ -83,6 +93,15 @@ if (process.argv[2] === '--child') {
   fs.writeFileSync(process.argv[5], JSON.stringify(profile));
   process.stdout.write(JSON.stringify({ usPerPresign: us }) + '\n');
   process.exit(0);
+}
+
+// presign-page's args for a page of 100 (the workload's key, numbered), as Client::presign_page() sends them.
+function pageArgs(W, credentials) {
+  const keys = Array.from({ length: 100 }, (_, i) => W.KEY.replace('/42/', `/${42 + i}/`));
+  return {
+    storage: { ...W.STORAGE }, credentials, keys, now: W.NOW_SECONDS, expiresIn: W.GET_EXPIRES,
+    filenames: keys.map((k) => k.slice(k.lastIndexOf('/') + 1)),
+  };
 }
 
 function summarize(file, top = 12) {
@@ -155,16 +174,26 @@ async function httpPage(rounds = 30) {
       op: 'batch', storage: { ...W.STORAGE }, credentials: { accessKeyId: W.CREDS.accessKeyId, sealedSecret: { envelope: env.result.envelope, keyMaterial, context } },
       ops: Array.from({ length: 100 }, (_, i) => ({ op: 'presign', args: { now: W.NOW_SECONDS, method: 'GET', key: W.KEY.replace('/42/', `/${42 + i}/`), expiresIn: W.GET_EXPIRES, query: [], headers: [], responseContentDisposition: W.CONTENT_DISPOSITION } })),
     });
-    const ms = [];
+    const page = JSON.stringify(pageArgs(W, { accessKeyId: W.CREDS.accessKeyId, sealedSecret: { envelope: env.result.envelope, keyMaterial, context } }));
+    // The two shapes alternate, so both see the same load.
+    const ms = { batch: [], page: [] };
+    const bytes = { batch: 0, page: 0 };
     for (let i = 0; i < rounds + 20; i++) {
-      const t0 = process.hrtime.bigint();
-      const r = await post('/v1/batch', body);
-      if (!r.results?.every((x) => x.ok)) throw new Error('batch failed');
-      if (i >= 20) ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      for (const kind of i % 2 ? ['page', 'batch'] : ['batch', 'page']) {
+        const t0 = process.hrtime.bigint();
+        const r = kind === 'batch' ? await post('/v1/batch', body) : await post('/v1/op/presign-page', page);
+        const t = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (kind === 'batch' ? !r.results?.every((x) => x.ok) : !(r.ok && r.result.urls.every((u) => typeof u === 'string'))) throw new Error(`${kind} failed`);
+        bytes[kind] = JSON.stringify(r).length;
+        if (i >= 20) ms[kind].push(t);
+      }
     }
     agent.destroy();
-    ms.sort((a, b) => a - b);
-    return { pageP50Ms: ms[Math.floor(ms.length / 2)], requestBytes: body.length };
+    const p50 = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return {
+      pageP50Ms: p50(ms.batch), requestBytes: body.length, replyBytes: bytes.batch,
+      presignPageP50Ms: p50(ms.page), presignPageRequestBytes: page.length, presignPageReplyBytes: bytes.page,
+    };
   } finally {
     child.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
@@ -190,15 +219,16 @@ function coldPhases() {
   return { nodeBootMs: med('bootMs'), importModulesMs: med('importMs'), wasmInstantiateMs: med('wasmMs'), processTotalMs: med('totalMs') };
 }
 
-const result = { op: profile('op'), plain: profile('plain'), decrypt: profile('decrypt'), batch: profile('batch'), http: await httpPage(), cold: coldPhases(), loadavg: os.loadavg()[0] };
-say(`per call: presign op with the sealed secret ${result.op.usPerPresign.toFixed(1)} µs, with a plain secret ${result.plain.usPerPresign.toFixed(1)} µs, the decrypt op alone ${result.decrypt.usPerPresign.toFixed(1)} µs; in a batch of 100 ${result.batch.usPerPresign.toFixed(1)} µs per presign`);
-for (const [k, title] of [['op', 'sidecar presign op (runOp, sealed secret)'], ['batch', 'sidecar POST /v1/batch, pages of 100']]) {
+const result = { op: profile('op'), plain: profile('plain'), decrypt: profile('decrypt'), batch: profile('batch'), page: profile('page'), http: await httpPage(), cold: coldPhases(), loadavg: os.loadavg()[0] };
+say(`per call: presign op with the sealed secret ${result.op.usPerPresign.toFixed(1)} µs, with a plain secret ${result.plain.usPerPresign.toFixed(1)} µs, the decrypt op alone ${result.decrypt.usPerPresign.toFixed(1)} µs; in a batch of 100 ${result.batch.usPerPresign.toFixed(1)} µs per presign; in one presign-page op ${result.page.usPerPresign.toFixed(1)} µs per link`);
+for (const [k, title] of [['op', 'sidecar presign op (runOp, sealed secret)'], ['batch', 'sidecar POST /v1/batch, pages of 100'], ['page', 'sidecar POST /v1/op/presign-page, pages of 100']]) {
   say(`\n== ${title}: ${result[k].usPerPresign.toFixed(1)} µs per presign; self time by area:`);
   for (const t of result[k].categories) say(`  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.name}`);
   say('  top functions:');
   for (const t of result[k].top) say(`  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.name}`);
 }
-say(`\n== a page of 100 over the sidecar's HTTP server from Node (unix socket, keep-alive, no PHP): p50 ${result.http.pageP50Ms.toFixed(1)} ms (request ${result.http.requestBytes} B)`);
+const h = result.http;
+say(`\n== a page of 100 over the sidecar's HTTP server from Node (unix socket, keep-alive, no PHP), alternated: batch of 100 presign ops p50 ${h.pageP50Ms.toFixed(2)} ms (request ${h.requestBytes} B, reply ${h.replyBytes} B); one presign-page op p50 ${h.presignPageP50Ms.toFixed(2)} ms (request ${h.presignPageRequestBytes} B, reply ${h.presignPageReplyBytes} B)`);
 const c = result.cold;
 say(`\n== cold start phases (median of 5): node boot ${c.nodeBootMs.toFixed(0)} ms, import sidecar modules ${c.importModulesMs.toFixed(0)} ms, wasm instantiate ${c.wasmInstantiateMs.toFixed(0)} ms, process total ${c.processTotalMs.toFixed(0)} ms (load ${result.loadavg.toFixed(1)})`);
 if (JSON_OUT) process.stdout.write(JSON.stringify(result) + '\n');

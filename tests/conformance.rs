@@ -8,12 +8,14 @@ use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use wps3::s3::content_disposition::Disposition;
 use wps3::s3::endpoint::{AddressingStyle, Provider, ResolvedEndpoint, StorageConfig};
 use wps3::s3::post_policy::{presign_post, sign_policy, PostPolicyRequest};
 use wps3::s3::presign::{
     presign_simple, presign_url, PresignRequest, ResponseOverrides, SimplePresign,
 };
-use wps3::s3::request::{sign_request, PayloadHash, S3Request};
+use wps3::s3::presign_page::{presign_page, PageLink, PageOptions};
+use wps3::s3::request::{sign_request, validate_key_for, PayloadHash, S3Request};
 use wps3::sigv4::encoding::hex;
 use wps3::sigv4::sign::{sign, SigningParams};
 use wps3::sigv4::signing_key::derive_signing_key_chain;
@@ -24,6 +26,8 @@ use wps3::sigv4::{
 
 /// Presign vectors also run through `presign_simple` (the fast path).
 static FAST_PATH_CASES: AtomicUsize = AtomicUsize::new(0);
+/// ... and through `presign_page`, as one link of a page.
+static PAGE_CASES: AtomicUsize = AtomicUsize::new(0);
 use wps3::time::Timestamp;
 
 type CaseResult = Result<(), String>;
@@ -133,6 +137,10 @@ fn main() {
     println!(
         "fast path (presign_simple): {} presign vectors byte-equal to presign_url",
         FAST_PATH_CASES.load(Ordering::Relaxed)
+    );
+    println!(
+        "page (presign_page): {} presign vectors byte-equal to presign_url",
+        PAGE_CASES.load(Ordering::Relaxed)
     );
     println!("{passed} passed, {failed} failed");
     if failed > 0 {
@@ -520,6 +528,41 @@ fn presign_case(case: &Value) -> CaseResult {
         .map_err(|e| e.to_string())?;
         eq("fast path url", &fast.url, &out.url)?;
         FAST_PATH_CASES.fetch_add(1, Ordering::Relaxed);
+        // The same link on a page, between two others on the same day key.
+        let page = PageOptions {
+            method: simple.method,
+            expires_in: simple.expires_in,
+            disposition: Disposition::Attachment,
+            content_type: simple.content_type,
+            cache_control: simple.cache_control,
+        };
+        let link = PageLink {
+            key: simple.key,
+            filename: None,
+            content_disposition: simple.content_disposition,
+        };
+        let other = PageLink {
+            key: "other/key.pdf",
+            ..link
+        };
+        let signed = presign_page(
+            &endpoint,
+            &credentials,
+            ts(s(input, "timestamp")?)?,
+            &page,
+            &[other, link, other],
+            &mut DayKey::new(),
+        )
+        .map_err(|e| e.to_string())?;
+        // A page applies the strict check for keys we create to writes, as every sidecar path does.
+        match (&signed.urls[1], validate_key_for(simple.method, simple.key)) {
+            (Ok(url), Ok(())) => {
+                eq("page url", url, &out.url)?;
+                PAGE_CASES.fetch_add(1, Ordering::Relaxed);
+            }
+            (Err(_), Err(_)) => {}
+            (got, _) => return Err(format!("page link: {got:?}, the write check disagrees")),
+        }
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
  *   php bench/php/bench.php setup                  seal the secret, store settings, check both URLs
  *   php bench/php/bench.php single N               N presigns and N no-op ops (`health`) alternated on one socket
  *   php bench/php/bench.php loop N                 N presigns each in one process, ours/theirs in alternating blocks
- *   php bench/php/bench.php batch ROUNDS           pages of 100: one batch vs 100 in process, alternated
+ *   php bench/php/bench.php batch ROUNDS           pages of 100: one presign-page call, one batch, 100 in process, rotated
  *   php bench/php/bench.php fresh N                one call per fresh PHP process, ours and theirs alternated
  *   php bench/php/bench.php backuplinks ROUNDS     the plugin's page path, BackupLinks::download_urls() of 100 backups
  *   php bench/php/bench.php one ours|theirs        (a fresh process of `fresh`)
@@ -59,20 +59,27 @@ switch ( $mode ) {
 				'detail'    => $err,
 			);
 		}
-		// The page: every batch answer equals the single-call answer for its key, and theirs for it.
-		$keys = wps3_bench_keys( 100 );
-		$page = wps3_bench_ours_page( $keys );
-		$bad  = 0;
-		foreach ( $keys as $i => $key ) {
-			$ref  = $theirs ? wps3_bench_theirs_presign( $key ) : wps3_bench_ours_presign( $key );
-			$bad += ( null !== wps3_bench_same_url( $ref, $page[ $i ] ?? '' ) ) ? 1 : 0;
+		// The page: every answer of a batch, and of one presign-page call (the core building each
+		// Content-Disposition from the file name), equals the single-call answer for its key, and theirs.
+		$keys   = wps3_bench_keys( 100 );
+		$shapes = array( 'batch' => 'wps3_bench_ours_page' );
+		if ( method_exists( \WPS3\Sidecar\Client::class, 'presign_page' ) ) {
+			$shapes['presign-page'] = 'wps3_bench_ours_link_page';
 		}
-		$checks[] = array(
-			'operation' => 'A (page of 100)',
-			'system'    => $theirs ? 'ours batch vs php-async-aws-core' : 'ours batch vs ours single calls',
-			'agree'     => 0 === $bad && 100 === count( $page ),
-			'detail'    => $bad ? "$bad of 100 differ" : null,
-		);
+		foreach ( $shapes as $shape => $fn ) {
+			$page = $fn( $keys );
+			$bad  = 0;
+			foreach ( $keys as $i => $key ) {
+				$ref  = $theirs ? wps3_bench_theirs_presign( $key ) : wps3_bench_ours_presign( $key );
+				$bad += ( null !== wps3_bench_same_url( $ref, $page[ $i ] ?? '' ) ) ? 1 : 0;
+			}
+			$checks[] = array(
+				'operation' => 'A (page of 100)',
+				'system'    => $theirs ? "ours $shape vs php-async-aws-core" : "ours $shape vs ours single calls",
+				'agree'     => 0 === $bad && 100 === count( $page ),
+				'detail'    => $bad ? "$bad of 100 differ" : null,
+			);
+		}
 		$health = \WPS3\Sidecar\Client::instance()->health();
 		$out    = array(
 			'checks'     => $checks,
@@ -164,72 +171,104 @@ switch ( $mode ) {
 		break;
 
 	case 'batch':
+		// Pages of 100: one presign-page call, one batch of 100 presign ops, and 100 presigns in process,
+		// in an order that rotates every round.
 		$rounds = max( 3, (int) ( $argv[2] ?? 30 ) );
 		$keys   = wps3_bench_keys( 100 );
-		wps3_bench_ours_page( $keys );
-		foreach ( $keys as $k ) {
-			wps3_bench_theirs_presign( $k );
-		}
-		$ours   = array();
-		$theirs = array();
-		for ( $r = 0; $r < $rounds; $r++ ) {
-			for ( $j = 0; $j < 2; $j++ ) {
-				$t0 = hrtime( true );
-				if ( ( $j ^ ( $r % 2 ) ) === 0 ) {
-					wps3_bench_ours_page( $keys );
-					$ours[] = ( hrtime( true ) - $t0 ) / 1e6;
-				} else {
-					foreach ( $keys as $k ) {
-						wps3_bench_theirs_presign( $k );
-					}
-					$theirs[] = ( hrtime( true ) - $t0 ) / 1e6;
+		$fns    = array(
+			'batch'  => static fn () => wps3_bench_ours_page( $keys ),
+			'theirs' => static function () use ( $keys ): void {
+				foreach ( $keys as $k ) {
+					wps3_bench_theirs_presign( $k );
 				}
+			},
+		);
+		if ( method_exists( \WPS3\Sidecar\Client::class, 'presign_page' ) ) {
+			$fns['page'] = static fn () => wps3_bench_ours_link_page( $keys );
+		}
+		$lat = array_fill_keys( array_keys( $fns ), array() );
+		foreach ( $fns as $fn ) {
+			$fn();
+		}
+		$names = array_keys( $fns );
+		for ( $r = 0; $r < $rounds; $r++ ) {
+			for ( $j = 0; $j < count( $names ); $j++ ) {
+				$who = $names[ ( $r + $j ) % count( $names ) ];
+				$t0  = hrtime( true );
+				$fns[ $who ]();
+				$lat[ $who ][] = ( hrtime( true ) - $t0 ) / 1e6;
 			}
 		}
 		// Where a page's time goes on the PHP side: building and encoding the request, decoding the answer.
-		$page  = wps3_bench_ours_page( $keys );
-		$reply = json_encode(
-			array(
-				'results' => array_map(
-					static fn ( string $u ): array => array(
-						'ok'     => true,
-						'result' => array(
-							'method'    => 'GET',
-							'url'       => $u,
-							'headers'   => array(),
-							'expiresAt' => '2026-11-23T12:49:56Z',
+		$client  = \WPS3\Sidecar\Client::instance();
+		$s       = wps3_bench_ours_settings();
+		$replies = array(
+			'batch' => (string) json_encode(
+				array(
+					'results' => array_map(
+						static fn ( array $r ): array => array(
+							'ok'     => true,
+							'result' => $r,
 						),
+						(array) $client->batch( wps3_bench_page_ops( $keys )[0], 30, wps3_bench_page_ops( $keys )[1] )
 					),
-					$page
-				),
-			)
+				)
+			),
 		);
-		$enc   = array();
-		$dec   = array();
-		for ( $r = 0; $r < 20; $r++ ) {
-			$t0 = hrtime( true );
-			list( $ops, $shared ) = wps3_bench_page_ops( $keys );
-			wp_json_encode( array( 'op' => 'batch' ) + $shared + array( 'ops' => $ops ) );
-			$enc[] = ( hrtime( true ) - $t0 ) / 1e6;
-			$t0    = hrtime( true );
-			json_decode( (string) $reply, true );
-			$dec[] = ( hrtime( true ) - $t0 ) / 1e6;
+		if ( isset( $fns['page'] ) ) {
+			$replies['page'] = (string) json_encode(
+				array(
+					'ok'     => true,
+					'result' => $client->call( 'presign-page', \WPS3\Sidecar\LinkPage::args( $s[0], $s[1], $keys, wps3_bench_link_page_fields( $keys ) ) ),
+				)
+			);
+		}
+		$request = array(
+			'batch' => static function () use ( $keys ): string {
+				list( $ops, $shared ) = wps3_bench_page_ops( $keys );
+				return (string) wp_json_encode( array( 'op' => 'batch' ) + $shared + array( 'ops' => $ops ) );
+			},
+			'page'  => static fn (): string => (string) wp_json_encode( (object) \WPS3\Sidecar\LinkPage::args( $s[0], $s[1], $keys, wps3_bench_link_page_fields( $keys ) ) ),
+		);
+		$php = array();
+		foreach ( $replies as $shape => $reply ) {
+			$enc = array();
+			$dec = array();
+			for ( $r = 0; $r < 20; $r++ ) {
+				$t0    = hrtime( true );
+				$body  = $request[ $shape ]();
+				$enc[] = ( hrtime( true ) - $t0 ) / 1e6;
+				$t0    = hrtime( true );
+				$got   = json_decode( $reply, true );
+				if ( 'page' === $shape ) {
+					\WPS3\Sidecar\LinkPage::from_answer( $got['result'], 100 ); // what presign_page() does with it
+				}
+				$dec[] = ( hrtime( true ) - $t0 ) / 1e6;
+			}
+			$php[ $shape ] = array(
+				'phpBuildEncodeMs' => wps3_bench_q( $enc, 0.5 ),
+				'phpDecodeMs'      => wps3_bench_q( $dec, 0.5 ),
+				'requestBytes'     => strlen( $body ),
+				'replyBytes'       => strlen( $reply ),
+			);
 		}
 		$out = array(
-			'rounds' => $rounds,
-			'phpBuildEncodeMs' => wps3_bench_q( $enc, 0.5 ),
-			'phpDecodeMs'      => wps3_bench_q( $dec, 0.5 ),
-			'requestBytes'     => strlen( (string) wp_json_encode( array( 'op' => 'batch' ) + $shared + array( 'ops' => $ops ) ) ),
-			'replyBytes'       => strlen( (string) $reply ),
-			'ours'   => array( 'p50Ms' => wps3_bench_q( $ours, 0.5 ), 'p99Ms' => wps3_bench_q( $ours, 0.99 ) ),
-			'theirs' => array( 'p50Ms' => wps3_bench_q( $theirs, 0.5 ), 'p99Ms' => wps3_bench_q( $theirs, 0.99 ) ),
+			'rounds'     => $rounds,
+			'php'        => $php,
 			'phpPeakMiB' => memory_get_peak_usage( true ) / 1048576,
 		);
+		foreach ( $lat as $who => $xs ) {
+			$out[ $who ] = array( 'p50Ms' => wps3_bench_q( $xs, 0.5 ), 'p99Ms' => wps3_bench_q( $xs, 0.99 ) );
+		}
+		// Older readers of the output: the batch's figures where they were.
+		$out['ours'] = $out['batch'];
+		$out        += $php['batch'];
 		break;
 
 	case 'backuplinks':
-		// The plugin's own page path (BackupLinks::download_urls(): dispositions + endpoint, then one
-		// presign batch), on the live clock, so its URLs are checked for shape, not byte for byte.
+		// The plugin's own page path (BackupLinks::download_urls(): one presign-page call per storage, the
+		// core building each Content-Disposition), on the live clock, so its URLs are checked for shape,
+		// not byte for byte.
 		$rounds = max( 3, (int) ( $argv[2] ?? 30 ) );
 		$w      = wps3_bench_expected()['workload'];
 		$rows   = array();
@@ -240,24 +279,41 @@ switch ( $mode ) {
 			);
 		}
 		$links = new \WPS3\Backup\BackupLinks();
-		$lat   = array();
+		$lat   = array(
+			'ours'   => array(),
+			'theirs' => array(),
+		);
+		$keys  = array_column( $rows, 'object_key' );
 		for ( $r = 0; $r <= $rounds; $r++ ) {
-			$t0   = hrtime( true );
-			$urls = $links->download_urls( $rows );
-			$ms   = ( hrtime( true ) - $t0 ) / 1e6;
+			// Alternated with theirs (100 presigns in process), the order swapping every round.
+			foreach ( $r % 2 ? array( 'theirs', 'ours' ) : array( 'ours', 'theirs' ) as $who ) {
+				$t0 = hrtime( true );
+				if ( 'theirs' === $who ) {
+					foreach ( $keys as $k ) {
+						wps3_bench_theirs_presign( $k );
+					}
+				} else {
+					$urls = $links->download_urls( $rows );
+				}
+				$ms = ( hrtime( true ) - $t0 ) / 1e6;
+				if ( $r > 0 ) { // the first page also reads the settings schema
+					$lat[ $who ][] = $ms;
+				}
+			}
 			foreach ( $urls as $url ) {
 				if ( is_wp_error( $url ) || ! str_starts_with( $url, 'https://' . $w['host'] . '/' ) || ! str_contains( $url, 'X-Amz-Signature=' ) ) {
 					fwrite( STDERR, 'download_urls: ' . ( is_wp_error( $url ) ? $url->get_error_message() : $url ) . "\n" );
 					exit( 1 );
 				}
 			}
-			if ( $r > 0 ) { // the first page also reads the settings schema
-				$lat[] = $ms;
-			}
 		}
 		$out = array(
-			'p50Ms'      => wps3_bench_q( $lat, 0.5 ),
-			'p99Ms'      => wps3_bench_q( $lat, 0.99 ),
+			'p50Ms'      => wps3_bench_q( $lat['ours'], 0.5 ),
+			'p99Ms'      => wps3_bench_q( $lat['ours'], 0.99 ),
+			'theirs'     => array(
+				'p50Ms' => wps3_bench_q( $lat['theirs'], 0.5 ),
+				'p99Ms' => wps3_bench_q( $lat['theirs'], 0.99 ),
+			),
 			'phpPeakMiB' => memory_get_peak_usage( true ) / 1048576,
 		);
 		break;

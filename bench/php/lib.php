@@ -108,6 +108,46 @@ function wps3_bench_ours_page( array $keys ): array {
 }
 
 /**
+ * The page fields of a presign-page call (Client::presign_page()): the workload's time and lifetime, and each
+ * key's file name, from which the core builds the same Content-Disposition as the workload's.
+ *
+ * @param string[] $keys Keys.
+ * @return array<string,mixed>
+ */
+function wps3_bench_link_page_fields( array $keys ): array {
+	$w = wps3_bench_expected()['workload'];
+	return array(
+		'now'       => $w['nowSeconds'],
+		'expiresIn' => $w['getExpires'],
+		'filenames' => array_map( 'basename', $keys ),
+	);
+}
+
+/**
+ * A page of our presigned URLs in one presign-page round trip (Client::presign_page(), what the plugin's
+ * pages use): keys and file names as arrays, one call into the core, only the URLs back.
+ *
+ * @param string[] $keys Keys.
+ * @return string[]
+ */
+function wps3_bench_ours_link_page( array $keys ): array {
+	static $s = null;
+	$s  ??= wps3_bench_ours_settings();
+	$page = \WPS3\Sidecar\Client::instance()->presign_page( $s[0], $s[1], $keys, wps3_bench_link_page_fields( $keys ) );
+	if ( is_wp_error( $page ) ) {
+		fwrite( STDERR, 'presign_page: ' . $page->get_error_message() . "\n" );
+		exit( 1 );
+	}
+	foreach ( $page['urls'] as $url ) {
+		if ( is_wp_error( $url ) ) {
+			fwrite( STDERR, 'presign_page link: ' . $url->get_error_message() . "\n" );
+			exit( 1 );
+		}
+	}
+	return $page['urls'];
+}
+
+/**
  * Whether two presigned URLs carry the same host, path, signature and parameter set.
  *
  * @param string $a URL.

@@ -82,6 +82,20 @@ export function createProtocol(state, options = {}) {
     const { storage: _s, credentials: _c, ...fields } = a;
     return signerCall(() => s.bucket.presignUrl({ ...fields, now }));
   }
+  // A page of links in one call into the core (Bucket.presignPage): the
+  // keys and file names as arrays, only the URLs back. The core checks
+  // every field; a link's own failure is in the answer's `errors`.
+  function presignPage(a) {
+    const s = signers.get(a.storage, a.credentials);
+    const { storage: _s, credentials: _c, ...fields } = a;
+    if (fields.now === undefined || fields.now === null) fields.now = s.clock.nowSeconds();
+    const out = signerCall(() => s.bucket.presignPage(fields));
+    // The core hands the URLs over as one string, a line each (a URL never
+    // holds a line break; a failed link's line is empty and its error says why).
+    const urls = out.urls === '' ? [] : out.urls.split('\n');
+    for (const e of out.errors) urls[e.index] = null;
+    return { ...out, urls };
+  }
   // transferDownload on the cached signer; other argument shapes go the
   // stateless way, which reports what is wrong with them.
   function transferDownload(a) {
@@ -113,6 +127,7 @@ export function createProtocol(state, options = {}) {
     health: () => health(),
     sign,
     presign,
+    'presign-page': presignPage,
     'post-policy': (a) => callCore('presignPost', withNow(withCreds(a))),
     'render-key': (a) => ({ key: callCore('renderKey', withNow(a)) }),
     'content-disposition': (a) => {

@@ -10,6 +10,9 @@ pub mod error_advice;
 pub mod error_xml;
 pub mod post_policy;
 pub mod presign;
+// The sidecar's page of links (pkg/node); pkg/web has no room for it.
+#[cfg(feature = "node")]
+pub mod presign_page;
 pub mod request;
 pub mod status;
 pub mod validate;

@@ -12,6 +12,7 @@
 //! * `#[cfg(feature = "node")]` — the sidecar only (pkg/node): presigned URLs
 //!   and POST forms, header signing and `Bucket` (`signing.rs`; a browser
 //!   never holds the secret, the page previews URL shapes with `urlShape`),
+//!   a page of links in one call (`links.rs`, `Bucket.presignPage`),
 //!   payload hashing (`hashing.rs`), the allowed-roots check of opened
 //!   files (`files.rs`), transfers, Test Connection verdicts, retry delays,
 //!   the TCP fallback's token proof (`tcp_proof.rs`).
@@ -33,6 +34,8 @@ mod errors;
 mod files;
 #[cfg(feature = "node")]
 mod hashing;
+#[cfg(feature = "node")]
+mod links;
 mod names;
 mod page;
 #[cfg(feature = "xml")]

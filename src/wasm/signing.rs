@@ -289,6 +289,12 @@ impl Bucket {
         input::<T>(req, what)?.sign(&self.endpoint, &self.credentials, &mut self.keys)
     }
 
+    /// This bucket's endpoint, key pair and day key, for the bindings in
+    /// other files that sign with it (`presignPage`, links.rs).
+    pub(super) fn parts(&mut self) -> (&ResolvedEndpoint, &Credentials, &mut DayKey) {
+        (&self.endpoint, &self.credentials, &mut self.day)
+    }
+
     /// The fast presign path with this bucket's key pair and day key.
     pub(super) fn simple(
         &mut self,

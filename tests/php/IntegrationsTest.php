@@ -195,6 +195,65 @@ class IntegrationsTest extends WPS3_E2E_TestCase {
 	}
 
 	/**
+	 * Client::presign_page() against the storage: every URL is the single `presign` op's for its link and serves
+	 * the object under the file name the core built the disposition from; a bad key fails its own slot only.
+	 */
+	public function test_client_presign_page_signs_each_link_as_a_single_presign_would() {
+		$target = Storage::target();
+		$this->assertIsArray( $target );
+		$client    = \WPS3\Sidecar\Client::instance();
+		$now       = time();
+		$keys      = array( self::KEY, '', self::KEY, self::KEY );
+		$filenames = array( 'Buch.pdf', 'x.pdf', null, 'Prüfung 2 + 2.pdf' );
+		$page      = $client->presign_page(
+			$target['storage'],
+			$target['credentials'],
+			$keys,
+			array(
+				'now'       => $now,
+				'expiresIn' => 600,
+				'filenames' => $filenames,
+			)
+		);
+		$this->assertIsArray( $page, is_wp_error( $page ) ? $page->get_error_message() : '' );
+		$this->assertSame( array( 0, 1, 2, 3 ), array_keys( $page['urls'] ) );
+		$this->assertInstanceOf( WP_Error::class, $page['urls'][1] );
+		$this->assertSame( 'INVALID_KEY', \WPS3\Errors::field( $page['urls'][1], 'code' ) );
+		$this->assertSame( gmdate( 'Y-m-d\TH:i:s\Z', $now + 600 ), $page['expiresAt'] );
+		$this->assertTrue( \WPS3\Backup\Queue::instance()->links()->is_our_url( $page['urls'][0], $page['endpoint'] ) );
+		foreach ( array( 0, 2, 3 ) as $i ) {
+			$disposition = null === $filenames[ $i ] ? null : $client->call(
+				'content-disposition',
+				array(
+					'filename'    => $filenames[ $i ],
+					'disposition' => 'attachment',
+				)
+			)['value'];
+			$single      = $client->call(
+				'presign',
+				$target + array(
+					'now'                        => $now,
+					'method'                     => 'GET',
+					'key'                        => $keys[ $i ],
+					'expiresIn'                  => 600,
+					'responseContentDisposition' => $disposition,
+				)
+			);
+			$this->assertIsArray( $single );
+			$this->assertSame( $single['url'], $page['urls'][ $i ], "link $i" );
+		}
+		$this->assertServes( $page['urls'][0], 'Buch.pdf' );
+		$this->assertServes( $page['urls'][3], 'Prüfung 2 + 2.pdf' );
+		$res = wp_remote_get( $page['urls'][2] );
+		$this->assertSame( self::$bytes, wp_remote_retrieve_body( $res ) );
+		$this->assertSame( '', (string) wp_remote_retrieve_header( $res, 'content-disposition' ), 'no file name, no disposition' );
+
+		$refused = $client->presign_page( $target['storage'], $target['credentials'], $keys, array( 'expiresIn' => 0 ) );
+		$this->assertInstanceOf( WP_Error::class, $refused, 'what the page shares fails the page' );
+		$this->assertSame( 'INVALID_EXPIRES', \WPS3\Errors::field( $refused, 'code' ) );
+	}
+
+	/**
 	 * Lifetimes are clamped to 5–60 minutes (default 15).
 	 */
 	public function test_link_lifetime_is_clamped() {

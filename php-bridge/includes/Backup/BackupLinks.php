@@ -32,8 +32,8 @@ final class BackupLinks {
 
 	/**
 	 * Presigned GET URLs for many backups (a page of links). Per storage the backups were written to, one
-	 * round trip prepares them and one signs them all, with the storage and the sealed secret stated once
-	 * (the sidecar opens the secret once for the whole page).
+	 * round trip signs them all, with the storage and the sealed secret stated once (the sidecar opens the
+	 * secret once for the whole page).
 	 *
 	 * @param array<int|string, array<string, mixed>> $backups Backup rows, as download_url() takes them.
 	 * @return array<int|string, string|\WP_Error> One URL or error per backup, under the same keys, in the same order.
@@ -89,8 +89,8 @@ final class BackupLinks {
 	}
 
 	/**
-	 * Download URLs of backups that share one storage: their Content-Disposition values and the storage's
-	 * endpoint in one batch, then every presign in one batch envelope.
+	 * Download URLs of backups that share one storage, in one round trip (`presign-page`): the core builds each
+	 * Content-Disposition from the backup's file name, signs every key, and names the endpoint it signed for.
 	 *
 	 * @param array<string, mixed>                    $storage     Storage object.
 	 * @param array<string, mixed>                    $credentials Credentials (sealed secret).
@@ -98,80 +98,39 @@ final class BackupLinks {
 	 * @return array<int|string, string|\WP_Error>
 	 */
 	private function sign_group( array $storage, #[\SensitiveParameter] array $credentials, array $backups ): array {
-		$client  = \WPS3\Sidecar\Client::instance();
-		$prepare = array();
+		$keys      = array();
+		$filenames = array();
 		foreach ( $backups as $backup ) {
-			$filename  = basename( (string) ( $backup['object_key'] ?? '' ) );
-			$prepare[] = array(
-				'op'   => 'content-disposition',
-				'args' => array(
-					'filename'    => '' === $filename ? 'backup.pdf' : $filename,
-					'disposition' => 'attachment',
-				),
-			);
+			$key         = (string) ( $backup['object_key'] ?? '' );
+			$filename    = basename( $key );
+			$keys[]      = $key;
+			$filenames[] = '' === $filename ? 'backup.pdf' : $filename;
 		}
-		$prepare[] = array(
-			'op'   => 'validate-settings',
-			'args' => $storage,
-		);
-		$prepared  = $client->batch( $prepare );
-		if ( is_wp_error( $prepared ) ) {
-			return array_fill_keys( array_keys( $backups ), $prepared );
-		}
-		$checked  = $prepared[ count( $backups ) ] ?? null;
-		$endpoint = is_array( $checked ) && is_array( $checked['endpoint'] ?? null ) ? $checked['endpoint'] : null;
 		/**
 		 * Lifetime in seconds of download links (default 300).
 		 *
 		 * @param int $expires Seconds.
 		 */
 		$expires = max( 1, min( 604800, (int) apply_filters( 'wps3_download_expires', 300 ) ) );
-		$out     = array();
-		$ops     = array();
-		$n       = 0;
-		foreach ( $backups as $i => $backup ) {
-			$disposition = $prepared[ $n++ ];
-			if ( is_wp_error( $disposition ) || is_wp_error( $checked ) ) {
-				$out[ $i ] = is_wp_error( $disposition ) ? $disposition : $checked;
-				continue;
-			}
-			if ( null === $endpoint ) {
-				$out[ $i ] = self::unexpected( __( 'The core could not resolve the storage endpoint of this backup.', 'wps3' ) );
-				continue;
-			}
-			$ops[ $i ] = array(
-				'op'   => 'presign',
-				'args' => array(
-					'method'                     => 'GET',
-					'key'                        => (string) ( $backup['object_key'] ?? '' ),
-					'expiresIn'                  => $expires,
-					'query'                      => array(),
-					'headers'                    => array(),
-					'responseContentDisposition' => (string) ( $disposition['value'] ?? '' ),
-					'responseContentType'        => 'application/pdf',
-				),
-			);
-		}
-		if ( array() === $ops ) {
-			return $out;
-		}
-		$signed = $client->batch(
-			array_values( $ops ),
-			30,
+		$page    = \WPS3\Sidecar\Client::instance()->presign_page(
+			$storage,
+			$credentials,
+			$keys,
 			array(
-				'storage'     => $storage,
-				'credentials' => $credentials,
+				'expiresIn'           => $expires,
+				'filenames'           => $filenames,
+				'disposition'         => 'attachment',
+				'responseContentType' => 'application/pdf',
 			)
 		);
-		$n      = 0;
-		foreach ( array_keys( $ops ) as $i ) {
-			$answer = is_wp_error( $signed ) ? $signed : ( $signed[ $n++ ] ?? self::unexpected( __( 'The sidecar answered fewer links than were asked for.', 'wps3' ) ) );
-			if ( is_wp_error( $answer ) ) {
-				$out[ $i ] = $answer;
-				continue;
-			}
-			$url       = isset( $answer['url'] ) ? (string) $answer['url'] : '';
-			$out[ $i ] = $this->is_our_url( $url, (array) $endpoint ) ? $url : self::unexpected( __( 'The sidecar returned a download URL for an unexpected host.', 'wps3' ) );
+		if ( is_wp_error( $page ) ) {
+			return array_fill_keys( array_keys( $backups ), $page );
+		}
+		$out = array();
+		$n   = 0;
+		foreach ( array_keys( $backups ) as $i ) {
+			$url       = $page['urls'][ $n++ ];
+			$out[ $i ] = is_wp_error( $url ) || $this->is_our_url( $url, $page['endpoint'] ) ? $url : self::unexpected( __( 'The sidecar returned a download URL for an unexpected host.', 'wps3' ) );
 		}
 		return $out;
 	}

@@ -110,8 +110,8 @@ final class ObjectLinks {
 
 	/**
 	 * Presigned GETs for many objects (a page of links): each is parsed and authorized as presigned_url() does,
-	 * then every object of one bucket is signed in one batch envelope, with the storage and the sealed secret
-	 * stated once (the sidecar opens the secret once for the whole page).
+	 * then every object of one bucket is signed in one `presign-page` call, with the storage and the sealed
+	 * secret stated once (the sidecar opens the secret once for the whole page).
 	 *
 	 * @param array<int|string, string|array> $objects References or `{ bucket, key }` (a `filename` entry of an array
 	 *                                                 overrides `$args['filename']` for that object).
@@ -140,7 +140,7 @@ final class ObjectLinks {
 	}
 
 	/**
-	 * Parses and authorizes one object; returns its bucket and `transfer-download` args.
+	 * Parses and authorizes one object; returns its bucket and link (`key`, `filename`, `expiresIn`).
 	 *
 	 * @param string|array $object Reference text, or `{ bucket, key }`.
 	 * @param array        $args   See presigned_url().
@@ -179,10 +179,11 @@ final class ObjectLinks {
 	}
 
 	/**
-	 * Signs the downloads of one bucket: a single op alone, several in one batch envelope.
+	 * Signs the downloads of one bucket: one `presign-page` round trip per lifetime (the lifetime filter sees
+	 * each link; a page's links normally share one), the core building each Content-Disposition.
 	 *
 	 * @param string                                 $bucket Bucket.
-	 * @param array<int|string, array<string,mixed>> $ops    `transfer-download` args by the caller's keys.
+	 * @param array<int|string, array<string,mixed>> $ops    `key`, `filename`, `expiresIn` by the caller's keys.
 	 * @return array<int|string, string|\WP_Error>
 	 */
 	private static function sign_bucket( string $bucket, array $ops ): array {
@@ -190,23 +191,26 @@ final class ObjectLinks {
 		if ( is_wp_error( $target ) ) {
 			return array_fill_keys( array_keys( $ops ), $target );
 		}
-		if ( 1 === count( $ops ) ) {
-			$signed = \WPS3\Sidecar\Client::instance()->call( 'transfer-download', $target + reset( $ops ), 60 );
-			return array( array_key_first( $ops ) => is_wp_error( $signed ) ? $signed : (string) ( $signed['url'] ?? '' ) );
+		$pages = array();
+		foreach ( $ops as $i => $args ) {
+			$pages[ (int) $args['expiresIn'] ][ $i ] = $args;
 		}
-		$batch = array();
-		foreach ( $ops as $args ) {
-			$batch[] = array(
-				'op'   => 'transfer-download',
-				'args' => $args,
+		$out = array();
+		foreach ( $pages as $expires => $links ) {
+			$page = \WPS3\Sidecar\Client::instance()->presign_page(
+				$target['storage'],
+				$target['credentials'],
+				array_column( $links, 'key' ),
+				array(
+					'expiresIn' => $expires,
+					'filenames' => array_column( $links, 'filename' ),
+				),
+				60
 			);
-		}
-		$signed = \WPS3\Sidecar\Client::instance()->batch( $batch, 60, $target );
-		$out    = array();
-		$n      = 0;
-		foreach ( array_keys( $ops ) as $i ) {
-			$answer    = is_wp_error( $signed ) ? $signed : ( $signed[ $n++ ] ?? new \WP_Error( 'wps3_presign_failed', __( 'The sidecar answered fewer links than were asked for.', 'wps3' ) ) );
-			$out[ $i ] = is_wp_error( $answer ) ? $answer : (string) ( $answer['url'] ?? '' );
+			$n    = 0;
+			foreach ( array_keys( $links ) as $i ) {
+				$out[ $i ] = is_wp_error( $page ) ? $page : $page['urls'][ $n++ ];
+			}
 		}
 		return $out;
 	}

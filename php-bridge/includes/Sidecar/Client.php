@@ -224,6 +224,25 @@ final class Client {
 	}
 
 	/**
+	 * A page of presigned links in one round trip (`presign-page`): the core checks what the page shares once,
+	 * builds each link's Content-Disposition from its file name, and signs every key with one signing key.
+	 *
+	 * @param array<string,mixed> $storage     Storage object.
+	 * @param array<string,mixed> $credentials Credentials (sealed secret).
+	 * @param string[]            $keys        Object keys, in order.
+	 * @param array<string,mixed> $page        `expiresIn` (seconds); optional `filenames` (one per key, null for none),
+	 *                                         `contentDispositions`, `disposition` (`attachment`, `inline`), `method`,
+	 *                                         `responseContentType`, `responseCacheControl`, `now`.
+	 * @param int                 $timeout     Seconds.
+	 * @return array{urls:array<int,string|\WP_Error>,expiresAt:string,endpoint:array<string,mixed>}|\WP_Error
+	 *         `urls`: one URL or the link's own error per key (list order); a WP_Error alone when the page failed.
+	 */
+	public function presign_page( array $storage, #[\SensitiveParameter] array $credentials, array $keys, array $page, int $timeout = 30 ): array|\WP_Error {
+		$answer = $this->call( 'presign-page', LinkPage::args( $storage, $credentials, $keys, $page ), $timeout );
+		return is_wp_error( $answer ) ? $answer : LinkPage::from_answer( $answer, count( $keys ) );
+	}
+
+	/**
 	 * `GET /v1/health` without starting anything.
 	 *
 	 * @param int $timeout Seconds.
