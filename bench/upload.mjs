@@ -241,6 +241,7 @@ async function main() {
     if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
     else {
       for (const r of records) process.stdout.write(`${r.transport.padEnd(5)} ${r.system.padEnd(12)} ${String(r.mbPerSec).padStart(6)} MB/s  ${r.seconds} s  cpu ${r.cpuSeconds} s  peak RSS ${r.peakRssMB} MB${r.idleRssMB ? ` (idle ${r.idleRssMB})` : ''}  [${r.payload}]\n`);
+      process.stdout.write(`load average at the end: ${out.machine.loadavg.join(' ')} (${out.machine.cpus} cores)\n`);
       for (const g of goals) process.stdout.write(`${g.met ? 'met    ' : 'NOT met'} ${g.name}: ${g.ours} vs ${g.theirs} ${g.unit}${g.ratio !== null ? ` (ratio ${g.ratio}, target ${g.target})` : ''}\n`);
       if (php) process.stdout.write(`php: ${JSON.stringify(php)}\n`);
     }

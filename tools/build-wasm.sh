@@ -95,7 +95,14 @@ build_one() {
   [[ " ${features[*]} " == *simd128* ]] && simd=(--enable-simd)
   # The size-budgeted build: repeat the passes until the module stops shrinking (about 250 B gzipped).
   [ "$opt" = -Oz ] && converge=(--converge)
-  "$WASM_OPT" "$opt" "${converge[@]}" "${simd[@]}" --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
+  # The Node builds: no inlining of big functions into their only caller. By default binaryen inlines
+  # any function with one caller, which merged s3Request's path into one 52 KB function; V8 tiers a
+  # function that hot (after ~20 calls: every multipart upload) up to TurboFan, whose compile of it
+  # took 17 MB of zone memory and 0.5 s of CPU: the largest part of the sidecar's RSS peak during an
+  # upload (issue 9). Presign and SHA-256 speed are unchanged (bench/README.md).
+  local inline=()
+  [ "$target" = nodejs ] && inline=(--one-caller-inline-max-function-size 200)
+  "$WASM_OPT" "$opt" "${converge[@]}" "${inline[@]}" "${simd[@]}" --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-multivalue \
     "$bg" -o "$bg.opt"
   mv "$bg.opt" "$bg"

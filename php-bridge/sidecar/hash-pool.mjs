@@ -31,8 +31,9 @@ const MAIN_THREAD_MAX = CHUNK;
 // Threads by default: one per core but one, at most 2. One thread (wasm
 // SIMD SHA-256, ~200 MiB/s per core) keeps up with a fast local server; the
 // core left over is for the sender, TLS and the storage server itself. Each
-// thread costs ~11 MB RSS (its own isolate and compiled wasm), and the
-// sidecar's memory budget during an upload is 32 MiB over idle.
+// thread costs several MB RSS (its own isolate and wasm instance; the
+// compiled module is the main thread's, shared), and the sidecar's memory
+// budget during an upload is 32 MiB over idle.
 export function hashThreads(env = process.env) {
   const v = env.WPS3_HASH_WORKERS;
   if (v !== undefined && v !== '' && Number.isInteger(Number(v)) && Number(v) >= 0) return Math.min(16, Number(v));
