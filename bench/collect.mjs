@@ -171,6 +171,7 @@ if (want('coldstart')) {
     extra.coldstart = out;
     records.push(
       { suite: 'coldstart', system: 'ours (sidecar)', operation: 'spawn to first /v1/health answer', p50Ms: out.coldStartP50Ms, p99Ms: out.coldStartP99Ms, minMs: out.coldStartMinMs },
+      { suite: 'coldstart', system: 'ours (sidecar)', operation: 'spawn to first presign answer (a real op as the first request)', p50Ms: out.firstPresignP50Ms, p99Ms: out.firstPresignP99Ms, minMs: out.firstPresignMinMs },
       { suite: 'coldstart', system: 'node -e 0', operation: 'Node start-up alone (floor)', p50Ms: out.nodeEmptyP50Ms },
       { suite: 'size', system: 'ours (pkg/web)', operation: 'browser wasm (pkg/web), gzip -9', bytes: out.webWasmGzipBytes, rawBytes: out.webWasmBytes, jsGzipBytes: out.webJsGzipBytes },
     );
@@ -223,7 +224,10 @@ else {
   );
 }
 const cold = extra.coldstart;
-goals.push(goal('Cold start: sidecar spawn to first answer (theirs = the 150 ms bound)', cold?.coldStartP50Ms, cold ? 150 : null, (o, t) => o / t, '<= 1.0x (150 ms)', (r) => r <= 1, 'ms p50'));
+// The slower of the two first answers (health, a presign): neither may be bought with the other.
+const coldFirst = cold ? Math.max(cold.coldStartP50Ms, cold.firstPresignP50Ms ?? 0) : null;
+goals.push(goal('Cold start: sidecar spawn to first answer, health or presign (theirs = the 150 ms bound)', coldFirst, cold ? 150 : null, (o, t) => o / t, '<= 1.0x (150 ms)', (r) => r <= 1, 'ms p50',
+  cold?.nodeEmptyP50Ms ? `node -e 0 alone took ${Math.round(cold.nodeEmptyP50Ms)} ms p50 in the same run` : undefined));
 goals.push(goal('Browser wasm, gzip -9 (theirs = the 100 KiB budget of docs/CONTRACTS.md)', cold?.webWasmGzipBytes, cold ? 102_400 : null, (o, t) => o / t, '<= 1.0x (100 KiB)', (r) => r <= 1, 'bytes'));
 
 // ---------------------------------------------------------------- output --

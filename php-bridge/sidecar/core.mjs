@@ -1,10 +1,15 @@
 // Loads the wps3 wasm core (the only place that signs, hashes or decrypts)
 // and keeps the sidecar's corrected clock.
 //
-// The core is a wasm-bindgen "nodejs" build: CommonJS that instantiates the
-// module synchronously on require, so it is loaded once with createRequire.
+// The core is a wasm-bindgen "nodejs" build: CommonJS that compiles and
+// instantiates the module synchronously on require. Start-up does better:
+// startCore() reads and compiles the 0.84 MB module off the main thread
+// while the server sets up and listens, then hands the compiled module to
+// the glue (no second compile). The same compiled module goes to the
+// hashing threads and to a reload after a trap.
 
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import Module, { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +38,29 @@ export function resolvePkgDir(env = process.env) {
 
 let core = null;
 let coreFile = null;
+// The compiled WebAssembly.Module behind `core`, when this file compiled it.
+let compiled = null;
+
+// The two lines of wasm-bindgen's nodejs glue that read and compile the
+// module; given a compiled module they are replaced by a use of it.
+const GLUE_COMPILE = "const wasmBytes = require('fs').readFileSync(wasmPath);\nconst wasmModule = new WebAssembly.Module(wasmBytes);";
+
+// extra: properties of the CommonJS `module` the source can read.
+function compileCommonJs(file, source, extra = {}) {
+  const m = Object.assign(new Module(file, null), extra);
+  m.filename = file;
+  m.paths = Module._nodeModulePaths(path.dirname(file));
+  m._compile(source, file);
+  return m.exports;
+}
+
+// The glue instantiated on an already compiled module (null when this
+// glue's layout is not the one known here: the caller then requires it).
+function glueOnModule(file, wasmModule) {
+  const source = fs.readFileSync(file, 'utf8');
+  if (!source.includes(GLUE_COMPILE)) return null;
+  return compileCommonJs(file, source.replace(GLUE_COMPILE, 'const wasmModule = module.wps3WasmModule;'), { wps3WasmModule: wasmModule });
+}
 
 // The build is CommonJS, but a package.json with "type": "module" above it
 // (the repo's own) makes Node treat wps3.js as ESM when the build dir lacks
@@ -44,11 +72,7 @@ function requireCommonJs(file) {
     if (e.code !== 'ERR_REQUIRE_ESM' && !/exports is not defined|require is not defined/.test(String(e.message))) throw e;
     delete require.cache[file];
   }
-  const m = new Module(file, null);
-  m.filename = file;
-  m.paths = Module._nodeModulePaths(path.dirname(file));
-  m._compile(fs.readFileSync(file, 'utf8'), file);
-  return m.exports;
+  return compileCommonJs(file, fs.readFileSync(file, 'utf8'));
 }
 
 // Objects made by one wasm instance (the signer cache's Buckets) are
@@ -61,23 +85,69 @@ export function onCoreReload(fn) {
   return () => reloadListeners.delete(fn);
 }
 
-export function loadCore(env = process.env) {
+function glueFile(env) {
   const file = path.join(resolvePkgDir(env), 'wps3.js');
   if (!fs.existsSync(file)) {
     throw new Error(`wasm core not found at ${file} (build it with tools/build-wasm.sh or set WPS3_PKG_DIR)`);
   }
-  const mod = requireCommonJs(file);
+  return file;
+}
+
+// Loads the core synchronously. wasmModule: an already compiled
+// WebAssembly.Module of this build (startCore's, or the one a hashing
+// thread was handed), instantiated instead of compiling the file again.
+export function loadCore(env = process.env, wasmModule = null) {
+  const file = glueFile(env);
+  let mod = null;
+  let onModule = false;
+  try {
+    mod = wasmModule ? glueOnModule(file, wasmModule) : null;
+    onModule = mod !== null;
+    mod ??= requireCommonJs(file);
+  } catch (e) {
+    throw new Error(`wasm core at ${file} could not be loaded: ${e?.message ?? e}`);
+  }
   const missing = REQUIRED.filter((name) => typeof mod[name] !== 'function');
   if (missing.length) throw new Error(`wasm core at ${file} lacks: ${missing.join(', ')}`);
   const replaced = core !== null;
   core = mod;
   coreFile = file;
+  compiled = onModule ? wasmModule : null;
   if (replaced) for (const fn of reloadListeners) fn();
   return core;
 }
 
+let starting = null;
+
+// Loads the core with the compile off the main thread: resolves to the
+// core, or rejects with why it cannot be loaded. The server starts this
+// first and answers no request before it has resolved, so no op ever sees
+// a half-loaded core.
+export function startCore(env = process.env) {
+  if (core) return Promise.resolve(core);
+  starting ??= (async () => {
+    const file = glueFile(env);
+    const wasmFile = path.join(path.dirname(file), 'wps3_bg.wasm');
+    let wasmModule;
+    try {
+      wasmModule = await WebAssembly.compile(await fsp.readFile(wasmFile));
+    } catch (e) {
+      throw new Error(`wasm core at ${wasmFile} could not be compiled: ${e?.message ?? e}`);
+    }
+    return core ?? loadCore(env, wasmModule);
+  })().finally(() => { starting = null; });
+  return starting;
+}
+
 export function getCore() {
   return core ?? loadCore();
+}
+
+// The compiled module of the loaded core, for worker threads (a
+// WebAssembly.Module is shared with a thread, not copied or recompiled);
+// null when the glue compiled it itself.
+export function compiledCore() {
+  return compiled;
 }
 
 // A wasm trap (a Rust panic under panic=abort) can leave the instance's
@@ -85,7 +155,7 @@ export function getCore() {
 function reloadCore() {
   try {
     delete require.cache[coreFile];
-    loadCore();
+    loadCore(process.env, compiled);
     log('warn', 'wasm core reloaded after a trap');
   } catch (e) {
     log('error', 'wasm core reload failed', { err: String(e) });

@@ -18,7 +18,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { SidecarError, cancelled } from './errors.mjs';
 import { fileError } from './files.mjs';
-import { newHasher, resolvePkgDir } from './core.mjs';
+import { compiledCore, newHasher, resolvePkgDir } from './core.mjs';
 import { log } from './log.mjs';
 
 const WORKER_URL = new URL('./hash-worker.mjs', import.meta.url);
@@ -108,7 +108,7 @@ class HashPool {
 
   spawn() {
     const w = new Worker(WORKER_URL, {
-      workerData: { pkgDir: resolvePkgDir() },
+      workerData: { pkgDir: resolvePkgDir(), wasmModule: compiledCore() },
       // A hashing thread allocates one read buffer; a small heap keeps its
       // RSS small and bounds what a runaway thread could take.
       resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },

@@ -11,7 +11,9 @@ import { SidecarError } from './errors.mjs';
 
 const CHUNK = 1024 * 1024;
 
-loadCore(workerData?.pkgDir ? { ...process.env, WPS3_PKG_DIR: workerData.pkgDir } : process.env);
+// workerData.wasmModule: the main thread's compiled core, shared rather
+// than compiled again per thread.
+loadCore(workerData?.pkgDir ? { ...process.env, WPS3_PKG_DIR: workerData.pkgDir } : process.env, workerData?.wasmModule ?? null);
 const buf = Buffer.allocUnsafeSlow(CHUNK);
 
 // Test hook: WPS3_TEST_FAULT=hash-worker-crash:N kills this thread while it

@@ -6,14 +6,33 @@ import { SidecarError, bad, cancelled, httpStatusFor, toWireError } from './erro
 import { callCore, clock, clockFor, coreError, coreVersion, resolveCredentials } from './core.mjs';
 import { createSignerCache } from './signers.mjs';
 import { SIDECAR_VERSION } from './version.mjs';
-import { uploadFile } from './upload.mjs';
-import { headObject, deleteObject, testConnection, s3Op } from './objects.mjs';
 import { transferOps } from './transfers.mjs';
-import { diagnose, diagnoseBrowser } from './diagnose.mjs';
 import { log } from './log.mjs';
 
 export const BODY_LIMIT = 1024 * 1024;
 export const MAX_BATCH_OPS = 1000;
+
+// The ops that talk to storage (upload, objects, diagnose) and what they
+// pull in (the S3 client with https/TLS and DNS, the hashing threads) are
+// loaded by the first such op, not at start-up: a presign needs none of
+// them, and importing them was half of the sidecar's start-up time.
+// `loadedIo` holds them once loaded, for an exiting sidecar (open uploads
+// to abort, agents to close); before that there is nothing to clean up.
+export const loadedIo = { upload: null, s3client: null };
+const ioModule = (load) => {
+  let p = null;
+  return () => (p ??= Promise.all([load(), import('./s3client.mjs')]).then(([m, s3client]) => {
+    loadedIo.s3client = s3client;
+    return m;
+  }, (e) => {
+    p = null; // a failed import is tried again by the next op
+    throw e;
+  }));
+};
+const uploadModule = ioModule(() => import('./upload.mjs').then((m) => (loadedIo.upload = m)));
+const objectsModule = ioModule(() => import('./objects.mjs'));
+const diagnoseModule = ioModule(() => import('./diagnose.mjs'));
+const ioOp = (load, name) => async (a, ctx) => (await load())[name](a, ctx);
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -142,16 +161,16 @@ export function createProtocol(state, options = {}) {
     'validate-settings': (a) => callCore('validateSettings', a),
     'settings-schema': () => callCore('settingsSchema'),
     'retry-delay': (a) => callCore('retryDelay', a),
-    'upload-file': uploadFile,
-    'head-object': headObject,
-    'delete-object': deleteObject,
-    'test-connection': testConnection,
-    s3: s3Op,
+    'upload-file': ioOp(uploadModule, 'uploadFile'),
+    'head-object': ioOp(objectsModule, 'headObject'),
+    'delete-object': ioOp(objectsModule, 'deleteObject'),
+    'test-connection': ioOp(objectsModule, 'testConnection'),
+    s3: ioOp(objectsModule, 's3Op'),
     'advice-catalog': () => callCore('adviceCatalog'),
     ...transferOps,
     'transfer-download': transferDownload,
-    diagnose,
-    'diagnose-browser': diagnoseBrowser,
+    diagnose: ioOp(diagnoseModule, 'diagnose'),
+    'diagnose-browser': ioOp(diagnoseModule, 'diagnoseBrowser'),
   };
 
   // Runs one op; always resolves to { ok, result } or { ok: false, error }.

@@ -10,15 +10,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
-import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { SidecarError, cancelled, httpStatusFor, toWireError } from './errors.mjs';
-import { loadCore, coreVersion } from './core.mjs';
-import { createProtocol, BODY_LIMIT } from './protocol.mjs';
-import { destroyAgents } from './s3client.mjs';
-import { abortAllUploads } from './upload.mjs';
+import { startCore, coreVersion } from './core.mjs';
+import { createProtocol, loadedIo, BODY_LIMIT } from './protocol.mjs';
 import { SIDECAR_VERSION } from './version.mjs';
 import { log } from './log.mjs';
-import { createTcpAuth } from './tcp-auth.mjs';
 
 const SHUTDOWN_GRACE_MS = Number(process.env.WPS3_SHUTDOWN_GRACE_MS) || 30_000;
 const HEADERS_TIMEOUT_MS = Number(process.env.WPS3_HEADERS_TIMEOUT_MS) || 10_000;
@@ -90,8 +87,9 @@ async function clearStaleSocket(p) {
 
 function loadToken(file) {
   if (!fs.existsSync(file)) {
-    // Random bytes are the one thing node:crypto is used for.
-    const token = crypto.randomBytes(32).toString('hex');
+    // Random bytes are the one thing node:crypto is used for; loaded only
+    // here (TCP mode), since loading it costs a socket sidecar's start-up.
+    const token = createRequire(import.meta.url)('node:crypto').randomBytes(32).toString('hex');
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' });
     return token;
@@ -159,16 +157,18 @@ function readBody(req, signal) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  try {
-    loadCore();
-  } catch (e) {
-    die(String(e.message || e));
-  }
+  // The wasm core compiles off the main thread while the server is set up
+  // and listens. Every request waits for it (health included, which reports
+  // the core's version), and "ready" is written only once it is loaded.
+  let coreLoaded = false;
+  const coreLoading = startCore().then(() => { coreLoaded = true; });
+  coreLoading.catch(() => {}); // handled once listening, below
 
   // requests: the AbortController of every request being worked on.
   const state = { startedAt: Date.now(), inFlight: 0, shuttingDown: false, requests: new Set() };
   const protocol = createProtocol(state);
-  const tcpAuth = opts.tokenFile ? createTcpAuth(loadToken(opts.tokenFile)) : null;
+  // TCP mode only (it loads node:crypto, which a socket sidecar's start-up need not pay for).
+  const tcpAuth = opts.tokenFile ? (await import('./tcp-auth.mjs')).createTcpAuth(loadToken(opts.tokenFile)) : null;
 
   const server = http.createServer({
     headersTimeout: HEADERS_TIMEOUT_MS,
@@ -216,6 +216,14 @@ async function main() {
   });
 
   server.on('request', async (req, res) => {
+    if (!coreLoaded) {
+      try {
+        await coreLoading;
+      } catch {
+        sendError(res, new SidecarError('INTERNAL', 'the wasm core could not be loaded; the sidecar is exiting (details in its log)'), { close: true });
+        return;
+      }
+    }
     if (state.shuttingDown) {
       sendError(res, new SidecarError('SHUTTING_DOWN', 'the sidecar is shutting down; retry shortly'), { close: true });
       return;
@@ -298,7 +306,7 @@ async function main() {
   const finish = (code, why) => {
     log('info', 'exit', { why });
     cleanup();
-    destroyAgents();
+    loadedIo.s3client?.destroyAgents();
     process.exit(code);
   };
   // Exiting with work still running: cancel every request, and abort every
@@ -310,7 +318,7 @@ async function main() {
     state.forced = true;
     for (const ac of state.requests) ac.abort();
     const bound = new Promise((r) => setTimeout(r, EXIT_ABORT_MS).unref());
-    await Promise.race([abortAllUploads(EXIT_ABORT_MS / 2), bound]);
+    await Promise.race([loadedIo.upload?.abortAllUploads(EXIT_ABORT_MS / 2), bound]);
     finish(0, why);
   };
 
@@ -360,6 +368,15 @@ async function main() {
     owned.pidFile = true;
   }
 
+  try {
+    await coreLoading;
+  } catch (e) {
+    // Stop taking connections; those already waiting got their answer.
+    server.close();
+    log('error', 'wasm core not loaded', { err: String(e?.message ?? e) });
+    setTimeout(() => die(String(e?.message ?? e)), 100);
+    return;
+  }
   const where = opts.socket ? { socket: opts.socket } : { host: '127.0.0.1', port: server.address().port };
   log('info', 'listening', { ...where, sidecarVersion: SIDECAR_VERSION, coreVersion: coreVersion(), pid: process.pid });
   // One machine-readable line on stdout tells a supervisor we are ready.

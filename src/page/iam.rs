@@ -1,8 +1,9 @@
 //! The least-privilege IAM policy for the integration.
 //!
-//! Backups need only Put/Get/Delete on `prefix*`; Test Connection also reads
-//! the bucket's region and existence (HeadBucket is authorised by
-//! `s3:ListBucket`). Direct browser uploads add the multipart actions on the
+//! Backups need Put/Get/Delete/AbortMultipartUpload on `prefix*`, and the
+//! bucket's open-upload listing to clean up after an interrupted attempt.
+//! Test Connection also reads the bucket's region and existence (HeadBucket
+//! is authorised by `s3:ListBucket`). Direct browser uploads add the multipart actions on the
 //! uploads prefix. Each statement is there for a named operation, so an admin
 //! can see why an action is asked for.
 
@@ -83,6 +84,11 @@ fn check_prefix(name: &str, prefix: &str) -> Result<()> {
     Ok(())
 }
 
+/// One `Allow` statement.
+fn allow(sid: &str, actions: &[&str], resource: String) -> Value {
+    json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource })
+}
+
 /// Builds the policy. Fails only on an invalid bucket or prefix.
 pub fn iam_policy(req: &PolicyRequest<'_>) -> Result<Policy> {
     validate_bucket(req.bucket)?;
@@ -90,38 +96,44 @@ pub fn iam_policy(req: &PolicyRequest<'_>) -> Result<Policy> {
     check_prefix("uploadsPrefix", req.uploads_prefix)?;
     let arn = format!("arn:{}:s3:::{}", partition(req.region), req.bucket);
     let objects = |prefix: &str| format!("{arn}/{}*", literal(prefix));
-    let mut statements = vec![json!({
-        "Sid": "WPS3TestConnection",
-        "Effect": "Allow",
-        // HeadBucket is authorised by s3:ListBucket; GetBucketLocation reads the real region.
-        "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-        "Resource": arn,
-    })];
+    // Bucket level: HeadBucket (Test Connection) is authorised by s3:ListBucket, GetBucketLocation
+    // reads the real region, and a backup retry lists the open uploads of its key to abort what an
+    // interrupted attempt left.
+    let mut bucket = vec!["s3:ListBucket", "s3:GetBucketLocation"];
     if req.backups {
-        statements.push(json!({
-            "Sid": "WPS3Backups",
-            "Effect": "Allow",
-            "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
-            "Resource": objects(req.path_prefix),
-        }));
+        bucket.push("s3:ListBucketMultipartUploads");
+    }
+    let mut statements = vec![allow("WPS3Bucket", &bucket, arn.clone())];
+    if req.backups {
+        // PutObject covers multipart Create/UploadPart/Complete; a failed or interrupted
+        // multipart backup is aborted, not left billed.
+        statements.push(allow(
+            "WPS3Backups",
+            &[
+                "s3:PutObject",
+                "s3:GetObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+            ],
+            objects(req.path_prefix),
+        ));
     }
     let mut notes = Vec::new();
     let mut lifecycle = None;
     if req.direct_uploads {
-        statements.push(json!({
-            "Sid": "WPS3DirectUploads",
-            "Effect": "Allow",
-            // PutObject covers POST policy and presigned PUT uploads and multipart
-            // Create/UploadPart/Complete; GetObject covers GET and HEAD.
-            "Action": [
+        // PutObject covers POST policy and presigned PUT uploads and multipart
+        // Create/UploadPart/Complete; GetObject covers GET and HEAD.
+        statements.push(allow(
+            "WPS3DirectUploads",
+            &[
                 "s3:PutObject",
                 "s3:GetObject",
                 "s3:DeleteObject",
                 "s3:AbortMultipartUpload",
                 "s3:ListMultipartUploadParts",
             ],
-            "Resource": objects(req.uploads_prefix),
-        }));
+            objects(req.uploads_prefix),
+        ));
         notes.push("lifecycle-abort-multipart");
         lifecycle = Some(json!({
             "Rules": [{
@@ -182,12 +194,29 @@ mod tests {
         let s = statement(&p, "WPS3Backups").unwrap();
         assert_eq!(
             s["Action"],
-            json!(["s3:PutObject", "s3:GetObject", "s3:DeleteObject"])
+            json!([
+                "s3:PutObject",
+                "s3:GetObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload"
+            ])
         );
         assert_eq!(s["Resource"], "arn:aws:s3:::my-bucket/wpsigner/*");
+        let r = statement(&p, "WPS3Bucket").unwrap();
+        assert_eq!(
+            (&r["Action"], &r["Resource"]),
+            (
+                &json!([
+                    "s3:ListBucket",
+                    "s3:GetBucketLocation",
+                    "s3:ListBucketMultipartUploads"
+                ]),
+                &json!("arn:aws:s3:::my-bucket")
+            )
+        );
         assert!(statement(&p, "WPS3DirectUploads").is_none());
         assert!(p.lifecycle.is_none());
-        let t = statement(&p, "WPS3TestConnection").unwrap();
+        let t = statement(&p, "WPS3Bucket").unwrap();
         assert_eq!(t["Resource"], "arn:aws:s3:::my-bucket");
         assert!(p.json.contains("\"Version\": \"2012-10-17\""));
     }

@@ -290,7 +290,7 @@ test('refuses unsafe socket directories and a live socket; clears a stale one', 
   }
 });
 
-test('TCP fallback: 127.0.0.1 only, bearer token required, token file 0600', async (t) => {
+test('TCP fallback: 127.0.0.1 only, the old bearer token refused (tcp-proof.test.mjs has the proof), token file 0600', async (t) => {
   if (!need(t, ['core'])) return;
   const tcp = await startSidecar({ mode: 'tcp' });
   try {

@@ -2,6 +2,9 @@
 /**
  * RPC client of the Node sidecar: HTTP/1.1 over its unix socket, or loopback TCP after the sidecar proved its token.
  *
+ * Over 400 lines: every RPC shape (call, batch, presign_page, health) and the one request path both
+ * transports share (start on a failed connect, watchdog, errors) stay in one place.
+ *
  * @package wps3
  */
 

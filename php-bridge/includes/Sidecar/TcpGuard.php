@@ -12,9 +12,11 @@ namespace WPS3\Sidecar;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Keeps the bearer token and the credentials away from another user's process that took the sidecar's
- * port: nothing is sent to 127.0.0.1:<port> unless every listener a connection can reach belongs to the
- * user PHP runs as. Without /proc/net/tcp the port is refused unless WPS3_SIDECAR_TRUST_PORT is true.
+ * Refuses a sidecar port that another user's process holds, with a clear message, before connecting: nothing
+ * is sent to 127.0.0.1:<port> unless every listener a connection can reach belongs to the user PHP runs as.
+ * Without /proc/net/tcp the port is refused unless WPS3_SIDECAR_TRUST_PORT is true. The check and the connect
+ * are separate steps, so it is not what keeps the credentials safe from a process that takes the port in
+ * between: TcpChannel sends nothing before the listener proved it holds the token on that very connection.
  */
 final class TcpGuard {
 

@@ -120,7 +120,9 @@ mod tests {
         for name in ACTIONS {
             let args = match *name {
                 "head_bucket" | "get_bucket_location" => serde_json::json!({}),
-                "list_objects_v2" => serde_json::json!({ "prefix": "p/" }),
+                "list_objects_v2" | "list_multipart_uploads" => {
+                    serde_json::json!({ "prefix": "p/" })
+                }
                 "put_object"
                 | "create_multipart_upload"
                 | "head_object"
