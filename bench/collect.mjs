@@ -17,8 +17,8 @@ const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const ONLY = onlyArg ? new Set(onlyArg.slice(7).split(',')) : null;
 const want = (part) => !ONLY || ONLY.has(part);
 const P = QUICK
-  ? { nodeTime: 100, nodeRounds: 3, rustTime: 100, rustRounds: 3, pySingle: 100, pyRounds: 3, phpSingle: 300, phpLoop: 1000, phpBatch: 8, phpFresh: 6, cold: 5, loadSeconds: 5 }
-  : { nodeTime: 300, nodeRounds: 7, rustTime: 300, rustRounds: 7, pySingle: 300, pyRounds: 5, phpSingle: 2000, phpLoop: 10000, phpBatch: 30, phpFresh: 30, cold: 15, loadSeconds: 30 };
+  ? { nodeTime: 100, nodeRounds: 3, rustTime: 100, rustRounds: 3, pySingle: 100, pyRounds: 3, phpSingle: 300, phpLoop: 1000, phpBatch: 20, phpFresh: 6, cold: 5, loadSeconds: 5 }
+  : { nodeTime: 300, nodeRounds: 7, rustTime: 300, rustRounds: 7, pySingle: 300, pyRounds: 5, phpSingle: 2000, phpLoop: 10000, phpBatch: 200, phpFresh: 30, cold: 15, loadSeconds: 30 };
 
 const t0 = Date.now();
 const log = (...a) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${a.join(' ')}\n`);

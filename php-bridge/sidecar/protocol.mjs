@@ -166,7 +166,6 @@ export function createProtocol(state, options = {}) {
     'delete-object': ioOp(objectsModule, 'deleteObject'),
     'test-connection': ioOp(objectsModule, 'testConnection'),
     s3: ioOp(objectsModule, 's3Op'),
-    'advice-catalog': () => callCore('adviceCatalog'),
     ...transferOps,
     'transfer-download': transferDownload,
     diagnose: ioOp(diagnoseModule, 'diagnose'),

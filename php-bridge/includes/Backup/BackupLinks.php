@@ -158,6 +158,16 @@ final class BackupLinks {
 	 * @return bool
 	 */
 	public function is_our_url( string $url, array $endpoint ): bool {
+		// A page's URLs start with the endpoint itself: no parsing for them (a fragment or anything else goes the
+		// parsing way, which decides the same for every URL this way accepts).
+		$scheme = strtolower( (string) ( $endpoint['scheme'] ?? '' ) );
+		$host   = strtolower( (string) ( $endpoint['host'] ?? '' ) );
+		$origin = $scheme . '://' . $host . '/';
+		$query  = strpos( $url, '?' );
+		if ( '' !== $scheme && '' !== $host && false !== $query && ! str_contains( $url, '#' ) && str_starts_with( $url, $origin )
+			&& str_contains( substr( $url, $query ), 'X-Amz-Signature=' ) ) {
+			return true;
+		}
 		$parts = wp_parse_url( $url );
 		if ( ! is_array( $parts ) || empty( $parts['host'] ) || empty( $parts['query'] ) || ! str_contains( $parts['query'], 'X-Amz-Signature=' ) ) {
 			return false;

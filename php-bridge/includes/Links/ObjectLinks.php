@@ -28,31 +28,54 @@ final class ObjectLinks {
 	 * @return array{bucket:string,key:string}|null|\WP_Error
 	 */
 	public static function parse( string $reference ) {
-		$reference = trim( $reference );
-		if ( '' === $reference ) {
-			return null;
+		return self::parse_many( array( $reference ) )[0];
+	}
+
+	/**
+	 * Parses many references in one sidecar round trip (a page of links), each as parse() does.
+	 *
+	 * @param array<int|string, string> $references Texts, by the caller's keys.
+	 * @return array<int|string, array{bucket:string,key:string}|null|\WP_Error> Under the same keys.
+	 */
+	public static function parse_many( array $references ): array {
+		$out  = array();
+		$refs = array();
+		foreach ( $references as $i => $reference ) {
+			$out[ $i ] = null; // Empty text is no reference; the rest is filled in below, in the caller's order.
+			if ( '' !== trim( $reference ) ) {
+				$refs[ $i ] = trim( $reference );
+			}
+		}
+		if ( array() === $refs ) {
+			return $out;
 		}
 		$target = Storage::target();
-		if ( is_wp_error( $target ) ) {
-			return $target;
+		$ops    = array();
+		foreach ( $refs as $reference ) {
+			$ops[] = array(
+				'op'   => 'object-ref',
+				'args' => array(
+					'ref'     => $reference,
+					'storage' => is_wp_error( $target ) ? array() : $target['storage'],
+				),
+			);
 		}
-		$parsed = Storage::pure(
-			'object-ref',
-			array(
-				'ref'     => $reference,
-				'storage' => $target['storage'],
-			)
-		);
-		if ( is_wp_error( $parsed ) ) {
-			return new \WP_Error( 'wps3_bad_object_ref', $parsed->get_error_message(), array( 'status' => 400 ) );
+		$answers = is_wp_error( $target ) ? $target : \WPS3\Sidecar\Client::instance()->batch( $ops, 15 );
+		$n       = 0;
+		foreach ( array_keys( $refs ) as $i ) {
+			$parsed = is_wp_error( $answers ) ? $answers : ( $answers[ $n++ ] ?? new \WP_Error( 'wps3_bad_object_ref', __( 'The sidecar answered fewer references than were asked for.', 'wps3' ) ) );
+			if ( is_wp_error( $target ) ) {
+				$out[ $i ] = $target;
+			} elseif ( is_wp_error( $parsed ) ) {
+				$out[ $i ] = new \WP_Error( 'wps3_bad_object_ref', $parsed->get_error_message(), array( 'status' => 400 ) );
+			} elseif ( ! empty( $parsed['found'] ) ) {
+				$out[ $i ] = array(
+					'bucket' => (string) $parsed['bucket'],
+					'key'    => (string) $parsed['key'],
+				);
+			}
 		}
-		if ( empty( $parsed['found'] ) ) {
-			return null;
-		}
-		return array(
-			'bucket' => (string) $parsed['bucket'],
-			'key'    => (string) $parsed['key'],
-		);
+		return $out;
 	}
 
 	/**
@@ -121,8 +144,10 @@ final class ObjectLinks {
 	public static function presigned_urls( array $objects, array $args = array() ): array {
 		$out     = array();
 		$buckets = array();
+		// Every reference text of the page parsed in one round trip.
+		$parsed = self::parse_many( array_filter( $objects, 'is_string' ) );
 		foreach ( $objects as $i => $object ) {
-			$op = self::download_op( $object, $args );
+			$op = self::download_op( is_string( $object ) ? ( $parsed[ $i ] ?? self::not_a_ref() ) : $object, $args );
 			if ( is_wp_error( $op ) ) {
 				$out[ $i ] = $op;
 				continue;
@@ -142,16 +167,13 @@ final class ObjectLinks {
 	/**
 	 * Parses and authorizes one object; returns its bucket and link (`key`, `filename`, `expiresIn`).
 	 *
-	 * @param string|array $object Reference text, or `{ bucket, key }`.
-	 * @param array        $args   See presigned_url().
+	 * @param string|array|\WP_Error $object Reference text, `{ bucket, key }`, or why a parsed reference is none.
+	 * @param array                  $args   See presigned_url().
 	 * @return array{bucket:string,args:array<string,mixed>}|\WP_Error
 	 */
 	private static function download_op( $object, array $args ) {
 		if ( is_string( $object ) ) {
-			$object = self::parse( $object );
-			if ( null === $object ) {
-				return new \WP_Error( 'wps3_not_an_object_ref', __( 'This is not a reference to a stored object (s3://bucket/key, bucket/key, a storage URL or [wps3_object]).', 'wps3' ), array( 'status' => 400 ) );
-			}
+			$object = self::parse( $object ) ?? self::not_a_ref();
 		}
 		if ( is_wp_error( $object ) ) {
 			return $object;
@@ -176,6 +198,15 @@ final class ObjectLinks {
 				'expiresIn' => self::expires( isset( $args['expires'] ) ? (int) $args['expires'] : null ),
 			),
 		);
+	}
+
+	/**
+	 * The error for text that is not a reference.
+	 *
+	 * @return \WP_Error
+	 */
+	private static function not_a_ref(): \WP_Error {
+		return new \WP_Error( 'wps3_not_an_object_ref', __( 'This is not a reference to a stored object (s3://bucket/key, bucket/key, a storage URL or [wps3_object]).', 'wps3' ), array( 'status' => 400 ) );
 	}
 
 	/**
