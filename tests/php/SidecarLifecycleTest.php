@@ -125,6 +125,56 @@ class SidecarLifecycleTest extends WPS3_Sidecar_TestCase {
 		$this->assertTrue( $this->eval_json( self::fake_filter() . 'echo wp_json_encode( WPS3\Sidecar\Client::instance()->supervisor()->stop() );', $defines ) );
 	}
 
+	/**
+	 * TCP sidecars that do not answer the hello with a proof, nor with a refusal of it: one stopped (SIGSTOP,
+	 * the hello times out) and one from before the proof (it answers 401, wanting the token itself).
+	 *
+	 * @return array
+	 */
+	public function unanswering_tcp_sidecars() {
+		return array(
+			'stopped (SIGSTOP)'          => array( 'stopped' ),
+			'before the proof (401)'     => array( 'bearer' ),
+		);
+	}
+
+	/**
+	 * Neither is a listener that failed the proof: PHP replaces them as it does over the Unix socket (before,
+	 * every hello failure was UNAUTHORIZED, which the supervisor never replaces).
+	 *
+	 * @dataProvider unanswering_tcp_sidecars
+	 *
+	 * @param string $mode How the old sidecar fails.
+	 */
+	public function test_hung_or_old_tcp_sidecar_is_replaced( $mode ) {
+		$dir     = $this->private_dir( 'tcp-' . $mode );
+		$port    = self::free_port();
+		$token   = $dir . '/token';
+		$defines = array(
+			'WPS3_SIDECAR_URL'        => 'http://127.0.0.1:' . $port,
+			'WPS3_SIDECAR_TOKEN_FILE' => $token,
+			'WPS3_SIDECAR_SOCKET'     => $dir . '/unused.sock',
+		);
+		$filters = self::fake_filter() . 'add_filter( "wps3_sidecar_start_timeout", function () { return 2.0; } ); add_filter( "wps3_sidecar_stop_grace", function () { return 1.0; } ); add_filter( "wps3_sidecar_abort_grace", function () { return 1.0; } );';
+		if ( 'stopped' === $mode ) {
+			$old = $this->eval_json( $filters . self::CALL, $defines )['pid'];
+			$this->assertGreaterThan( 0, $old );
+			posix_kill( $old, 19 ); // SIGSTOP: it holds the port and answers nothing.
+		} else {
+			file_put_contents( $token, str_repeat( 'a', 64 ) );
+			chmod( $token, 0600 );
+			$this->start_proc( array( 'node', self::fake(), '--port', (string) $port, '--token-file', $token, '--pid-file', $dir . '/sidecar.pid' ), array( 'WPS3_FAKE_SIDECAR' => 'bearer' ) );
+			$old = (int) file_get_contents( $dir . '/sidecar.pid' );
+		}
+		$t0 = microtime( true );
+		$r  = $this->eval_json( $filters . self::CALL, $defines );
+		$this->assertLessThan( 40, microtime( true ) - $t0 );
+		$this->assertSame( 'wpsigner/Over-TCP_2023-11-14_7.pdf', $r['result']['key'] ?? null, wp_json_encode( $r ) );
+		$this->assertNotSame( $old, $r['pid'], 'a new sidecar answers' );
+		$this->assertFalse( self::alive( $old ), 'the old one was stopped' );
+		$this->assertTrue( $this->eval_json( $filters . 'echo wp_json_encode( WPS3\Sidecar\Client::instance()->supervisor()->stop() );', $defines ) );
+	}
+
 	public function test_the_sidecars_error_fields_reach_php_unchanged() {
 		$dir   = $this->private_dir( 'sc-error' );
 		$error = array(

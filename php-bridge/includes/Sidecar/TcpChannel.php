@@ -116,14 +116,14 @@ final class TcpChannel {
 		$reused   = ! $fresh && $this->alive();
 		if ( ! $reused ) {
 			$opened = $this->open( $deadline );
-			if ( is_wp_error( $opened ) ) {
+			if ( true !== $opened ) {
 				return $opened;
 			}
 		}
 		$answer = $this->send( $method, $path, (string) $body, $deadline, $tick );
 		if ( $reused && is_wp_error( $answer ) && Failure::field( $answer, 'unanswered', false ) ) {
 			$opened = $this->open( $deadline );
-			if ( is_wp_error( $opened ) ) {
+			if ( true !== $opened ) {
 				return $opened;
 			}
 			$answer = $this->send( $method, $path, (string) $body, $deadline, $tick );
@@ -156,9 +156,10 @@ final class TcpChannel {
 	 * hello_message; the request's: request_message).
 	 *
 	 * @param float $deadline Absolute time limit.
-	 * @return true|\WP_Error
+	 * @return true|array{0:int,1:array<string,mixed>|null}|\WP_Error True once proved; the sidecar's answer
+	 *                                                                  when it refused the hello itself.
 	 */
-	private function open( float $deadline ): bool|\WP_Error {
+	private function open( float $deadline ): bool|array|\WP_Error {
 		$this->close();
 		$errno  = 0;
 		$errstr = '';
@@ -176,15 +177,35 @@ final class TcpChannel {
 		$this->client_nonce = bin2hex( random_bytes( 32 ) );
 		$this->server_nonce = '';
 		// Both ends as PHP sees them, read now: an answer delimited by a close leaves no stream to ask.
-		$ends   = stream_socket_get_name( $stream, false ) . "\n" . stream_socket_get_name( $stream, true );
-		$hello  = $this->roundtrip( "GET /v1/hello HTTP/1.1\r\nHost: 127.0.0.1:{$this->port}\r\nAccept: application/json\r\nX-WPS3-Nonce: {$this->client_nonce}\r\n\r\n", min( $deadline, microtime( true ) + self::HANDSHAKE_TIMEOUT ), static fn (): int => 0 );
-		$result = is_array( $hello ) && 200 === $hello[0] && is_array( $hello[1]['result'] ?? null ) ? $hello[1]['result'] : array();
+		$ends  = stream_socket_get_name( $stream, false ) . "\n" . stream_socket_get_name( $stream, true );
+		$hello = $this->roundtrip( "GET /v1/hello HTTP/1.1\r\nHost: 127.0.0.1:{$this->port}\r\nAccept: application/json\r\nX-WPS3-Nonce: {$this->client_nonce}\r\n\r\n", min( $deadline, microtime( true ) + self::HANDSHAKE_TIMEOUT ), static fn (): int => 0 );
+		if ( is_wp_error( $hello ) ) {
+			return $hello; // Hung, closed, garbled: the round trip's own error (a hung sidecar gets replaced).
+		}
+		if ( 200 !== $hello[0] ) {
+			// Not a proof, nor a claim to be one: nothing but the nonce was sent. The sidecar's own error
+			// (draining, core not loaded) is the answer; a 401 is a sidecar from before the proof (it wanted
+			// the token itself), which the supervisor may replace like any other that does not answer.
+			$this->close();
+			$code = $hello[1]['error']['code'] ?? null;
+			if ( 401 !== $hello[0] && 'UNAUTHORIZED' !== $code ) {
+				return $hello;
+			}
+			return Failure::unavailable(
+				/* translators: %d: port */
+				sprintf( __( 'The process on 127.0.0.1:%d refused the proof handshake (HTTP 401): it may be a sidecar of an older plugin version.', 'wps3' ), $this->port ),
+				false
+			);
+		}
+		$result = is_array( $hello[1]['result'] ?? null ) ? $hello[1]['result'] : array();
 		$nonce  = is_string( $result['nonce'] ?? null ) ? $result['nonce'] : '';
 		$proof  = is_string( $result['proof'] ?? null ) ? $result['proof'] : '';
 		if ( null !== $this->stream && 1 === preg_match( '/^[0-9a-f]{64}$/D', $nonce ) && hash_equals( hash_hmac( 'sha256', "wps3-tcp-hello-v1\n{$this->client_nonce}\n{$nonce}\n{$ends}", $this->token ), $proof ) ) {
 			$this->server_nonce = $nonce;
 			return true;
 		}
+		// A 200 hello that does not prove the token (or is no hello answer at all): whoever listens there
+		// claims to be the sidecar and is not this site's.
 		$this->close();
 		return Failure::make(
 			'UNAUTHORIZED',

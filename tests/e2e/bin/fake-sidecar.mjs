@@ -14,6 +14,8 @@
 //                 on every other connection is closed at once
 //   error         answers health as WPS3_FAKE_VERSION, and every op with { ok: false, error: WPS3_FAKE_ERROR }
 //                 (a JSON object, sent as it is)
+//   bearer        a sidecar from before the TCP proof (--port instead of --socket): answers everything,
+//                 the hello included, 401 UNAUTHORIZED (it wanted the token itself as a bearer header)
 // WPS3_FAKE_EVENTS=FILE appends one line per event (sigterm, exit) to FILE.
 import fs from 'node:fs';
 import http from 'node:http';
@@ -25,14 +27,21 @@ if (!mode) {
   const args = process.argv.slice(2);
   const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
   const socket = opt('--socket');
+  const port = opt('--port');
   const pidFile = opt('--pid-file');
   const events = process.env.WPS3_FAKE_EVENTS;
   const event = (what) => { if (events) fs.appendFileSync(events, `${what}\n`); };
   const version = mode === 'stale' ? '0.0.0-old' : (process.env.WPS3_FAKE_VERSION || '0.0.0-old');
   let stalled = false;
-  try { fs.unlinkSync(socket); } catch {}
+  if (socket) try { fs.unlinkSync(socket); } catch {}
   const server = http.createServer((req, res) => {
     if (mode === 'hung' || mode === 'two-sigterms') return; // never answers
+    if (mode === 'bearer') {
+      const refusal = JSON.stringify({ ok: false, error: { code: 'UNAUTHORIZED', message: 'missing or wrong bearer token', retry: 'never' } });
+      res.writeHead(401, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(refusal) });
+      res.end(refusal);
+      return;
+    }
     if (mode === 'stall') {
       if (stalled) { req.socket.destroy(); return; }
       if (req.method === 'POST') { stalled = true; return; }
@@ -45,10 +54,12 @@ if (!mode) {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(body);
   });
-  server.listen(socket, () => {
+  const ready = () => {
     fs.writeFileSync(pidFile, String(process.pid));
     process.stdout.write('ready\n');
-  });
+  };
+  if (port) server.listen(Number(port), '127.0.0.1', ready);
+  else server.listen(socket, ready);
   let sigterms = 0;
   process.on('SIGTERM', () => {
     sigterms += 1;
@@ -63,7 +74,7 @@ if (!mode) {
       return;
     }
     server.close();
-    try { fs.unlinkSync(socket); } catch {}
+    if (socket) try { fs.unlinkSync(socket); } catch {}
     event('exit');
     process.exit(0);
   });
