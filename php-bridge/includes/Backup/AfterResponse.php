@@ -39,15 +39,17 @@ final class AfterResponse {
 		if ( 'cli' === PHP_SAPI || wp_doing_cron() ) {
 			return false;
 		}
-		$can_finish = function_exists( 'fastcgi_finish_request' ) || function_exists( 'litespeed_finish_request' );
+		if ( ! function_exists( 'fastcgi_finish_request' ) && ! function_exists( 'litespeed_finish_request' ) ) {
+			return false; // Without finishing the response first, the visitor would wait for the uploads.
+		}
 		/**
 		 * Whether the request that queued a backup runs the queue itself once its response is sent
-		 * (default: true where PHP-FPM or LiteSpeed can finish the response early). With false, only
+		 * (default true; only where PHP-FPM or LiteSpeed can finish the response early). With false, only
 		 * WP-Cron runs it.
 		 *
 		 * @param bool $run Run after the response.
 		 */
-		return (bool) apply_filters( 'wps3_run_after_response', $can_finish );
+		return (bool) apply_filters( 'wps3_run_after_response', true );
 	}
 
 	/**
@@ -79,13 +81,58 @@ final class AfterResponse {
 		foreach ( $sites as $blog_id ) {
 			$switched = is_multisite() && get_current_blog_id() !== $blog_id && switch_to_blog( $blog_id );
 			try {
-				// Jobs are claimed under a lease, so a WP-Cron run of the same queue at the same time is harmless.
-				Queue::instance()->process();
+				// One such run per site at a time: a burst of completed documents must not hold every PHP worker.
+				// The others hand their jobs to WP-Cron. Jobs are claimed under a lease, so a WP-Cron run
+				// alongside is harmless.
+				if ( self::lock( $blog_id ) ) {
+					try {
+						Queue::instance()->process();
+					} finally {
+						self::unlock( $blog_id );
+					}
+				} else {
+					// The run in progress may have finished claiming before this request's job was queued.
+					Queue::instance()->spawn_cron();
+				}
 			} finally {
 				if ( $switched ) {
 					restore_current_blog();
 				}
 			}
 		}
+	}
+
+	/**
+	 * Takes the site's after-response lock without waiting (a MariaDB/MySQL named lock: it is released
+	 * with the connection if the worker dies).
+	 *
+	 * @param int $blog_id Site.
+	 * @return bool Whether this request holds it.
+	 */
+	private static function lock( int $blog_id ): bool {
+		global $wpdb;
+		return '1' === (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 0)', self::lock_name( $blog_id ) ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- a lock, not data.
+	}
+
+	/**
+	 * Releases the site's after-response lock.
+	 *
+	 * @param int $blog_id Site.
+	 * @return void
+	 */
+	private static function unlock( int $blog_id ): void {
+		global $wpdb;
+		$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', self::lock_name( $blog_id ) ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- a lock, not data.
+	}
+
+	/**
+	 * Lock name, per database and site (several WordPress installs can share one server).
+	 *
+	 * @param int $blog_id Site.
+	 * @return string At most 64 characters, as MySQL allows.
+	 */
+	private static function lock_name( int $blog_id ): string {
+		global $wpdb;
+		return 'wps3_ar_' . substr( md5( DB_NAME . '|' . $wpdb->base_prefix . '|' . $blog_id ), 0, 24 );
 	}
 }

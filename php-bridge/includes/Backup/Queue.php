@@ -311,6 +311,15 @@ final class Queue {
 			$this->after_response->request();
 			return;
 		}
+		$this->spawn_cron();
+	}
+
+	/**
+	 * Asks WP-Cron to start the scheduled run now (a non-blocking loopback request), unless disabled.
+	 *
+	 * @return void
+	 */
+	public function spawn_cron(): void {
 		/**
 		 * Whether to spawn WP-Cron right after a document was queued (default true).
 		 *

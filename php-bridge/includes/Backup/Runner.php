@@ -126,10 +126,10 @@ final class Runner {
 		if ( null !== $stored ) {
 			return $this->finalize( $job, $token, $this->backup_row( $job, $storage, $provider_id, $key, $stored ) );
 		}
-		if ( '' !== $job->stored_key() && is_string( $path ) && (int) @filesize( $path ) >= (int) ( $upload_args['multipartThreshold'] ?? 0 ) ) { // phpcs:ignore Generic.PHP.NoSilencedErrors,WordPress.PHP.NoSilencedErrors -- a missing file fails the upload with its own error.
-			// An earlier attempt uploaded under this key in parts and may have been cut off before it completed
-			// or aborted its multipart upload.
-			( new StaleUploads() )->abort_for( (array) ( $upload_args['storage'] ?? $storage ), $credentials, $key );
+		if ( '' !== $job->stored_key() ) {
+			// An earlier attempt uploaded under this key and may have been cut off (sidecar killed, worker gone)
+			// before it completed or aborted a multipart upload.
+			$this->abort_stale_uploads( $job, $upload_args );
 		}
 		// No total timeout: an upload may take longer than the lease. The lease is renewed while it runs and
 		// the transfer is aborted (the sidecar then aborts the upload) as soon as the lease is lost; a sidecar
@@ -152,6 +152,29 @@ final class Runner {
 			return $this->fail( $job, $token, $refused ? ObjectKey::refused( $result ) : $result );
 		}
 		return $this->finalize( $job, $token, $this->backup_row( $job, $storage, $provider_id, $key, $result ) );
+	}
+
+	/**
+	 * Aborts the multipart uploads an earlier attempt of this job left open, where the upload goes.
+	 *
+	 * @param Job                  $job         Job.
+	 * @param array<string, mixed> $upload_args The upload-file arguments of this attempt (after the filter).
+	 * @return void
+	 */
+	private function abort_stale_uploads( Job $job, #[\SensitiveParameter] array $upload_args ): void {
+		$key     = is_string( $upload_args['key'] ?? null ) ? $upload_args['key'] : '';
+		$queued  = strtotime( (string) ( $job->row()['created_at'] ?? '' ) . ' UTC' );
+		$aborted = '' === $key || false === $queued ? 0 : ( new StaleUploads() )->abort_for( (array) ( $upload_args['storage'] ?? array() ), (array) ( $upload_args['credentials'] ?? array() ), $key, $queued );
+		/**
+		 * Fires after a retry looked for multipart uploads an earlier attempt left open under its key.
+		 *
+		 * @param int|\WP_Error $aborted     Uploads aborted, or why they could not be listed (for example an
+		 *                                  IAM policy without s3:ListBucketMultipartUploads; the bucket's
+		 *                                  lifecycle rule then removes them).
+		 * @param string        $key         Object key.
+		 * @param string        $document_id Document id.
+		 */
+		do_action( 'wps3_stale_uploads_checked', $aborted, $key, $job->document_id );
 	}
 
 	/**
