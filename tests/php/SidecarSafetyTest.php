@@ -214,6 +214,82 @@ class SidecarSafetyTest extends WPS3_Sidecar_TestCase {
 	}
 
 	/**
+	 * Listeners that answer with more than PHP should buffer: on the hello (declaring a huge length, or
+	 * streaming until the close), or, having proved the token, on an op.
+	 *
+	 * @return array
+	 */
+	public function flooding_listeners() {
+		return array(
+			'hello, huge Content-Length' => array( 'hello-length' ),
+			'hello, endless until close' => array( 'hello-endless' ),
+			'op after a valid proof'     => array( 'op-endless' ),
+		);
+	}
+
+	/**
+	 * The TCP channel reads at most 4 KiB of a hello answer and a bounded op answer; beyond that a clear
+	 * error, not a PHP fatal at memory_limit (before, only the response head was limited).
+	 *
+	 * @dataProvider flooding_listeners
+	 *
+	 * @param string $mode What floods.
+	 */
+	public function test_tcp_answer_larger_than_the_limit_is_a_clear_error( $mode ) {
+		$port     = self::free_port();
+		$dir      = $this->private_dir( 'tcp-flood-' . $mode );
+		$token    = str_repeat( 'c', 64 );
+		file_put_contents( $dir . '/token', $token );
+		chmod( $dir . '/token', 0600 );
+		$listener = <<<'JS'
+const crypto = require('crypto');
+const [port, token, mode, version] = process.argv.slice(2);
+const send = (c, o) => { const b = JSON.stringify(o); c.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`); };
+const flood = (c, head) => { c.write(head); const chunk = Buffer.alloc(65536, 'a'); const go = () => { while (!c.destroyed && c.write(chunk)); if (!c.destroyed) c.once('drain', go); }; go(); };
+require('net').createServer((c) => {
+  let buf = '';
+  c.on('error', () => {});
+  c.on('data', (d) => {
+    buf += d.toString('latin1');
+    let end;
+    while ((end = buf.indexOf('\r\n\r\n')) >= 0) {
+      const head = buf.slice(0, end);
+      const length = Number((/^content-length:\s*(\d+)/mi.exec(head) || [0, 0])[1]);
+      buf = buf.slice(end + 4 + length);
+      if (head.startsWith('GET /v1/hello') && mode === 'hello-length') return flood(c, 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n');
+      if (head.startsWith('GET /v1/hello') && mode === 'hello-endless') return flood(c, 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n');
+      if (head.startsWith('GET /v1/hello')) {
+        const nonce = crypto.randomBytes(32).toString('hex');
+        const message = `wps3-tcp-hello-v1\n${/^x-wps3-nonce:\s*(\S+)/mi.exec(head)[1]}\n${nonce}\n${c.remoteAddress}:${c.remotePort}\n${c.localAddress}:${c.localPort}`;
+        send(c, { ok: true, result: { nonce, proof: crypto.createHmac('sha256', token).update(message).digest('hex') } });
+      } else if (head.startsWith('GET /v1/health')) {
+        send(c, { ok: true, version, sidecarVersion: version, pid: process.pid });
+      } else {
+        return flood(c, 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n');
+      }
+    }
+  });
+}).listen(Number(port), '127.0.0.1', () => process.stdout.write('ready\n'));
+JS;
+		file_put_contents( $dir . '/listener.js', $listener );
+		$this->start_proc( array( 'node', $dir . '/listener.js', (string) $port, $token, $mode, WPS3_VERSION ) );
+		$defines = array(
+			'WPS3_SIDECAR_URL'        => 'http://127.0.0.1:' . $port,
+			'WPS3_SIDECAR_TOKEN_FILE' => $dir . '/token',
+			'WPS3_SIDECAR_SOCKET'     => $dir . '/unused.sock',
+		);
+		// The hello's flood is seen by health() (a call would go on to try starting a sidecar); an op's by call().
+		$code = 'op-endless' === $mode
+			? '$r = WPS3\Sidecar\Client::instance()->call( "render-key", array( "title" => "Safe", "documentId" => "7", "now" => 1700000000 ) );'
+			: '$r = WPS3\Sidecar\Client::instance()->health();';
+		$t0   = microtime( true );
+		$r    = $this->eval_json( $code . ' echo wp_json_encode( is_wp_error( $r ) ? $r->get_error_data() : $r );', $defines, array( 'memory_limit' => '128M' ) );
+		$this->assertSame( 'SIDECAR_BAD_RESPONSE', $r['code'] ?? null, wp_json_encode( $r ) );
+		$this->assertMatchesRegularExpression( '/larger than ' . ( 'op-endless' === $mode ? '16777216' : '4096' ) . ' bytes/', $r['cause'] );
+		$this->assertLessThan( 10, microtime( true ) - $t0, 'not read until a timeout' );
+	}
+
+	/**
 	 * Issue 10, hole 6: a real sidecar started with another token (another site's, a stale file) cannot prove
 	 * this site's token, so PHP sends it no request.
 	 */

@@ -37,6 +37,17 @@ final class TcpChannel {
 	private const MAX_HEAD = 65536;
 
 	/**
+	 * Longest hello answer body accepted (a real one is under 200 bytes): whoever answers it has not
+	 * proved anything yet, and must not make PHP buffer up to memory_limit (a fatal).
+	 */
+	private const MAX_HELLO_BODY = 4096;
+
+	/**
+	 * Longest answer body accepted from a proved sidecar (presign pages and batches are well under 1 MiB).
+	 */
+	private const MAX_BODY = 16777216;
+
+	/**
 	 * The connection, null before connecting and after it broke or was closed.
 	 *
 	 * @var resource|null
@@ -178,7 +189,7 @@ final class TcpChannel {
 		$this->server_nonce = '';
 		// Both ends as PHP sees them, read now: an answer delimited by a close leaves no stream to ask.
 		$ends  = stream_socket_get_name( $stream, false ) . "\n" . stream_socket_get_name( $stream, true );
-		$hello = $this->roundtrip( "GET /v1/hello HTTP/1.1\r\nHost: 127.0.0.1:{$this->port}\r\nAccept: application/json\r\nX-WPS3-Nonce: {$this->client_nonce}\r\n\r\n", min( $deadline, microtime( true ) + self::HANDSHAKE_TIMEOUT ), static fn (): int => 0 );
+		$hello = $this->roundtrip( "GET /v1/hello HTTP/1.1\r\nHost: 127.0.0.1:{$this->port}\r\nAccept: application/json\r\nX-WPS3-Nonce: {$this->client_nonce}\r\n\r\n", min( $deadline, microtime( true ) + self::HANDSHAKE_TIMEOUT ), static fn (): int => 0, self::MAX_HELLO_BODY );
 		if ( is_wp_error( $hello ) ) {
 			return $hello; // Hung, closed, garbled: the round trip's own error (a hung sidecar gets replaced).
 		}
@@ -233,7 +244,7 @@ final class TcpChannel {
 		$head   = "{$method} {$path} HTTP/1.1\r\nHost: 127.0.0.1:{$this->port}\r\nAccept: application/json\r\n"
 			. ( 'POST' === $method ? "Content-Type: application/json\r\nContent-Length: " . strlen( $body ) . "\r\n" : '' )
 			. "X-WPS3-Body-SHA256: {$hash}\r\nX-WPS3-Proof: {$proof}\r\n\r\n";
-		$answer = $this->roundtrip( $head . ( 'POST' === $method ? $body : '' ), $deadline, $tick );
+		$answer = $this->roundtrip( $head . ( 'POST' === $method ? $body : '' ), $deadline, $tick, self::MAX_BODY );
 		if ( is_array( $answer ) && 401 === $answer[0] ) {
 			return Failure::make(
 				'UNAUTHORIZED',
@@ -246,14 +257,16 @@ final class TcpChannel {
 	}
 
 	/**
-	 * Writes $request and reads one answer (Content-Length, or up to the close).
+	 * Writes $request and reads one answer (Content-Length, or up to the close) of at most $max_body bytes.
 	 *
 	 * @param string   $request  Bytes to write.
 	 * @param float    $deadline Absolute time limit.
 	 * @param \Closure $tick     Watchdog callback: returning 1 aborts.
-	 * @return array{0:int,1:array<string,mixed>|null}|\WP_Error Errors: ABORTED (tick), or carrying `unanswered` (closed before any byte).
+	 * @param int      $max_body Longest body read; a longer one (declared or sent) is an error, not read on.
+	 * @return array{0:int,1:array<string,mixed>|null}|\WP_Error Errors: ABORTED (tick), SIDECAR_BAD_RESPONSE (too
+	 *                                                          large), or carrying `unanswered` (closed before any byte).
 	 */
-	private function roundtrip( string $request, float $deadline, \Closure $tick ): array|\WP_Error {
+	private function roundtrip( string $request, float $deadline, \Closure $tick, int $max_body ): array|\WP_Error {
 		$stream = $this->stream;
 		$buffer = '';
 		$length = null;
@@ -314,6 +327,16 @@ final class TcpChannel {
 				$head   = substr( $buffer, 0, $end );
 				$length = 1 === preg_match( '/^content-length:\s*(\d+)\s*$/mi', $head, $m ) ? (int) $m[1] : null;
 				$close  = 1 === preg_match( '/^connection:\s*close\s*$/mi', $head );
+			}
+			if ( ( $length ?? 0 ) > $max_body || strlen( $buffer ) - $start > $max_body ) {
+				$this->close();
+				return Failure::make(
+					'SIDECAR_BAD_RESPONSE',
+					/* translators: %d: bytes */
+					sprintf( __( 'The answer on the sidecar\'s port is larger than %d bytes; it was not read.', 'wps3' ), $max_body ),
+					array( 'fix' => __( 'Check that the process on WPS3_SIDECAR_URL is this plugin\'s sidecar; see the sidecar log.', 'wps3' ) ),
+					Failure::BACKOFF
+				);
 			}
 			if ( null !== $length && strlen( $buffer ) - $start >= $length ) {
 				break;
