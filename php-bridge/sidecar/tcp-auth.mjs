@@ -4,13 +4,16 @@
 // sidecar proves it holds the token for exactly this connection; then each
 // request carries PHP's proof, checked here before its body is read. Both
 // HMACs are the core's (tcpHelloProof, tcpRequestValid); this file keeps
-// the per-connection state and turns failures into UNAUTHORIZED.
+// the per-connection state and turns failures into UNAUTHORIZED, whose
+// `reason` tells PHP whether a new hello can help: `no_session` (this
+// connection has no proof, e.g. a sidecar restarted behind it; PHP proves a
+// new connection once) or `bad_proof` (PHP's proof did not verify).
 
 import crypto from 'node:crypto';
 import { SidecarError } from './errors.mjs';
 import { callCore, sha256Hex } from './core.mjs';
 
-const refuse = (message) => new SidecarError('UNAUTHORIZED', message);
+const refuse = (reason, message) => new SidecarError('UNAUTHORIZED', message, { reason });
 
 // Node names an end by address and port; so does PHP's stream_socket_get_name().
 const end = (address, port) => `${address}:${port}`;
@@ -40,7 +43,7 @@ export function createTcpAuth(token) {
     // ends the connection's session.
     authorize(req) {
       const session = sessions.get(req.socket);
-      if (!session) throw refuse('no proof of the token on this connection (GET /v1/hello first)');
+      if (!session) throw refuse('no_session', 'no proof of the token on this connection (GET /v1/hello first)');
       const seq = session.seq + 1;
       const bodySha256 = String(req.headers['x-wps3-body-sha256'] ?? '');
       const valid = callCore('tcpRequestValid', {
@@ -55,7 +58,7 @@ export function createTcpAuth(token) {
       });
       if (!valid) {
         sessions.delete(req.socket);
-        throw refuse('missing or wrong proof of the token');
+        throw refuse('bad_proof', 'missing or wrong proof of the token');
       }
       session.seq = seq;
       return bodySha256;
@@ -64,7 +67,7 @@ export function createTcpAuth(token) {
     checkBody(req, declared, body) {
       if (sha256Hex(body) === declared) return;
       sessions.delete(req.socket);
-      throw refuse('the request body does not match the hash its proof covers');
+      throw refuse('bad_proof', 'the request body does not match the hash its proof covers');
     },
   };
 }

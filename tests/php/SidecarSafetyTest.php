@@ -241,9 +241,40 @@ class SidecarSafetyTest extends WPS3_Sidecar_TestCase {
 		$token    = str_repeat( 'c', 64 );
 		file_put_contents( $dir . '/token', $token );
 		chmod( $dir . '/token', 0600 );
+		$this->start_proving_listener( $dir, $port, $token, $mode );
+		$defines = array(
+			'WPS3_SIDECAR_URL'        => 'http://127.0.0.1:' . $port,
+			'WPS3_SIDECAR_TOKEN_FILE' => $dir . '/token',
+			'WPS3_SIDECAR_SOCKET'     => $dir . '/unused.sock',
+		);
+		// The hello's flood is seen by health() (a call would go on to try starting a sidecar); an op's by call().
+		$code = 'op-endless' === $mode
+			? '$r = WPS3\Sidecar\Client::instance()->call( "render-key", array( "title" => "Safe", "documentId" => "7", "now" => 1700000000 ) );'
+			: '$r = WPS3\Sidecar\Client::instance()->health();';
+		$t0   = microtime( true );
+		$r    = $this->eval_json( $code . ' echo wp_json_encode( is_wp_error( $r ) ? $r->get_error_data() : $r );', $defines, array( 'memory_limit' => '128M' ) );
+		$this->assertSame( 'SIDECAR_BAD_RESPONSE', $r['code'] ?? null, wp_json_encode( $r ) );
+		$this->assertMatchesRegularExpression( '/larger than ' . ( 'op-endless' === $mode ? '16777216' : '4096' ) . ' bytes/', $r['cause'] );
+		$this->assertLessThan( 10, microtime( true ) - $t0, 'not read until a timeout' );
+	}
+
+	/**
+	 * Starts a listener that holds the token (it proves the hello with it, as the sidecar would) and then
+	 * misbehaves as $mode says: hello-length, hello-endless (floods instead of proving), op-endless (floods
+	 * an op's answer), no-session-once (refuses the first op with 401 no_session), bad-proof (refuses every
+	 * op with 401 bad_proof). Each hello appends a line to $dir/hellos.
+	 *
+	 * @param string $dir   Private directory.
+	 * @param int    $port  Port.
+	 * @param string $token Token.
+	 * @param string $mode  Mode.
+	 * @return void
+	 */
+	private function start_proving_listener( $dir, $port, $token, $mode ) {
 		$listener = <<<'JS'
 const crypto = require('crypto');
-const [port, token, mode, version] = process.argv.slice(2);
+const [port, token, mode, version, hellos] = process.argv.slice(2);
+let refused = false;
 const send = (c, o) => { const b = JSON.stringify(o); c.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`); };
 const flood = (c, head) => { c.write(head); const chunk = Buffer.alloc(65536, 'a'); const go = () => { while (!c.destroyed && c.write(chunk)); if (!c.destroyed) c.once('drain', go); }; go(); };
 require('net').createServer((c) => {
@@ -259,11 +290,19 @@ require('net').createServer((c) => {
       if (head.startsWith('GET /v1/hello') && mode === 'hello-length') return flood(c, 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n');
       if (head.startsWith('GET /v1/hello') && mode === 'hello-endless') return flood(c, 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n');
       if (head.startsWith('GET /v1/hello')) {
+        require('fs').appendFileSync(hellos, 'hello\n');
         const nonce = crypto.randomBytes(32).toString('hex');
         const message = `wps3-tcp-hello-v1\n${/^x-wps3-nonce:\s*(\S+)/mi.exec(head)[1]}\n${nonce}\n${c.remoteAddress}:${c.remotePort}\n${c.localAddress}:${c.localPort}`;
         send(c, { ok: true, result: { nonce, proof: crypto.createHmac('sha256', token).update(message).digest('hex') } });
       } else if (head.startsWith('GET /v1/health')) {
         send(c, { ok: true, version, sidecarVersion: version, pid: process.pid });
+      } else if (mode === 'bad-proof' || (mode === 'no-session-once' && !refused)) {
+        refused = true;
+        const b = JSON.stringify({ ok: false, error: { code: 'UNAUTHORIZED', message: 'refused', retry: 'never', reason: mode === 'bad-proof' ? 'bad_proof' : 'no_session' } });
+        c.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`);
+        return;
+      } else if (mode === 'no-session-once') {
+        send(c, { ok: true, result: { key: 'proved again' } });
       } else {
         return flood(c, 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n');
       }
@@ -272,21 +311,36 @@ require('net').createServer((c) => {
 }).listen(Number(port), '127.0.0.1', () => process.stdout.write('ready\n'));
 JS;
 		file_put_contents( $dir . '/listener.js', $listener );
-		$this->start_proc( array( 'node', $dir . '/listener.js', (string) $port, $token, $mode, WPS3_VERSION ) );
-		$defines = array(
-			'WPS3_SIDECAR_URL'        => 'http://127.0.0.1:' . $port,
-			'WPS3_SIDECAR_TOKEN_FILE' => $dir . '/token',
-			'WPS3_SIDECAR_SOCKET'     => $dir . '/unused.sock',
-		);
-		// The hello's flood is seen by health() (a call would go on to try starting a sidecar); an op's by call().
-		$code = 'op-endless' === $mode
-			? '$r = WPS3\Sidecar\Client::instance()->call( "render-key", array( "title" => "Safe", "documentId" => "7", "now" => 1700000000 ) );'
-			: '$r = WPS3\Sidecar\Client::instance()->health();';
-		$t0   = microtime( true );
-		$r    = $this->eval_json( $code . ' echo wp_json_encode( is_wp_error( $r ) ? $r->get_error_data() : $r );', $defines, array( 'memory_limit' => '128M' ) );
-		$this->assertSame( 'SIDECAR_BAD_RESPONSE', $r['code'] ?? null, wp_json_encode( $r ) );
-		$this->assertMatchesRegularExpression( '/larger than ' . ( 'op-endless' === $mode ? '16777216' : '4096' ) . ' bytes/', $r['cause'] );
-		$this->assertLessThan( 10, microtime( true ) - $t0, 'not read until a timeout' );
+		$this->start_proc( array( 'node', $dir . '/listener.js', (string) $port, $token, $mode, WPS3_VERSION, $dir . '/hellos' ) );
+	}
+
+	/**
+	 * A 401 `no_session` (the sidecar has no proof for the connection) gets one newly proved connection; a
+	 * `bad_proof` one is reported at once (before, both were UNAUTHORIZED at once).
+	 */
+	public function test_tcp_no_session_refusal_is_proved_again_once() {
+		foreach ( array( 'no-session-once', 'bad-proof' ) as $mode ) {
+			$port  = self::free_port();
+			$dir   = $this->private_dir( 'tcp-' . $mode );
+			$token = str_repeat( 'd', 64 );
+			file_put_contents( $dir . '/token', $token );
+			chmod( $dir . '/token', 0600 );
+			$this->start_proving_listener( $dir, $port, $token, $mode );
+			$defines = array(
+				'WPS3_SIDECAR_URL'        => 'http://127.0.0.1:' . $port,
+				'WPS3_SIDECAR_TOKEN_FILE' => $dir . '/token',
+				'WPS3_SIDECAR_SOCKET'     => $dir . '/unused.sock',
+			);
+			$r       = $this->eval_json( '$r = WPS3\Sidecar\Client::instance()->call( "render-key", array( "title" => "Safe" ) ); echo wp_json_encode( is_wp_error( $r ) ? $r->get_error_data() : $r );', $defines );
+			$hellos  = substr_count( (string) file_get_contents( $dir . '/hellos' ), "hello\n" );
+			if ( 'no-session-once' === $mode ) {
+				$this->assertSame( 'proved again', $r['key'] ?? null, wp_json_encode( $r ) );
+				$this->assertSame( 3, $hellos, 'health, the op, the op again on a newly proved connection' );
+			} else {
+				$this->assertSame( 'UNAUTHORIZED', $r['code'] ?? null, wp_json_encode( $r ) );
+				$this->assertSame( 2, $hellos, 'health and the op: a refused proof is not tried again' );
+			}
+		}
 	}
 
 	/**

@@ -18,9 +18,10 @@ after(async () => sc?.stop());
 
 const renderKey = { title: 'Proved', documentId: '7', now: 1_700_000_000 };
 
-async function refused(answer, what) {
+async function refused(answer, what, reason = 'bad_proof') {
   assert.equal(answer.status, 401, `${what}: ${answer.text}`);
   assert.equal(answer.json.error.code, 'UNAUTHORIZED', what);
+  assert.equal(answer.json.error.reason, reason, `${what}: why (PHP proves a new connection only for no_session)`);
   assert.equal(answer.headers.connection, 'close', `${what}: the connection is closed`);
 }
 
@@ -60,7 +61,7 @@ test('a request without a valid PHP proof is refused and its connection closed',
   // The old bearer token, and any request before a hello.
   for (const headers of [{ Authorization: `Bearer ${sc.token}` }, {}, { 'X-WPS3-Proof': 'ab'.repeat(32), 'X-WPS3-Body-SHA256': 'cd'.repeat(32) }]) {
     const c = tcpConnection(sc.port);
-    await refused(await c.send('POST', '/v1/op/render-key', headers, body), `no hello, headers ${Object.keys(headers)}`);
+    await refused(await c.send('POST', '/v1/op/render-key', headers, body), `no hello, headers ${Object.keys(headers)}`, 'no_session');
     c.close();
   }
   const cases = {

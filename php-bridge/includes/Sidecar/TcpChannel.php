@@ -110,7 +110,8 @@ final class TcpChannel {
 	/**
 	 * One request: on the open connection when it is still alive and $fresh is false, else on a new one that is
 	 * proved first. A reused connection that the sidecar had closed (idle) before answering anything is
-	 * replaced once, as curl does; $fresh requests are never resent.
+	 * replaced once, as curl does; $fresh requests are never resent, except once after the sidecar's 401
+	 * `no_session` (it refused the request unread: no proof on that connection).
 	 *
 	 * @param string      $method  GET or POST.
 	 * @param string      $path    Path.
@@ -132,7 +133,10 @@ final class TcpChannel {
 			}
 		}
 		$answer = $this->send( $method, $path, (string) $body, $deadline, $tick );
-		if ( $reused && is_wp_error( $answer ) && Failure::field( $answer, 'unanswered', false ) ) {
+		// A sidecar with no proof for this connection (it restarted behind it, say) refused the request
+		// before reading its body: a newly proved connection gets it once, $fresh or not.
+		$no_session = is_wp_error( $answer ) && Failure::field( $answer, 'no_session', false );
+		if ( $no_session || ( $reused && is_wp_error( $answer ) && Failure::field( $answer, 'unanswered', false ) ) ) {
 			$opened = $this->open( $deadline );
 			if ( true !== $opened ) {
 				return $opened;
@@ -246,10 +250,14 @@ final class TcpChannel {
 			. "X-WPS3-Body-SHA256: {$hash}\r\nX-WPS3-Proof: {$proof}\r\n\r\n";
 		$answer = $this->roundtrip( $head . ( 'POST' === $method ? $body : '' ), $deadline, $tick, self::MAX_BODY );
 		if ( is_array( $answer ) && 401 === $answer[0] ) {
+			$this->close(); // The sidecar closes it too: its session ended.
 			return Failure::make(
 				'UNAUTHORIZED',
 				__( 'The sidecar refused this site\'s proof of the sidecar token.', 'wps3' ),
-				array( 'fix' => __( 'WPS3_SIDECAR_TOKEN_FILE must be the token file the sidecar on WPS3_SIDECAR_URL was started with.', 'wps3' ) ),
+				array(
+					'fix'        => __( 'WPS3_SIDECAR_TOKEN_FILE must be the token file the sidecar on WPS3_SIDECAR_URL was started with.', 'wps3' ),
+					'no_session' => 'no_session' === ( $answer[1]['error']['reason'] ?? null ),
+				),
 				Failure::BACKOFF
 			);
 		}
