@@ -158,6 +158,42 @@ mod tests {
         );
     }
 
+    /// docs/CONTRACTS.md, "TCP fallback", test vector; PHP's side asserts the
+    /// same values (tests/php-unit/Sidecar/TcpChannelTest.php).
+    #[test]
+    fn contract_test_vector() {
+        let token = "wps3-test-vector-token";
+        let client_nonce = "0123456789abcdef".repeat(4);
+        let server_nonce = "fedcba9876543210".repeat(4);
+        assert_eq!(
+            hello_proof(
+                token,
+                &client_nonce,
+                &server_nonce,
+                "127.0.0.1:54321",
+                "127.0.0.1:7781"
+            )
+            .unwrap(),
+            "3177d14dc962c453ffa8928b2dec0c270321413a69f92801582df4664901e790"
+        );
+        let body_sha256 = hex(&<Sha256 as sha2::Digest>::digest(br#"{"title":"Safe"}"#));
+        assert_eq!(
+            body_sha256,
+            "ca4989e169e8b8b35e714675cfc1bb98e268d74bac43dc6a64697f2b1c75fbb2"
+        );
+        let request = Request {
+            client_nonce: &client_nonce,
+            server_nonce: &server_nonce,
+            seq: 1,
+            method: "POST",
+            path: "/v1/op/render-key",
+            body_sha256: &body_sha256,
+        };
+        let proof = "afba61f40ae3dc9a9c9d20ab484cce36319983a1305c2b2d47f386766b1fe8f8";
+        assert_eq!(prove(token, &request_message(&request).unwrap()), proof);
+        assert!(request_proof_valid(token, &request, proof));
+    }
+
     #[test]
     fn hello_proof_names_both_nonces_and_both_ends() {
         let p = hello_proof(TOKEN, A, B, "127.0.0.1:5000", "127.0.0.1:7781").unwrap();

@@ -203,27 +203,34 @@ async function main() {
     }
   };
 
+  // Whether the core is loaded, waiting for it; false when it cannot be
+  // (the answer is sent).
+  const coreReady = async (res) => {
+    if (coreLoaded) return true;
+    try {
+      await coreLoading;
+      return true;
+    } catch {
+      sendError(res, new SidecarError('INTERNAL', 'the wasm core could not be loaded; the sidecar is exiting (details in its log)'), { close: true });
+      return false;
+    }
+  };
+
   // curl and PHP send "Expect: 100-continue" for larger bodies: refuse an
-  // oversize or unproved one before the client sends it.
-  server.on('checkContinue', (req, res) => {
+  // oversize or unproved one before the client sends it (the proof check
+  // is the core's, so it waits for the core as every request does).
+  server.on('checkContinue', async (req, res) => {
     if (Number(req.headers['content-length']) > BODY_LIMIT) {
       sendError(res, new SidecarError('PAYLOAD_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`), { close: true });
       return;
     }
-    if (!authorized(req, res)) return;
+    if ((!coreLoaded && !(await coreReady(res))) || !authorized(req, res)) return;
     res.writeContinue();
     server.emit('request', req, res);
   });
 
   server.on('request', async (req, res) => {
-    if (!coreLoaded) {
-      try {
-        await coreLoading;
-      } catch {
-        sendError(res, new SidecarError('INTERNAL', 'the wasm core could not be loaded; the sidecar is exiting (details in its log)'), { close: true });
-        return;
-      }
-    }
+    if (!coreLoaded && !(await coreReady(res))) return;
     if (state.shuttingDown) {
       sendError(res, new SidecarError('SHUTTING_DOWN', 'the sidecar is shutting down; retry shortly'), { close: true });
       return;

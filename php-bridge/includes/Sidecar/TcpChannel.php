@@ -1,6 +1,8 @@
 <?php
 /**
  * One connection to the sidecar's TCP fallback: the sidecar proves the token first, then requests follow.
+ * About 400 lines: the handshake and the small HTTP/1.1 reader it needs (one connection, bounded reads) belong
+ * together.
  *
  * @package wps3
  */
@@ -167,6 +169,34 @@ final class TcpChannel {
 	}
 
 	/**
+	 * The message the sidecar's hello proof covers (src/tcp_proof.rs, hello_message; docs/CONTRACTS.md has a
+	 * test vector both sides check).
+	 *
+	 * @param string $client_nonce PHP's nonce.
+	 * @param string $server_nonce The sidecar's nonce.
+	 * @param string $ends         "<client end>\n<server end>", each `address:port`.
+	 * @return string
+	 */
+	public static function hello_message( string $client_nonce, string $server_nonce, string $ends ): string {
+		return "wps3-tcp-hello-v1\n{$client_nonce}\n{$server_nonce}\n{$ends}";
+	}
+
+	/**
+	 * The message PHP's proof of one request covers (src/tcp_proof.rs, request_message).
+	 *
+	 * @param string $client_nonce PHP's nonce of the connection's hello.
+	 * @param string $server_nonce The sidecar's nonce of that hello.
+	 * @param int    $seq          1 for the first request after the hello, then 2, 3 and so on.
+	 * @param string $method       Method.
+	 * @param string $path         Request target.
+	 * @param string $body_sha256  Lower-case hex SHA-256 of the body.
+	 * @return string
+	 */
+	public static function request_message( string $client_nonce, string $server_nonce, int $seq, string $method, string $path, string $body_sha256 ): string {
+		return "wps3-tcp-request-v1\n{$client_nonce}\n{$server_nonce}\n{$seq}\n{$method}\n{$path}\n{$body_sha256}";
+	}
+
+	/**
 	 * Connects and has the sidecar prove the token for this connection (the message: src/tcp_proof.rs,
 	 * hello_message; the request's: request_message).
 	 *
@@ -215,7 +245,7 @@ final class TcpChannel {
 		$result = is_array( $hello[1]['result'] ?? null ) ? $hello[1]['result'] : array();
 		$nonce  = is_string( $result['nonce'] ?? null ) ? $result['nonce'] : '';
 		$proof  = is_string( $result['proof'] ?? null ) ? $result['proof'] : '';
-		if ( null !== $this->stream && 1 === preg_match( '/^[0-9a-f]{64}$/D', $nonce ) && hash_equals( hash_hmac( 'sha256', "wps3-tcp-hello-v1\n{$this->client_nonce}\n{$nonce}\n{$ends}", $this->token ), $proof ) ) {
+		if ( null !== $this->stream && 1 === preg_match( '/^[0-9a-f]{64}$/D', $nonce ) && hash_equals( hash_hmac( 'sha256', self::hello_message( $this->client_nonce, $nonce, $ends ), $this->token ), $proof ) ) {
 			$this->server_nonce = $nonce;
 			return true;
 		}
@@ -244,7 +274,7 @@ final class TcpChannel {
 	private function send( string $method, string $path, string $body, float $deadline, \Closure $tick ): array|\WP_Error {
 		++$this->seq;
 		$hash   = hash( 'sha256', $body );
-		$proof  = hash_hmac( 'sha256', "wps3-tcp-request-v1\n{$this->client_nonce}\n{$this->server_nonce}\n{$this->seq}\n{$method}\n{$path}\n{$hash}", $this->token );
+		$proof  = hash_hmac( 'sha256', self::request_message( $this->client_nonce, $this->server_nonce, $this->seq, $method, $path, $hash ), $this->token );
 		$head   = "{$method} {$path} HTTP/1.1\r\nHost: 127.0.0.1:{$this->port}\r\nAccept: application/json\r\n"
 			. ( 'POST' === $method ? "Content-Type: application/json\r\nContent-Length: " . strlen( $body ) . "\r\n" : '' )
 			. "X-WPS3-Body-SHA256: {$hash}\r\nX-WPS3-Proof: {$proof}\r\n\r\n";
