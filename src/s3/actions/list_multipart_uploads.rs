@@ -4,8 +4,8 @@
 //! URL-encoded, as ListObjectsV2 asks for them.
 
 use super::list_objects_v2::decode;
-use super::{document, number, xml::Element, ActionRequest, Body, Response};
-use crate::error::{invalid, ErrorCode, Result};
+use super::{document, number, page_size, xml::Element, ActionRequest, Body, Response};
+use crate::error::Result;
 use crate::s3::error_xml::S3Error;
 use serde::{Deserialize, Serialize};
 
@@ -40,13 +40,7 @@ impl ListMultipartUploads {
         add("key-marker", &self.key_marker);
         add("upload-id-marker", &self.upload_id_marker);
         if let Some(n) = self.max_uploads {
-            if !(1..=1000).contains(&n) {
-                return Err(invalid(
-                    ErrorCode::InvalidArgument,
-                    format!("maxUploads must be 1..1000, got {n}"),
-                ));
-            }
-            query.push(("max-uploads".into(), n.to_string()));
+            query.push(("max-uploads".into(), page_size("maxUploads", n)?));
         }
         query.push(("encoding-type".into(), "url".into()));
         Ok(ActionRequest {

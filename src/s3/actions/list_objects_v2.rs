@@ -2,8 +2,10 @@
 //! URL-encoded (`encoding-type=url`), so a key with characters XML 1.0
 //! cannot carry still lists, and decoded here when the answer says so.
 
-use super::{document, number, unquote_etag, xml::Element, ActionRequest, Body, Response};
-use crate::error::{invalid, ErrorCode, Result};
+use super::{
+    document, number, page_size, unquote_etag, xml::Element, ActionRequest, Body, Response,
+};
+use crate::error::Result;
 use crate::s3::error_xml::S3Error;
 use crate::sigv4::encoding::percent_decode;
 use serde::{Deserialize, Serialize};
@@ -43,13 +45,7 @@ impl ListObjectsV2 {
         add("continuation-token", &self.continuation_token);
         add("start-after", &self.start_after);
         if let Some(n) = self.max_keys {
-            if !(1..=1000).contains(&n) {
-                return Err(invalid(
-                    ErrorCode::InvalidArgument,
-                    format!("maxKeys must be 1..1000, got {n}"),
-                ));
-            }
-            query.push(("max-keys".into(), n.to_string()));
+            query.push(("max-keys".into(), page_size("maxKeys", n)?));
         }
         query.push(("encoding-type".into(), "url".into()));
         Ok(ActionRequest {

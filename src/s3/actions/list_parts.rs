@@ -1,7 +1,9 @@
 //! ListParts: the parts of an unfinished multipart upload (to resume one).
 
-use super::{document, number, part_number, unquote_etag, upload_id, ActionRequest, Response};
-use crate::error::{invalid, ErrorCode, Result};
+use super::{
+    document, number, page_size, part_number, unquote_etag, upload_id, ActionRequest, Response,
+};
+use crate::error::Result;
 use crate::s3::error_xml::S3Error;
 use serde::{Deserialize, Serialize};
 
@@ -26,13 +28,7 @@ impl ListParts {
     pub fn request(&self) -> Result<ActionRequest> {
         let mut query = vec![("uploadId".to_owned(), upload_id(&self.upload_id)?)];
         if let Some(n) = self.max_parts {
-            if !(1..=1000).contains(&n) {
-                return Err(invalid(
-                    ErrorCode::InvalidArgument,
-                    format!("maxParts must be 1..1000, got {n}"),
-                ));
-            }
-            query.push(("max-parts".into(), n.to_string()));
+            query.push(("max-parts".into(), page_size("maxParts", n)?));
         }
         if let Some(m) = self.part_number_marker {
             query.push(("part-number-marker".into(), part_number(m)?));

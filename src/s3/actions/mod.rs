@@ -314,6 +314,19 @@ pub(crate) fn part_number(n: u32) -> Result<String> {
     }
 }
 
+/// Checks a page size (1..=1000, S3's bound for every listing) and names
+/// the argument in the error.
+pub(crate) fn page_size(name: &str, n: u32) -> Result<String> {
+    if (1..=1000).contains(&n) {
+        Ok(n.to_string())
+    } else {
+        Err(invalid(
+            ErrorCode::InvalidArgument,
+            format!("{name} must be 1..1000, got {n}"),
+        ))
+    }
+}
+
 /// Checks an upload id is present.
 pub(crate) fn upload_id(id: &str) -> Result<String> {
     if id.is_empty() {
