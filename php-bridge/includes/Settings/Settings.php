@@ -2,7 +2,7 @@
 /**
  * Per-site storage settings, wp-config overrides, and the storage and credentials objects of sidecar ops.
  *
- * Slightly over 400 lines: it is the settings API docs/CONTRACTS and PLAN fix (stored/get/storage/
+ * Slightly over 400 lines: it is the settings API docs/CONTRACTS.md fixes (stored/get/storage/
  * credentials/save/…) in one place; the core check, the schema and the secret are their own classes.
  *
  * @package wps3
