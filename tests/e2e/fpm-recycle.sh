@@ -18,7 +18,8 @@ ok() { pass=$((pass + 1)); printf '  ok   %s\n' "$*"; }
 ko() { fail=$((fail + 1)); printf '  FAIL %s\n' "$*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
 wp() { WPS3_E2E_DIR=$WPS3_E2E_DIR php "$ROOT/tests/e2e/bin/wp.php" "$@"; }
-alive() { [ -r "/proc/$1/stat" ] && ! grep -qE '^[0-9]+ \(.*\) [ZX] ' "/proc/$1/stat"; }
+# The process may exit between the two checks: a vanished stat file means not alive, without grep noise.
+alive() { [ -r "/proc/$1/stat" ] && ! grep -qE '^[0-9]+ \(.*\) [ZX] ' "/proc/$1/stat" 2>/dev/null && [ -r "/proc/$1/stat" ]; }
 fpm_master=$(cat "$E2E_DIR/web/php-fpm.pid" 2>/dev/null)
 workers() { pgrep -P "$fpm_master" | sort -n; }
 max_requests=$(sed -n 's/^pm.max_requests = //p' "$E2E_DIR/web/php-fpm.conf")
