@@ -7,6 +7,10 @@
 // appears in a cache name only as the core's salted hash (signerKey); a
 // sealed one by its envelope, context and key material, which PHP sends
 // with every request anyway: naming it costs no hashing on the hot path.
+// Every PHP request brings freshly parsed objects, so naming them was a
+// fifth of a presign op (JSON of the storage, one long string to hash): a
+// sealed signer is found by its envelope alone and then compared field by
+// field, and only a miss builds the name.
 
 import { SidecarError } from './errors.mjs';
 import { checkCredentials, coreError, getCore, makeClock, onCoreReload, storageOrigin } from './core.mjs';
@@ -34,6 +38,57 @@ export function createSignerCache({ idleMs = SIGNER_IDLE_MS, max = MAX_SIGNERS, 
     return join(['plain', ...parts, getCore().signerKey(creds.secretAccessKey)]);
   }
 
+  // envelope -> { key, entry, and what the name was built from }: the
+  // signer last used with that sealed secret.
+  const bySealed = new Map();
+  // A storage object's own fields, when every value is a primitive (what
+  // sameFields can compare); null otherwise, and such a storage is never
+  // looked up by its envelope.
+  function fieldsOf(storage) {
+    const keys = Object.keys(storage);
+    const out = new Array(keys.length * 2);
+    for (let i = 0; i < keys.length; i++) {
+      const v = storage[keys[i]];
+      if (v !== null && typeof v === 'object') return null;
+      out[2 * i] = keys[i];
+      out[2 * i + 1] = v;
+    }
+    return out;
+  }
+  // Same keys and values as when the name was built: then JSON.stringify
+  // would give the same storage up to key order, which the core ignores.
+  function sameFields(storage, fields) {
+    let n = 0;
+    for (const k in storage) {
+      if (2 * n >= fields.length) return false;
+      n++;
+    }
+    if (2 * n !== fields.length) return false;
+    for (let i = 0; i < fields.length; i += 2) {
+      if (storage[fields[i]] !== fields[i + 1] || !Object.hasOwn(storage, fields[i])) return false;
+    }
+    return true;
+  }
+  function lookupSealed(storage, credentials) {
+    const s = credentials.sealedSecret;
+    if (!isObject(s) || typeof s.envelope !== 'string') return undefined;
+    const f = bySealed.get(s.envelope);
+    if (!f || f.entry.freed || f.accessKeyId !== credentials.accessKeyId || f.sessionToken !== credentials.sessionToken
+      || f.context !== s.context || f.keyMaterial !== s.keyMaterial || !sameFields(storage, f.fields)) return undefined;
+    // The named path would have refused these; the index never holds them.
+    if (credentials.secretAccessKey !== undefined && credentials.secretAccessKey !== null && credentials.secretAccessKey !== '') return undefined;
+    return f;
+  }
+  function remember(storage, credentials, creds, key, entry) {
+    if (!creds.sealedSecret) return;
+    const fields = fieldsOf(storage);
+    if (fields === null) return;
+    const s = creds.sealedSecret;
+    bySealed.set(s.envelope, {
+      key, entry, fields, accessKeyId: creds.accessKeyId, sessionToken: credentials.sessionToken, context: s.context, keyMaterial: s.keyMaterial,
+    });
+  }
+
   function create(storage, creds) {
     const core = getCore();
     try {
@@ -50,6 +105,8 @@ export function createSignerCache({ idleMs = SIGNER_IDLE_MS, max = MAX_SIGNERS, 
 
   function drop(key, entry) {
     entries.delete(key);
+    const envelope = entry.envelope;
+    if (envelope !== undefined && bySealed.get(envelope)?.entry === entry) bySealed.delete(envelope);
     entry.freed = true;
     try { entry.bucket.free(); } catch { /* its core is gone already */ }
   }
@@ -75,6 +132,19 @@ export function createSignerCache({ idleMs = SIGNER_IDLE_MS, max = MAX_SIGNERS, 
       entries.set(seen.key, seen.entry);
       return seen.entry;
     }
+    if (isObject(credentials)) {
+      const found = lookupSealed(storage, credentials);
+      if (found) {
+        sweep();
+        if (!found.entry.freed) {
+          found.entry.used = now();
+          entries.delete(found.key);
+          entries.set(found.key, found.entry);
+          recent.set(credentials, { storage, key: found.key, entry: found.entry });
+          return found.entry;
+        }
+      }
+    }
     const creds = checkCredentials(credentials);
     sweep();
     let key;
@@ -96,6 +166,8 @@ export function createSignerCache({ idleMs = SIGNER_IDLE_MS, max = MAX_SIGNERS, 
     }
     entries.set(key, entry);
     recent.set(credentials, { storage, key, entry });
+    if (creds.sealedSecret) entry.envelope = creds.sealedSecret.envelope;
+    remember(storage, credentials, creds, key, entry);
     return entry;
   }
 

@@ -112,6 +112,44 @@ test('signer cache: a reloaded core drops every signer of the old one', async (t
   signers.close();
 });
 
+test('signer cache: a sealed signer found by its envelope only when every other part is the same', async (t) => {
+  if (!need(t, ['core'])) return;
+  const { signers, sealed } = await setup({ max: 16 });
+  const fresh = (c) => JSON.parse(JSON.stringify(c)); // PHP's requests bring new objects each time
+  const a = signers.get(fresh(storage), fresh(sealed));
+  assert.equal(signers.get(fresh(storage), fresh(sealed)), a, 'equal parsed arguments, same signer');
+  const reordered = Object.fromEntries(Object.entries(storage).reverse());
+  assert.equal(signers.get(reordered, fresh(sealed)), a, 'the same storage in another key order is the same storage');
+  const s = sealed.sealedSecret;
+  for (const [st, cr, why] of [
+    [{ ...storage, bucket: 'other-bucket' }, sealed, 'another bucket'],
+    [{ ...storage, extra: 'x' }, sealed, 'an added storage field'],
+    [{ ...storage, region: undefined }, sealed, 'a field without a value'],
+    [storage, { ...sealed, accessKeyId: 'AKIDOTHER' }, 'another access key'],
+    [storage, { ...sealed, sessionToken: 'tok' }, 'a session token'],
+  ]) {
+    assert.notEqual(signers.get(st, cr), a, why);
+  }
+  // The envelope opens only with its own context and key material: a lookup
+  // that reused the cached signer would sign where the core must refuse.
+  for (const [cr, why] of [
+    [{ ...sealed, sealedSecret: { ...s, context: 'site-2' } }, 'another context'],
+    [{ ...sealed, sealedSecret: { ...s, keyMaterial: 'm'.repeat(32) } }, 'other key material'],
+  ]) {
+    assert.throws(() => signers.get(storage, cr), (e) => e.code !== undefined, why);
+  }
+  // A plain secret next to the envelope is the plain secret's signer.
+  const plain = signers.get(storage, { ...sealed, secretAccessKey: credentials.secretAccessKey });
+  assert.notEqual(plain, a);
+  assert.equal(signers.get(storage, fresh(sealed)), a, 'the sealed one is still found');
+  // A freed signer is never handed out again.
+  signers.clear();
+  const b = signers.get(fresh(storage), fresh(sealed));
+  assert.notEqual(b, a);
+  assert.equal(b.bucket.presignGet('k', 60, NOW).includes('X-Amz-Signature='), true);
+  signers.close();
+});
+
 test('batch envelope: storage and credentials once for every op that does not name its own', async (t) => {
   if (!need(t, ['core'])) return;
   const { p, signers, sealed } = await setup();
