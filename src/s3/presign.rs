@@ -8,7 +8,7 @@ use crate::sigv4::encoding::{push_hex, push_path, push_query};
 use crate::sigv4::sign::{sign_cached, SigningParams};
 use crate::sigv4::{
     Credentials, DayKey, SignableBody, SignableRequest, SignatureLocation, SigningKeyCache,
-    SigningOutput, SigningSettings, ALGORITHM, UNSIGNED_PAYLOAD,
+    SigningOutput, SigningSettings, UNSIGNED_PAYLOAD,
 };
 use crate::time::Timestamp;
 use hmac::Mac;
@@ -327,25 +327,13 @@ pub fn presign_simple(
     let mut digest = String::with_capacity(64);
     push_hex(&mut digest, &hash.finalize());
 
-    let mut mac = day.mac(
+    let mut mac = day.mac_after_scope(
         credentials.secret_access_key(),
-        date,
+        &amz_date,
         &endpoint.region,
         "s3",
     );
-    for part in [
-        ALGORITHM,
-        "\n",
-        &amz_date,
-        "\n",
-        date,
-        "/",
-        &endpoint.region,
-        "/s3/aws4_request\n",
-        &digest,
-    ] {
-        mac.update(part.as_bytes());
-    }
+    mac.update(digest.as_bytes());
     url.push_str("&X-Amz-Signature=");
     push_hex(&mut url, &mac.finalize().into_bytes());
     Ok(SimplePresigned { url, expires_at })

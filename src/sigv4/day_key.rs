@@ -6,9 +6,15 @@
 //! Unlike [`super::SigningKeyCache`] (shared by callers with any key pair,
 //! so looked up by a salted digest of the secret on every call), a
 //! `DayKey` belongs to one key pair and is looked up by scope alone.
+//!
+//! A page of links is signed at one second: the string to sign's first
+//! lines (algorithm, time, scope) are the same for every link, so the state
+//! after them is kept too ([`DayKey::mac_after_scope`]), one SHA-256 block
+//! fewer per signature.
 
 use super::signing_key::derive_signing_key;
-use hmac::{Hmac, KeyInit};
+use super::ALGORITHM;
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::fmt;
 
@@ -28,6 +34,9 @@ struct Slot {
     region: String,
     service: String,
     mac: PreparedMac,
+    /// `mac` with the string to sign's lines before the hash fed in, for
+    /// the `X-Amz-Date` they carry.
+    after_scope: Option<(String, PreparedMac)>,
 }
 
 impl DayKey {
@@ -53,10 +62,51 @@ impl DayKey {
                     region: region.to_owned(),
                     service: service.to_owned(),
                     mac: mac.clone(),
+                    after_scope: None,
                 });
                 mac
             }
         }
+    }
+
+    /// [`DayKey::mac`] for the scope of `amz_date` (`YYYYMMDDTHHMMSSZ`), with
+    /// the string to sign up to its last line already fed in:
+    /// `AWS4-HMAC-SHA256\n<amz_date>\n<date>/<region>/<service>/aws4_request\n`.
+    /// The caller feeds the canonical request's hex hash and finalizes.
+    pub fn mac_after_scope(
+        &mut self,
+        secret: &str,
+        amz_date: &str,
+        region: &str,
+        service: &str,
+    ) -> PreparedMac {
+        let date = amz_date.get(..8).unwrap_or(amz_date);
+        let base = self.mac(secret, date, region, service);
+        let Some(slot) = self.slot.as_mut() else {
+            return base;
+        };
+        if let Some((at, mac)) = &slot.after_scope {
+            if at == amz_date {
+                return mac.clone();
+            }
+        }
+        let mut mac = base;
+        for part in [
+            ALGORITHM,
+            "\n",
+            amz_date,
+            "\n",
+            date,
+            "/",
+            region,
+            "/",
+            service,
+            "/aws4_request\n",
+        ] {
+            mac.update(part.as_bytes());
+        }
+        slot.after_scope = Some((amz_date.to_owned(), mac.clone()));
+        mac
     }
 
     /// Whether a key is held (for tests).
@@ -82,7 +132,6 @@ impl fmt::Debug for DayKey {
 mod tests {
     use super::*;
     use crate::sigv4::encoding::hex;
-    use hmac::Mac;
 
     fn sign(mac: PreparedMac, data: &str) -> String {
         let mut mac = mac;
@@ -104,7 +153,26 @@ mod tests {
             let want = derive_signing_key(secret, date, region, "s3").sign("payload");
             assert_eq!(sign(day.mac(secret, date, region, "s3"), "payload"), want);
         }
+        // After the scope: the same signature as the whole string to sign,
+        // whichever second, day or region came before.
+        for (amz_date, region) in [
+            ("20120216T000000Z", "eu-west-1"),
+            ("20120216T000000Z", "eu-west-1"),
+            ("20120216T000001Z", "eu-west-1"),
+            ("20120217T000001Z", "eu-west-1"),
+            ("20120217T000001Z", "us-east-1"),
+        ] {
+            let date = &amz_date[..8];
+            let hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+            let whole =
+                format!("AWS4-HMAC-SHA256\n{amz_date}\n{date}/{region}/s3/aws4_request\n{hash}");
+            let want = derive_signing_key(secret, date, region, "s3").sign(&whole);
+            assert_eq!(
+                sign(day.mac_after_scope(secret, amz_date, region, "s3"), hash),
+                want
+            );
+        }
         let shown = format!("{day:?}");
-        assert!(shown.contains("20120216/eu-west-1/s3") && !shown.contains(secret));
+        assert!(shown.contains("20120217/us-east-1/s3") && !shown.contains(secret));
     }
 }
