@@ -184,7 +184,7 @@ if (want('load')) {
   if (out) {
     extra.load = out;
     records.push({
-      suite: 'load', system: 'ours (8 PHP workers, Client::batch pages of 100)', operation: `A pages of 100 for ${out.seconds} s`,
+      suite: 'load', system: 'ours (8 PHP workers, Client::presign_page pages of 100)', operation: `A pages of 100 for ${out.seconds} s`,
       opsPerSec: out.urlsPerSec, p50Ms: out.pageP50Ms, p99Ms: out.pageP99Ms, failures: out.failures,
       sidecarRssStartMiB: out.sidecarRssStartMiB, sidecarRssEndMiB: out.sidecarRssEndMiB, sidecarRssPeakMiB: out.sidecarRssPeakMiB, phpPeakMiB: out.phpPeakMiB,
     });

@@ -1,6 +1,6 @@
 // Concurrency run (bench/run item 7, and issue 10's load suite through tests/load/run.sh):
 // W PHP workers, each requesting pages of 100 presigned links through the plugin's sidecar client
-// (one Client::batch per page) for S seconds, against one sidecar the plugin's Supervisor started.
+// (one Client::presign_page per page) for S seconds, against one sidecar the plugin's Supervisor started.
 //
 //   node bench/load.mjs [--workers=8] [--seconds=30] [--warmup-seconds=10] [--rss-bound-mib=32] [--json]
 //
@@ -59,7 +59,7 @@ try {
     sidecarRssStartMiB: start.rss, sidecarRssEndMiB: end.rss, sidecarRssPeakMiB: peak, sidecarRssGrowthMiB: growth,
     rssBoundMiB: BOUND, warmupSeconds: WARMUP, warmupRssMiB: warm, rssEverySecondMiB: samples, phpPeakMiB: Math.max(...results.map((r) => r.phpPeakMiB)), machine: machine(),
   };
-  say(`load: ${WORKERS} PHP workers x ${SECONDS} s, pages of 100 presigned links (one batch each)`);
+  say(`load: ${WORKERS} PHP workers x ${SECONDS} s, pages of 100 presigned links (one presign-page call each)`);
   say(`  ${Math.round(out.urlsPerSec).toLocaleString('en-US')} URLs/s, ${out.pages} pages, page p50 ${out.pageP50Ms.toFixed(1)} ms, p99 ${out.pageP99Ms.toFixed(1)} ms`);
   say(`  sidecar RSS each second during the warm-up: ${warm.join(' ')}; during the run: ${samples.join(' ')}`);
   say(`  failed pages: ${failures}${errors.length ? ` (${errors.join('; ')})` : ''}`);

@@ -364,15 +364,17 @@ switch ( $mode ) {
 		$urls     = 0;
 		$end      = hrtime( true ) + (int) ( $seconds * 1e9 );
 		while ( hrtime( true ) < $end ) {
-			// Built anew for every page, as a PHP request building a page of links does.
-			list( $ops, $shared ) = wps3_bench_page_ops( $keys );
-			$t0   = hrtime( true );
-			$page = $shared ? $client->batch( $ops, 30, $shared ) : $client->batch( $ops );
+			// Built anew for every page, as a PHP request building a page of links does: one presign-page
+			// call (Client::presign_page), what the plugin's own pages use.
+			$t0    = hrtime( true );
+			$s     = wps3_bench_ours_settings();
+			$page  = $client->presign_page( $s[0], $s[1], $keys, wps3_bench_link_page_fields( $keys ) );
 			$lat[] = ( hrtime( true ) - $t0 ) / 1e6;
-			$ok   = ! is_wp_error( $page ) && 100 === count( $page );
+			$page  = is_wp_error( $page ) ? $page : $page['urls'];
+			$ok    = ! is_wp_error( $page ) && 100 === count( $page );
 			if ( $ok ) {
 				foreach ( $page as $item ) {
-					if ( is_wp_error( $item ) || ! str_contains( (string) ( $item['url'] ?? '' ), 'X-Amz-Signature=' ) ) {
+					if ( is_wp_error( $item ) || ! str_contains( (string) $item, 'X-Amz-Signature=' ) ) {
 						$ok = false;
 						break;
 					}
