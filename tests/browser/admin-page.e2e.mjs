@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createBucket, createIamUser, putCors } from '../support/storage.mjs';
+import { logIn } from '../support/wp-login.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -50,10 +51,7 @@ const shot = (page, name) => page.screenshot({ path: path.join(out, `${name}.png
 
 async function login(context, user, password) {
   const page = await context.newPage();
-  await page.goto(`${env.SITE_URL}/wp-login.php`);
-  await page.fill('#user_login', user);
-  await page.fill('#user_pass', password);
-  await Promise.all([page.waitForNavigation(), page.click('#wp-submit')]);
+  await logIn(page, env.SITE_URL, user, password);
   return page;
 }
 

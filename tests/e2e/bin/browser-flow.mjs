@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
+import { logIn } from '../../support/wp-login.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -27,13 +28,11 @@ const browser = await chromium.launch({
     '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`].filter((a) => !a.startsWith('--user-data-dir')),
 });
 const fail = (msg) => { console.error(`browser-flow: FAIL ${msg}`); process.exitCode = 1; };
+let page;
 try {
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1100 } });
-  const page = await context.newPage();
-  await page.goto(`${env.SITE_URL}/wp-login.php`);
-  await page.fill('#user_login', env.ADMIN_USER);
-  await page.fill('#user_pass', env.ADMIN_PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.click('#wp-submit')]);
+  page = await context.newPage();
+  await logIn(page, env.SITE_URL, env.ADMIN_USER, env.ADMIN_PASSWORD);
   await page.goto(`${env.SITE_URL}/wp-admin/options-general.php?page=wps3`);
   await page.waitForSelector('h1:has-text("S3 Backups")');
   await page.screenshot({ path: path.join(out, '1-before.png'), fullPage: true });
@@ -76,6 +75,12 @@ try {
   if (download.suggestedFilename() !== path.basename(key)) fail(`file name ${download.suggestedFilename()} != ${path.basename(key)}`);
 } catch (e) {
   fail(e.stack || String(e));
+  // What the browser was looking at, so a failure in CI can be read without rerunning it.
+  if (page) {
+    const text = await page.evaluate(() => document.body?.innerText ?? '').catch(() => '');
+    console.error(`browser-flow: page ${page.url()} titled ${JSON.stringify(await page.title().catch(() => ''))}: ${JSON.stringify(text.replace(/\s+/g, ' ').slice(0, 600))}`);
+    await page.screenshot({ path: path.join(out, 'failed.png'), fullPage: true }).catch(() => {});
+  }
 } finally {
   await browser.close();
   fs.rmSync(profile, { recursive: true, force: true });

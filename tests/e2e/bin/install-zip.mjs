@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { logIn } from '../../support/wp-login.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -29,10 +30,7 @@ let page;
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
   page = await context.newPage();
-  await page.goto(`${env.SITE_URL}/wp-login.php`);
-  await page.fill('#user_login', env.ADMIN_USER);
-  await page.fill('#user_pass', env.ADMIN_PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.click('#wp-submit')]);
+  await logIn(page, env.SITE_URL, env.ADMIN_USER, env.ADMIN_PASSWORD);
 
   // Plugins → Add New (the menu link), then the "Upload Plugin" toggle of that screen.
   await page.goto(`${env.SITE_URL}/wp-admin/plugins.php`);

@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { putCors, listMultipartUploads } from '../../support/storage.mjs';
+import { logIn } from '../../support/wp-login.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -89,10 +90,7 @@ const browser = await chromium.launch({
 async function login(member) {
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
-  await page.goto(`${env.SITE_URL}/wp-login.php`);
-  await page.fill('#user_login', member.user);
-  await page.fill('#user_pass', member.pass);
-  await Promise.all([page.waitForNavigation(), page.click('#wp-submit')]);
+  await logIn(page, env.SITE_URL, member.user, member.pass);
   await page.goto(made.page);
   await page.waitForSelector('[data-wps3="list"] tbody tr');
   const nonce = await page.evaluate(() => window.wps3Transfers.nonce);
