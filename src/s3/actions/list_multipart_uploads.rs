@@ -1,10 +1,10 @@
 //! ListMultipartUploads: the unfinished multipart uploads of a bucket, to
 //! abort the ones an interrupted backup left behind (their parts are stored,
 //! and billed, until they are completed or aborted). Keys are requested
-//! URL-encoded, as ListObjectsV2 asks for them.
+//! URL-encoded (`listing.rs`).
 
-use super::list_objects_v2::decode;
-use super::{document, number, page_size, xml::Element, ActionRequest, Body, Response};
+use super::listing::{listing_request, KeyText};
+use super::{document, number, ActionRequest, Response};
 use crate::error::Result;
 use crate::s3::error_xml::S3Error;
 use serde::{Deserialize, Serialize};
@@ -30,35 +30,22 @@ pub struct ListMultipartUploads {
 impl ListMultipartUploads {
     /// `GET /?uploads&…`.
     pub fn request(&self) -> Result<ActionRequest> {
-        let mut query = vec![("uploads".to_owned(), String::new())];
-        let mut add = |name: &str, value: &Option<String>| {
-            if let Some(v) = value {
-                query.push((name.to_owned(), v.clone()));
-            }
-        };
-        add("prefix", &self.prefix);
-        add("key-marker", &self.key_marker);
-        add("upload-id-marker", &self.upload_id_marker);
-        if let Some(n) = self.max_uploads {
-            query.push(("max-uploads".into(), page_size("maxUploads", n)?));
-        }
-        query.push(("encoding-type".into(), "url".into()));
-        Ok(ActionRequest {
-            method: "GET",
-            key: None,
-            query,
-            headers: vec![],
-            body: Body::Empty,
-        })
+        listing_request(
+            ("uploads", ""),
+            &[
+                ("prefix", &self.prefix),
+                ("key-marker", &self.key_marker),
+                ("upload-id-marker", &self.upload_id_marker),
+            ],
+            self.max_uploads.map(|n| ("max-uploads", "maxUploads", n)),
+        )
     }
 
     /// One page of uploads.
     pub fn parse(resp: &Response<'_>) -> std::result::Result<ListMultipartUploadsOutput, S3Error> {
         let doc = document(resp, "ListMultipartUploadsResult")?;
-        let encoded = doc.text_of("EncodingType") == Some("url");
-        let text = |el: &Element, name: &str| -> Option<String> {
-            el.text_of(name).map(|t| decode(t, encoded))
-        };
+        let keys = KeyText::of(&doc);
+        let text = |el, name| keys.get(el, name);
         Ok(ListMultipartUploadsOutput {
             bucket: doc.text_of("Bucket").map(str::to_owned),
             is_truncated: doc.text_of("IsTruncated") == Some("true"),

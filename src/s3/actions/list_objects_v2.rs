@@ -1,13 +1,10 @@
-//! ListObjectsV2: one page of a bucket listing. Keys are requested
-//! URL-encoded (`encoding-type=url`), so a key with characters XML 1.0
-//! cannot carry still lists, and decoded here when the answer says so.
+//! ListObjectsV2: one page of a bucket listing. Keys come URL-encoded
+//! (`listing.rs`).
 
-use super::{
-    document, number, page_size, unquote_etag, xml::Element, ActionRequest, Body, Response,
-};
+use super::listing::{listing_request, KeyText};
+use super::{document, number, unquote_etag, ActionRequest, Response};
 use crate::error::Result;
 use crate::s3::error_xml::S3Error;
-use crate::sigv4::encoding::percent_decode;
 use serde::{Deserialize, Serialize};
 
 /// Arguments.
@@ -34,36 +31,23 @@ pub struct ListObjectsV2 {
 impl ListObjectsV2 {
     /// `GET /?list-type=2&…`.
     pub fn request(&self) -> Result<ActionRequest> {
-        let mut query = vec![("list-type".to_owned(), "2".to_owned())];
-        let mut add = |name: &str, value: &Option<String>| {
-            if let Some(v) = value {
-                query.push((name.to_owned(), v.clone()));
-            }
-        };
-        add("prefix", &self.prefix);
-        add("delimiter", &self.delimiter);
-        add("continuation-token", &self.continuation_token);
-        add("start-after", &self.start_after);
-        if let Some(n) = self.max_keys {
-            query.push(("max-keys".into(), page_size("maxKeys", n)?));
-        }
-        query.push(("encoding-type".into(), "url".into()));
-        Ok(ActionRequest {
-            method: "GET",
-            key: None,
-            query,
-            headers: vec![],
-            body: Body::Empty,
-        })
+        listing_request(
+            ("list-type", "2"),
+            &[
+                ("prefix", &self.prefix),
+                ("delimiter", &self.delimiter),
+                ("continuation-token", &self.continuation_token),
+                ("start-after", &self.start_after),
+            ],
+            self.max_keys.map(|n| ("max-keys", "maxKeys", n)),
+        )
     }
 
     /// One page.
     pub fn parse(resp: &Response<'_>) -> std::result::Result<ListObjectsV2Output, S3Error> {
         let doc = document(resp, "ListBucketResult")?;
-        let encoded = doc.text_of("EncodingType") == Some("url");
-        let text = |el: &Element, name: &str| -> Option<String> {
-            el.text_of(name).map(|t| decode(t, encoded))
-        };
+        let keys = KeyText::of(&doc);
+        let text = |el, name| keys.get(el, name);
         let contents = doc
             .all("Contents")
             .map(|c| ListedObject {
@@ -88,15 +72,6 @@ impl ListObjectsV2 {
                 .collect(),
         })
     }
-}
-
-/// `encoding-type=url` answers form-encode keys and prefixes (`+` is a
-/// space, a literal `+` is `%2B`), as botocore decodes them.
-pub(crate) fn decode(text: &str, encoded: bool) -> String {
-    if !encoded {
-        return text.to_owned();
-    }
-    String::from_utf8(percent_decode(&text.replace('+', " "))).unwrap_or_else(|_| text.to_owned())
 }
 
 /// One listed object.

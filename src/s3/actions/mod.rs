@@ -29,6 +29,7 @@ pub mod head_object;
 pub mod list_multipart_uploads;
 pub mod list_objects_v2;
 pub mod list_parts;
+mod listing;
 pub mod put_object;
 pub mod upload_part;
 pub mod xml;
